@@ -1,0 +1,213 @@
+//! The core's error type.
+//!
+//! Every error names what was being done and to which resource, then the
+//! cause, with the AWS error code where AWS gave one:
+//! `writing NS record api.example.com in parent zone Z1ABC: InvalidChangeBatch: ...`.
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::name::{DomainName, NameError};
+use crate::nsset::NsSet;
+
+/// Errors from the delegation engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An AWS API call failed.
+    #[error("{action}: {code}: {message}")]
+    Aws {
+        /// What was being done, e.g. `creating Route 53 hosted zone (api.example.com)`.
+        action: String,
+        /// The AWS error code (`InvalidChangeBatch`, `AccessDenied`, ...) or the
+        /// SDK's failure kind when no response came back.
+        code: String,
+        /// The error message.
+        message: String,
+    },
+    /// STS refused or failed to give credentials for a role.
+    #[error("assuming role {role_arn}: {message}")]
+    AssumeRole {
+        /// The role.
+        role_arn: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// A setting is invalid.
+    #[error("{attribute}: {message}")]
+    InvalidSetting {
+        /// The setting, in the front end's own terms where known (`parent.zone_id`).
+        attribute: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A name is not acceptable.
+    #[error("{attribute}: {source}")]
+    InvalidName {
+        /// Which setting held the name.
+        attribute: String,
+        /// Why it was rejected.
+        #[source]
+        source: NameError,
+    },
+    /// The delegated name does not lie under the parent zone.
+    #[error("name {name} is not a subdomain of the parent zone {parent}")]
+    NotUnderParent {
+        /// The name to delegate.
+        name: DomainName,
+        /// The parent zone's name.
+        parent: DomainName,
+    },
+    /// No hosted zone matched.
+    #[error("finding hosted zone {what}: no public hosted zone found")]
+    ZoneNotFound {
+        /// A zone ID or name.
+        what: String,
+    },
+    /// Several public hosted zones have the same name.
+    #[error(
+        "finding hosted zone {name}: {} public hosted zones have this name ({}); set zone_id to choose one",
+        .zone_ids.len(),
+        .zone_ids.join(", ")
+    )]
+    AmbiguousZone {
+        /// The name looked up.
+        name: DomainName,
+        /// The matching zones.
+        zone_ids: Vec<String>,
+    },
+    /// A zone to be deleted still holds records of its own.
+    #[error(
+        "deleting Route 53 hosted zone {name} ({zone_id}): it still holds records other than the apex SOA and NS: {}; delete them or set force_destroy = true",
+        .records.iter().map(|(n, t)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
+    )]
+    ZoneNotEmpty {
+        /// The zone.
+        zone_id: String,
+        /// Its name.
+        name: DomainName,
+        /// The records found, as (name, type).
+        records: Vec<(String, String)>,
+    },
+    /// The parent already has an NS record for the name with other values that
+    /// this delegation did not write.
+    #[error(
+        "writing NS record {name} in parent zone {zone_id}: an NS record with other values exists ({existing}) that this delegation did not write; the child zone's name servers are {wanted}; set parent.allow_overwrite = true to replace it"
+    )]
+    ForeignRecord {
+        /// The delegated name.
+        name: DomainName,
+        /// The parent zone.
+        zone_id: String,
+        /// The values found.
+        existing: NsSet,
+        /// The values this delegation wants.
+        wanted: NsSet,
+    },
+    /// The NS record changed since it was read: someone else changed it.
+    #[error(
+        "{action} {name} in parent zone {zone_id}: the record was changed by someone else: expected {expected}, found {found}"
+    )]
+    RecordChanged {
+        /// What was being done (`deleting NS record`).
+        action: String,
+        /// The delegated name.
+        name: DomainName,
+        /// The parent zone.
+        zone_id: String,
+        /// What this delegation wrote.
+        expected: NsSet,
+        /// What is there now.
+        found: NsSet,
+    },
+    /// Route 53 did not report a change INSYNC in time.
+    #[error("waiting for Route 53 change {change_id} to be INSYNC: still PENDING after {}s", .waited.as_secs())]
+    InsyncTimeout {
+        /// The change.
+        change_id: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The operation was cancelled (Terraform was interrupted).
+    #[error("{during}: cancelled")]
+    Cancelled {
+        /// What was interrupted.
+        during: String,
+    },
+    /// The delegation did not verify before the deadline.
+    #[error("verifying delegation of {name}: {summary}")]
+    VerificationFailed {
+        /// The delegated name.
+        name: DomainName,
+        /// What the checks found.
+        summary: String,
+    },
+    /// DNS verification itself failed to run.
+    #[error("verifying delegation of {name}: {message}")]
+    Dns {
+        /// The delegated name.
+        name: DomainName,
+        /// The DNS error.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::Aws`] from an SDK error, keeping the AWS error code.
+    pub fn aws<E, R>(action: impl Into<String>, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        let action = action.into();
+        let (code, message) = match &err {
+            SdkError::ServiceError(se) => {
+                let e = se.err();
+                (
+                    e.code().unwrap_or("Unknown").to_string(),
+                    e.message()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| DisplayErrorContext(e).to_string()),
+                )
+            }
+            SdkError::TimeoutError(_) => ("Timeout".into(), DisplayErrorContext(&err).to_string()),
+            SdkError::DispatchFailure(_) => (
+                "DispatchFailure".into(),
+                DisplayErrorContext(&err).to_string(),
+            ),
+            SdkError::ResponseError(_) => (
+                "ResponseError".into(),
+                DisplayErrorContext(&err).to_string(),
+            ),
+            _ => (
+                err.code().unwrap_or("Unknown").to_string(),
+                DisplayErrorContext(&err).to_string(),
+            ),
+        };
+        Error::Aws {
+            action,
+            code,
+            message: message.trim_end_matches('.').to_string(),
+        }
+    }
+
+    /// The AWS error code, when the error came from AWS.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// True for an AWS `NoSuchHostedZone` (or similar not-found) error.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.aws_code(), Some("NoSuchHostedZone" | "NoSuchChange"))
+    }
+}
+
+/// Result with the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,25 @@
+//! route53delegation core: delegate a DNS subdomain to its own Route 53 hosted
+//! zone, usually in another AWS account, and verify the delegation over DNS.
+//!
+//! This crate knows nothing of Terraform or gRPC; the provider and any other
+//! front end call it. See ARCHITECTURE.md for the code map.
+
+pub mod account;
+pub mod change;
+pub mod delegation;
+pub mod diagnose;
+pub mod dns;
+pub mod error;
+pub mod name;
+pub mod nsset;
+pub mod plan;
+pub mod record;
+pub mod verify;
+pub mod zone;
+
+pub use name::{DomainName, NameError};
+pub use nsset::NsSet;
+pub use account::{AccountSettings, AssumeRole, Endpoints};
+pub use delegation::{Engine, EngineConfig, LinkSpec, LinkState};
+pub use error::{Error, Result};
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,195 @@
+//! The delegation's NS record in the parent zone.
+//!
+//! Writes are safe against concurrent changes: a record that exists is
+//! replaced with one atomic change batch that DELETEs exactly the values read
+//! and CREATEs the new ones, so if someone else changed the record in between,
+//! Route 53 rejects the whole batch instead of losing their change. Deletes
+//! name the exact values this delegation wrote.
+
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+use aws_sdk_route53::Client;
+
+use crate::error::{Error, Result};
+use crate::name::DomainName;
+use crate::nsset::NsSet;
+use crate::zone::{build_error, list_records_from, record_set, RecordSet};
+
+/// An NS record set: TTL and values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct NsRecord {
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// The name servers.
+    pub values: NsSet,
+}
+
+/// Reads the NS record set for `name` in a zone; `None` when absent.
+pub async fn read_ns(r53: &Client, zone_id: &str, name: &DomainName) -> Result<Option<NsRecord>> {
+    let sets = list_records_from(r53, zone_id, Some((name, RrType::Ns)), 1)
+        .await
+        .map_err(|e| rename(e, format!("reading NS record {name} in parent zone {zone_id}")))?;
+    Ok(sets
+        .into_iter()
+        .find(|s| s.name == name.as_str() && s.rtype == "NS")
+        .map(|s| NsRecord {
+            ttl: s.ttl.unwrap_or(0),
+            values: NsSet::parse(&s.values).unwrap_or_default(),
+        }))
+}
+
+/// Records in the parent zone at or below `name` other than the NS and DS at
+/// the cut: once delegated, no resolver will ever see them.
+pub async fn occluded_records(r53: &Client, zone_id: &str, name: &DomainName) -> Result<Vec<RecordSet>> {
+    // Route 53 lists names in reversed-label order, so every name at or below
+    // `name` follows it directly.
+    let sets = list_records_from(r53, zone_id, Some((name, RrType::A)), usize::MAX)
+        .await
+        .map_err(|e| rename(e, format!("listing records under {name} in parent zone {zone_id}")))?;
+    let suffix = format!(".{}", name.as_str());
+    Ok(sets
+        .into_iter()
+        .take_while(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
+        .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
+        .collect())
+}
+
+/// What [`write_ns`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The record was created.
+    Created {
+        /// The change to wait for.
+        change_id: String,
+    },
+    /// The record existed and was replaced atomically.
+    Replaced {
+        /// The change to wait for.
+        change_id: String,
+        /// What was there before.
+        previous: NsRecord,
+    },
+    /// The record already had exactly these values and TTL.
+    Unchanged,
+}
+
+impl WriteOutcome {
+    /// The change to wait for, if any.
+    pub fn change_id(&self) -> Option<&str> {
+        match self {
+            WriteOutcome::Created { change_id } | WriteOutcome::Replaced { change_id, .. } => Some(change_id),
+            WriteOutcome::Unchanged => None,
+        }
+    }
+}
+
+/// Writes the NS record for `name` given what is there now (`current`, as
+/// just read): CREATE when absent; otherwise DELETE exactly `current` and
+/// CREATE `wanted` in one batch. Whether replacing `current` is allowed is the
+/// caller's decision (see [`crate::plan`]).
+pub async fn write_ns(
+    r53: &Client,
+    zone_id: &str,
+    name: &DomainName,
+    wanted: &NsRecord,
+    current: Option<&NsRecord>,
+) -> Result<WriteOutcome> {
+    let action = format!("writing NS record {name} in parent zone {zone_id}");
+    if current == Some(wanted) {
+        return Ok(WriteOutcome::Unchanged);
+    }
+    let mut batch = ChangeBatch::builder().comment(format!("route53delegation: delegate {name}"));
+    if let Some(cur) = current {
+        batch = batch.changes(
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(record_set(name, RrType::Ns, cur.ttl, &cur.values.to_fqdns(), &action)?)
+                .build()
+                .map_err(|e| build_error(action.clone(), e))?,
+        );
+    }
+    batch = batch.changes(
+        Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(record_set(name, RrType::Ns, wanted.ttl, &wanted.values.to_fqdns(), &action)?)
+            .build()
+            .map_err(|e| build_error(action.clone(), e))?,
+    );
+    let out = r53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(batch.build().map_err(|e| build_error(action.clone(), e))?)
+        .send()
+        .await
+        .map_err(|e| Error::aws(action.clone(), e))?;
+    let change_id = out
+        .change_info()
+        .map(|c| c.id().to_string())
+        .unwrap_or_default();
+    Ok(match current {
+        Some(prev) => WriteOutcome::Replaced {
+            change_id,
+            previous: prev.clone(),
+        },
+        None => WriteOutcome::Created { change_id },
+    })
+}
+
+/// Deletes the NS record for `name` if it holds exactly `written` (what this
+/// delegation wrote). Already gone is success (`Ok(None)`); other values are
+/// [`Error::RecordChanged`], showing both sets.
+pub async fn delete_ns(
+    r53: &Client,
+    zone_id: &str,
+    name: &DomainName,
+    written: &NsRecord,
+) -> Result<Option<String>> {
+    let action = format!("deleting NS record {name} in parent zone {zone_id}");
+    let Some(current) = read_ns(r53, zone_id, name).await? else {
+        return Ok(None);
+    };
+    if current.values != written.values {
+        return Err(Error::RecordChanged {
+            action: "deleting NS record".into(),
+            name: name.clone(),
+            zone_id: zone_id.to_string(),
+            expected: written.values.clone(),
+            found: current.values,
+        });
+    }
+    // Delete what is there (same values; the TTL may have been edited).
+    let batch = ChangeBatch::builder()
+        .comment(format!("route53delegation: remove delegation of {name}"))
+        .changes(
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(record_set(name, RrType::Ns, current.ttl, &current.values.to_fqdns(), &action)?)
+                .build()
+                .map_err(|e| build_error(action.clone(), e))?,
+        )
+        .build()
+        .map_err(|e| build_error(action.clone(), e))?;
+    match r53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(batch)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.change_info().map(|c| c.id().to_string())),
+        Err(e) => {
+            let err = Error::aws(action, e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+fn rename(e: Error, action: String) -> Error {
+    match e {
+        Error::Aws { code, message, .. } => Error::Aws { action, code, message },
+        other => other,
+    }
+}

@@ -1,0 +1,480 @@
+//! The delegation engine against the local world: the user's story from
+//! create to destroy, and each way delegations go wrong.
+
+mod support;
+
+use std::time::Duration;
+
+use r53world::{Fault, PARENT_ACCOUNT};
+use route53delegation::delegation::{VerifyStatus, ZoneRef};
+use route53delegation::record::{self, NsRecord};
+use route53delegation::{CancellationToken, DomainName, Error, NsSet};
+use support::*;
+
+fn ns_in_parent(f: &Fixture, name: &str) -> Option<Vec<String>> {
+    let zone = f
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == f.parent_zone_id)?;
+    let fq = format!("{name}.");
+    zone.records
+        .iter()
+        .find(|r| r.name == fq && r.rtype == "NS")
+        .map(|r| r.values.clone())
+}
+
+fn child_zones(f: &Fixture, account: &str, name: &str) -> Vec<r53world::ZoneInfo> {
+    let fq = format!("{name}.");
+    f.world
+        .zones(account)
+        .into_iter()
+        .filter(|z| z.name == fq)
+        .collect()
+}
+
+fn writes(f: &Fixture) -> u64 {
+    f.world
+        .call_counts()
+        .iter()
+        .filter(|((_, op), _)| op == "ChangeResourceRecordSets" || op == "CreateHostedZone")
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn create_verify_reapply_destroy() {
+    let f = fixture().await;
+    let spec = spec("api.example.com");
+    let cancel = CancellationToken::new();
+
+    let applied = f.engine.apply(&spec, None, T, &cancel).await.expect("apply");
+    let st = applied.state;
+    assert_eq!(st.parent_zone_id, f.parent_zone_id);
+    assert_eq!(st.name_servers.len(), 4, "a new zone has four name servers");
+    assert_eq!(st.delegated.as_ref().map(|d| &d.values), Some(&st.name_servers));
+    let v = st.verification.as_ref().unwrap();
+    assert_eq!(v.status, VerifyStatus::Verified);
+    assert!(v.servers_checked >= 8, "parent and child servers checked: {}", v.servers_checked);
+    let report = applied.report.expect("report");
+    assert!(report.passed, "{}", report.render());
+
+    // The parent record holds exactly the child's servers, with the TTL asked for.
+    let values = NsSet::parse(ns_in_parent(&f, "api.example.com").unwrap()).unwrap();
+    assert_eq!(values, st.name_servers);
+    assert_eq!(child_zones(&f, CHILD, "api.example.com").len(), 1);
+
+    // Read shows no drift; a second apply writes nothing.
+    let read = f.engine.read(&spec, &st).await.unwrap();
+    assert_eq!(read.state.as_ref(), Some(&st), "warnings: {:?}", read.warnings);
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    let before = writes(&f);
+    let again = f.engine.apply(&spec, Some(&st), T, &cancel).await.expect("re-apply");
+    assert_eq!(writes(&f), before, "an in-sync delegation writes nothing");
+    assert_eq!(again.state.child_zone_id, st.child_zone_id);
+
+    // Destroy removes the parent record first, then the zone it created.
+    f.engine.destroy(&spec, &st, T, &cancel).await.expect("destroy");
+    assert_eq!(ns_in_parent(&f, "api.example.com"), None);
+    assert!(child_zones(&f, CHILD, "api.example.com").is_empty());
+    // Deleting what is already gone succeeds.
+    f.engine.destroy(&spec, &st, T, &cancel).await.expect("destroy again");
+}
+
+#[tokio::test]
+async fn ttl_change_updates_in_place() {
+    let f = fixture().await;
+    let mut spec = spec("ttl.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    spec.ttl = 900;
+    let st2 = f.engine.apply(&spec, Some(&st), T, &c).await.unwrap().state;
+    assert_eq!(st2.child_zone_id, st.child_zone_id, "same zone");
+    assert_eq!(st2.delegated.unwrap().ttl, 900);
+}
+
+#[tokio::test]
+async fn recreated_child_zone_is_detected_and_repointed() {
+    // Guards: the child zone deleted and re-created, so the parent points at
+    // the old name servers and resolution breaks silently.
+    let f = fixture().await;
+    let spec = spec("re.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let console = console(&f.world, CHILD);
+    console
+        .delete_hosted_zone()
+        .id(&st.child_zone_id)
+        .send()
+        .await
+        .unwrap();
+    let new_id = create_zone_as(&f.world, CHILD, "re.example.com").await;
+
+    let read = f.engine.read(&spec, &st).await.unwrap();
+    let drifted = read.state.expect("still in state: a zone of the name exists");
+    assert_eq!(drifted.child_zone_id, new_id);
+    assert_ne!(drifted.name_servers, st.name_servers, "a re-created zone has other servers");
+    assert_eq!(drifted.delegated.as_ref().unwrap().values, st.name_servers, "parent still at the old ones");
+    assert!(
+        read.warnings.iter().any(|w| w.contains("was deleted") && w.contains(&new_id)),
+        "{:?}",
+        read.warnings
+    );
+
+    let fixed = f.engine.apply(&spec, Some(&drifted), T, &c).await.expect("repair").state;
+    assert_eq!(fixed.delegated.unwrap().values, drifted.name_servers);
+    assert_eq!(fixed.verification.unwrap().status, VerifyStatus::Verified);
+}
+
+#[tokio::test]
+async fn child_zone_gone_drops_from_state_and_warns_of_dangling_record() {
+    // Guards: a parent NS record pointing at a zone that no longer exists.
+    let f = fixture().await;
+    let spec = spec("gone.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    console(&f.world, CHILD)
+        .delete_hosted_zone()
+        .id(&st.child_zone_id)
+        .send()
+        .await
+        .unwrap();
+    let read = f.engine.read(&spec, &st).await.unwrap();
+    assert!(read.state.is_none());
+    assert!(
+        read.warnings.iter().any(|w| w.contains("takeover")),
+        "dangling delegation named: {:?}",
+        read.warnings
+    );
+}
+
+#[tokio::test]
+async fn deleted_parent_record_is_detected_and_rewritten() {
+    let f = fixture().await;
+    let spec = spec("norec.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let parent = console(&f.world, PARENT_ACCOUNT);
+    let name = DomainName::parse("norec.example.com").unwrap();
+    let cur = record::read_ns(&parent, &f.parent_zone_id, &name).await.unwrap().unwrap();
+    record::delete_ns(&parent, &f.parent_zone_id, &name, &cur).await.unwrap();
+    let read = f.engine.read(&spec, &st).await.unwrap();
+    let s = read.state.unwrap();
+    assert_eq!(s.delegated, None);
+    assert!(read.warnings.iter().any(|w| w.contains("has no NS record")), "{:?}", read.warnings);
+    let fixed = f.engine.apply(&spec, Some(&s), T, &c).await.unwrap().state;
+    assert_eq!(fixed.delegated.unwrap().values, fixed.name_servers);
+}
+
+#[tokio::test]
+async fn foreign_record_is_not_overwritten_unless_allowed() {
+    // Guards: overwriting an NS record that someone else wrote.
+    let f = fixture().await;
+    let parent = console(&f.world, PARENT_ACCOUNT);
+    let name = DomainName::parse("taken.example.com").unwrap();
+    let theirs = NsRecord {
+        ttl: 600,
+        values: NsSet::parse(["ns1.other-dns.net", "ns2.other-dns.net"]).unwrap(),
+    };
+    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, None).await.unwrap();
+    let mut spec = spec("taken.example.com");
+    let c = CancellationToken::new();
+
+    let pre = f.engine.preflight(&spec, None).await.unwrap_err();
+    assert!(matches!(pre, Error::ForeignRecord { .. }), "{pre}");
+    let zones_before = f.world.zones(CHILD).len();
+    let err = f.engine.apply(&spec, None, T, &c).await.unwrap_err();
+    assert!(err.to_string_contains("allow_overwrite"), "{}", err.error);
+    assert!(err.partial.is_none());
+    assert_eq!(f.world.zones(CHILD).len(), zones_before, "nothing half-created");
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "taken.example.com").unwrap()).unwrap(),
+        theirs.values
+    );
+
+    spec.parent.allow_overwrite = true;
+    let st = f.engine.apply(&spec, None, T, &c).await.expect("overwrite allowed").state;
+    assert_eq!(st.delegated.unwrap().values, st.name_servers);
+}
+
+trait ContainsExt {
+    fn to_string_contains(&self, s: &str) -> bool;
+}
+impl ContainsExt for Box<route53delegation::delegation::ApplyFailure> {
+    fn to_string_contains(&self, s: &str) -> bool {
+        self.error.to_string().contains(s)
+    }
+}
+
+#[tokio::test]
+async fn concurrent_change_makes_the_atomic_replace_fail() {
+    // Guards: losing someone else's concurrent change: the DELETE of exactly
+    // the values read no longer matches, so the whole batch is rejected.
+    let f = fixture().await;
+    let parent = console(&f.world, PARENT_ACCOUNT);
+    let name = DomainName::parse("race.example.com").unwrap();
+    let v1 = NsRecord {
+        ttl: 300,
+        values: NsSet::parse(["ns1.a.net"]).unwrap(),
+    };
+    let v2 = NsRecord {
+        ttl: 300,
+        values: NsSet::parse(["ns1.b.net"]).unwrap(),
+    };
+    record::write_ns(&parent, &f.parent_zone_id, &name, &v1, None).await.unwrap();
+    // Someone replaces v1 with v2 after we read v1.
+    record::write_ns(&parent, &f.parent_zone_id, &name, &v2, Some(&v1)).await.unwrap();
+    let ours = NsRecord {
+        ttl: 300,
+        values: NsSet::parse(["ns1.c.net"]).unwrap(),
+    };
+    let err = record::write_ns(&parent, &f.parent_zone_id, &name, &ours, Some(&v1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.aws_code(), Some("InvalidChangeBatch"), "{err}");
+    assert!(err.to_string().starts_with("writing NS record race.example.com in parent zone"), "{err}");
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "race.example.com").unwrap()).unwrap(),
+        v2.values,
+        "their change survives"
+    );
+}
+
+#[tokio::test]
+async fn destroy_refuses_to_remove_a_record_changed_by_someone_else() {
+    let f = fixture().await;
+    let spec = spec("changed.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let parent = console(&f.world, PARENT_ACCOUNT);
+    let name = DomainName::parse("changed.example.com").unwrap();
+    let theirs = NsRecord {
+        ttl: 300,
+        values: NsSet::parse(["ns1.other-dns.net"]).unwrap(),
+    };
+    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, st.delegated.as_ref())
+        .await
+        .unwrap();
+    let err = f.engine.destroy(&spec, &st, T, &c).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::RecordChanged { .. }), "{msg}");
+    assert!(msg.contains("ns1.other-dns.net") && msg.contains(st.name_servers.iter().next().unwrap().as_str()), "{msg}");
+    assert_eq!(child_zones(&f, CHILD, "changed.example.com").len(), 1, "zone kept");
+}
+
+#[tokio::test]
+async fn zone_with_records_is_kept_unless_force_destroy() {
+    let f = fixture().await;
+    let mut spec = spec("full.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let child = console(&f.world, CHILD);
+    let www = NsRecord {
+        ttl: 300,
+        values: NsSet::parse(["ns1.x.net"]).unwrap(),
+    };
+    record::write_ns(&child, &st.child_zone_id, &DomainName::parse("www.full.example.com").unwrap(), &www, None)
+        .await
+        .unwrap();
+    let err = f.engine.destroy(&spec, &st, T, &c).await.unwrap_err();
+    assert!(matches!(err, Error::ZoneNotEmpty { .. }), "{err}");
+    assert!(err.to_string().contains("www.full.example.com NS"), "names the records: {err}");
+    // The parent record went first: no delegation points at a zone being deleted...
+    assert_eq!(ns_in_parent(&f, "full.example.com"), None);
+    // ...and the zone survives with its records.
+    assert_eq!(child_zones(&f, CHILD, "full.example.com").len(), 1);
+
+    spec.child.force_destroy = true;
+    f.engine.destroy(&spec, &st, T, &c).await.expect("force destroy");
+    assert!(child_zones(&f, CHILD, "full.example.com").is_empty());
+}
+
+#[tokio::test]
+async fn adopting_an_existing_zone_never_deletes_it() {
+    let f = fixture().await;
+    let id = create_zone_as(&f.world, CHILD, "adopt.example.com").await;
+    let mut spec = spec("adopt.example.com");
+    spec.child.zone_id = Some(id.clone());
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    assert_eq!(st.child_zone_id, id);
+    f.engine.destroy(&spec, &st, T, &c).await.unwrap();
+    assert_eq!(ns_in_parent(&f, "adopt.example.com"), None);
+    assert_eq!(child_zones(&f, CHILD, "adopt.example.com").len(), 1, "adopted zone kept");
+
+    spec.child.zone_id = Some("ZNOSUCHZONE123".into());
+    let err = f.engine.apply(&spec, None, T, &c).await.unwrap_err();
+    assert!(err.error.to_string().contains("child.zone_id"), "{}", err.error);
+}
+
+#[tokio::test]
+async fn interrupted_create_adopts_the_zone_it_made() {
+    // Guards: a leaked second zone after a crash or retry between
+    // CreateHostedZone and saving state.
+    let f = fixture().await;
+    let spec = spec("crash.example.com");
+    let child = console(&f.world, CHILD);
+    let name = DomainName::parse("crash.example.com").unwrap();
+    let prefix = route53delegation::zone::caller_reference_prefix(&name, &f.parent_zone_id);
+    let first = route53delegation::zone::create_zone(&child, &name, &prefix, None).await.unwrap();
+    assert!(!first.recovered);
+    // The "crashed" run never saved state; the next apply starts from nothing.
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    assert_eq!(st.child_zone_id, first.zone.id, "the earlier zone was adopted");
+    assert_eq!(child_zones(&f, CHILD, "crash.example.com").len(), 1, "no second zone");
+}
+
+#[tokio::test]
+async fn parent_by_id_name_not_under_it_and_ambiguous_names() {
+    let f = fixture().await;
+    let mut s = spec("api.example.org");
+    s.parent.zone = ZoneRef::Id(f.parent_zone_id.clone());
+    let c = CancellationToken::new();
+    let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
+    assert!(matches!(err.error, Error::NotUnderParent { .. }), "{}", err.error);
+    assert_eq!(err.error.to_string(), "name api.example.org is not a subdomain of the parent zone example.com");
+
+    // A second public example.com makes lookups by name ambiguous.
+    let other = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
+    let s = spec("amb.example.com");
+    let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
+    let msg = err.error.to_string();
+    assert!(matches!(err.error, Error::AmbiguousZone { .. }), "{msg}");
+    assert!(msg.contains(&other) && msg.contains(&f.parent_zone_id) && msg.contains("zone_id"), "{msg}");
+}
+
+#[tokio::test]
+async fn least_privilege_parent_role_and_denied_roles() {
+    let f = fixture().await;
+    let c = CancellationToken::new();
+    // The parent role may only change NS records under example.com: enough.
+    let st = f.engine.apply(&spec("lp.example.com"), None, T, &c).await.unwrap().state;
+    assert_eq!(st.verification.unwrap().status, VerifyStatus::Verified);
+
+    // A role whose trust does not allow the caller.
+    let mut s = spec("denied.example.com");
+    s.child.account = role("arn:aws:iam::222222222222:role/no-such-role");
+    let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
+    let msg = err.error.to_string();
+    assert!(matches!(err.error, Error::AssumeRole { .. }), "{msg}");
+    assert!(msg.starts_with("assuming role arn:aws:iam::222222222222:role/no-such-role: "), "{msg}");
+    assert!(msg.contains("AccessDenied") && msg.contains("trust policy"), "{msg}");
+
+    // External ID: required and wrong vs right.
+    let mut s = spec("ext.example.com");
+    s.child.account = role("arn:aws:iam::222222222222:role/delegation-child-ext");
+    let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
+    assert!(matches!(err.error, Error::AssumeRole { .. }), "{}", err.error);
+    if let Some(r) = s.child.account.assume_role.as_mut() {
+        r.external_id = Some("ext-secret-123".into());
+    }
+    f.engine.apply(&s, None, T, &c).await.expect("external id matches");
+}
+
+#[tokio::test]
+async fn assume_role_access_denied_is_retried_for_iam_propagation() {
+    let f = fixture().await;
+    let arn = child_role("333333333333");
+    f.world.fail_assume_role(&arn, 2);
+    let mut s = spec("iam.example.com");
+    s.child.account = role(&arn);
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&s, None, T, &c).await.expect("third AssumeRole succeeds").state;
+    assert!(!st.child_zone_id.is_empty());
+}
+
+#[tokio::test]
+async fn throttling_and_prior_request_not_complete_are_retried() {
+    let f = fixture().await;
+    f.world.inject_fault("ChangeResourceRecordSets", Fault::Throttling, 2);
+    f.world.inject_fault("GetChange", Fault::PriorRequestNotComplete, 1);
+    f.world.inject_fault("CreateHostedZone", Fault::InternalFailure, 1);
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec("retry.example.com"), None, T, &c).await.expect("retried").state;
+    assert_eq!(st.verification.unwrap().status, VerifyStatus::Verified);
+    assert_eq!(child_zones(&f, CHILD, "retry.example.com").len(), 1, "a retried create leaks no zone");
+}
+
+#[tokio::test]
+async fn clients_are_built_once_per_account_setting() {
+    let f = fixture().await;
+    let c = CancellationToken::new();
+    for n in ["a.example.com", "b.example.com", "c.example.com"] {
+        f.engine.apply(&spec(n), None, T, &c).await.unwrap();
+    }
+    assert_eq!(f.engine.clients().built(), 2, "one parent and one child client");
+}
+
+#[tokio::test]
+async fn verification_failure_returns_partial_state_and_names_the_cause() {
+    // Guards: calling a delegation done that does not verify, and leaking
+    // what apply created when it fails.
+    let f = fixture().await;
+    let id = create_zone_as(&f.world, CHILD, "lame.example.com").await;
+    // Someone edited the child's apex NS record: its servers now disagree
+    // with the delegation.
+    let child = console(&f.world, CHILD);
+    let apex = DomainName::parse("lame.example.com").unwrap();
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+    let mut rrs = ResourceRecordSet::builder().name(apex.fqdn()).r#type(RrType::Ns).ttl(172800);
+    for v in ["ns1.elsewhere.net.", "ns2.elsewhere.net."] {
+        rrs = rrs.resource_records(ResourceRecord::builder().value(v).build().unwrap());
+    }
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(rrs.build().unwrap())
+        .build()
+        .unwrap();
+    let out = child
+        .change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let cid = out.change_info().unwrap().id().to_string();
+    route53delegation::change::wait_insync(&child, &cid, T, Default::default(), &CancellationToken::new())
+        .await
+        .unwrap();
+
+    let mut s = spec("lame.example.com");
+    s.child.zone_id = Some(id.clone());
+    s.verify.timeout = Duration::from_secs(2);
+    let c = CancellationToken::new();
+    let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
+    let msg = err.error.to_string();
+    assert!(matches!(err.error, Error::VerificationFailed { .. }), "{msg}");
+    assert!(msg.starts_with("verifying delegation of lame.example.com: "), "{msg}");
+    let report = err.report.expect("report");
+    assert!(
+        report.findings.iter().any(|f| f.code() == "child_ns_mismatch"),
+        "{}",
+        report.render()
+    );
+    let partial = err.partial.expect("partial state");
+    assert_eq!(partial.child_zone_id, id);
+    assert_eq!(partial.verification.unwrap().status, VerifyStatus::Failed);
+    assert!(partial.written.is_some(), "the record written is remembered, so destroy removes it");
+}
+
+#[tokio::test]
+async fn cancellation_during_a_wait_ends_cleanly_with_partial_state() {
+    // Guards: Ctrl-C in mid-apply losing track of the zone just created.
+    let f = fixture().await;
+    f.world.set_insync_delay(Duration::from_secs(30));
+    let c = CancellationToken::new();
+    let canceller = {
+        let c = c.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            c.cancel();
+        })
+    };
+    let err = f.engine.apply(&spec("cancel.example.com"), None, T, &c).await.unwrap_err();
+    canceller.await.unwrap();
+    assert!(matches!(err.error, Error::Cancelled { .. }), "{}", err.error);
+    assert!(err.error.to_string().ends_with(": cancelled"), "{}", err.error);
+    let partial = err.partial.expect("partial state records the zone");
+    assert_eq!(child_zones(&f, CHILD, "cancel.example.com")[0].id, partial.child_zone_id);
+}

@@ -1,0 +1,435 @@
+//! Verification against real DNS servers (knot, unbound) started by the tests.
+//!
+//! These tests bind port 53 on 127.N addresses and must run in a network
+//! namespace with only loopback, as CI does:
+//!
+//! ```text
+//! cargo test -p route53delegation --no-run && unshare --net --mount --propagation private sh -c \
+//!   'ip link set lo up; echo "nameserver 127.0.10.53" > /tmp/rs.conf; mount --bind /tmp/rs.conf /etc/resolv.conf; \
+//!    cargo test -p route53delegation --offline --test verify_dns'
+//! ```
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use route53delegation::diagnose::{probe_dangling, Finding, Severity};
+use route53delegation::verify::{check_once, verify, CheckKind, VerificationReport, VerifyError};
+use route53delegation::CancellationToken;
+
+fn codes(r: &VerificationReport) -> Vec<&'static str> {
+    r.findings.iter().map(Finding::code).collect()
+}
+
+fn checks_of(r: &VerificationReport, kind: CheckKind) -> usize {
+    r.checks.iter().filter(|c| c.kind == kind).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn good_delegation_passes_through_authoritative_and_recursive_servers() {
+    let net = Net::start(&Scenario::good()).await;
+    let resolver = net.address_resolver();
+    let opts = fast_options(Some(vec![net.resolver_addr()]), true);
+    let report = verify(
+        &request(&CHILD_NS),
+        &resolver,
+        &opts,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("verification runs");
+    assert!(report.passed, "{}", report.render());
+    assert!(report.authoritative_ok);
+    assert!(report.findings.is_empty(), "{}", report.render());
+    assert_eq!(checks_of(&report, CheckKind::ParentReferral), 2);
+    assert_eq!(checks_of(&report, CheckKind::ChildSoa), 2);
+    assert_eq!(checks_of(&report, CheckKind::ChildNs), 2);
+    assert_eq!(checks_of(&report, CheckKind::Recursive), 1);
+    assert_eq!(checks_of(&report, CheckKind::ParentZone), 1);
+    // parent1, parent2, child1, child2, the resolver.
+    assert_eq!(report.servers_checked(), 5);
+    let referral = report
+        .checks
+        .iter()
+        .find(|c| c.kind == CheckKind::ParentReferral)
+        .unwrap();
+    assert_eq!(referral.authoritative, Some(false));
+    assert_eq!(referral.ns_seen.as_ref(), Some(&ns(&CHILD_NS)));
+    assert!(
+        report.summary().contains("verified on 5 servers"),
+        "{}",
+        report.summary()
+    );
+    let table = report.render();
+    assert!(
+        table.contains("parent-referral") && table.contains("ns1.parent-dns.com"),
+        "{table}"
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["passed"], true);
+    assert_eq!(json["checks"][0]["kind"], "parent_referral");
+    // A live, correct delegation is not dangling.
+    let dangling = probe_dangling(&name(NAME), &ns(&CHILD_NS), &resolver, &fast_client()).await;
+    assert_eq!(dangling, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_parent_record_is_reported_not_blamed_on_caches() {
+    let s = Scenario::good().parent_refers_to(&[]);
+    let net = Net::start(&s).await;
+    let opts = fast_options(Some(vec![net.resolver_addr()]), false);
+    let report = check_once(&request(&CHILD_NS), &net.address_resolver(), &opts).await;
+    assert!(!report.passed);
+    assert!(!report.authoritative_ok);
+    assert_eq!(
+        codes(&report),
+        vec!["no_parent_record"],
+        "{}",
+        report.render()
+    );
+    assert!(report.findings[0]
+        .message()
+        .contains("has no NS record for api.example.com"));
+    // The resolver's NXDOMAIN is genuine here, not a stale cache.
+    let rec = report
+        .checks
+        .iter()
+        .find(|c| c.kind == CheckKind::Recursive)
+        .unwrap();
+    assert_eq!(rec.rcode.as_deref(), Some("NXDOMAIN"));
+    assert!(!rec.ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parent_pointing_at_old_servers_is_elsewhere_and_dangling() {
+    let s = Scenario::good().parent_refers_to(&OLD_NS);
+    let net = Net::start(&s).await;
+    let opts = fast_options(None, false);
+    let report = check_once(&request(&CHILD_NS), &net.address_resolver(), &opts).await;
+    assert!(!report.authoritative_ok);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code() == "parent_points_elsewhere")
+        .unwrap_or_else(|| panic!("{}", report.render()));
+    match f {
+        Finding::ParentPointsElsewhere {
+            parent_ns,
+            child_ns,
+            disjoint,
+            ..
+        } => {
+            assert_eq!(parent_ns, &ns(&OLD_NS));
+            assert_eq!(child_ns, &ns(&CHILD_NS));
+            assert!(*disjoint);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // The old servers refuse the name: a takeover risk, said so.
+    assert!(
+        codes(&report).contains(&"dangling_delegation"),
+        "{}",
+        report.render()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dangling_delegation_is_found_by_probing_the_existing_ns_record() {
+    let s = Scenario::good().parent_refers_to(&OLD_NS);
+    let net = Net::start(&s).await;
+    let resolver = net.address_resolver();
+    let f = probe_dangling(&name(NAME), &ns(&OLD_NS), &resolver, &fast_client()).await;
+    assert_eq!(
+        f,
+        Some(Finding::DanglingDelegation {
+            name: name(NAME),
+            parent_ns: ns(&OLD_NS),
+        })
+    );
+    assert_eq!(f.unwrap().severity(), Severity::Error);
+    // The child servers do serve it.
+    assert_eq!(
+        probe_dangling(&name(NAME), &ns(&CHILD_NS), &resolver, &fast_client()).await,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lame_child_server_is_named() {
+    let mut with_lame: Vec<&str> = CHILD_NS.to_vec();
+    with_lame.push(LAME_NS);
+    let mut s = Scenario::good().parent_refers_to(&with_lame);
+    s.child_apex_ns = with_lame.iter().map(|x| x.to_string()).collect();
+    let net = Net::start(&s).await;
+    let report = check_once(
+        &request(&with_lame),
+        &net.address_resolver(),
+        &fast_options(None, false),
+    )
+    .await;
+    assert!(!report.authoritative_ok);
+    assert_eq!(
+        codes(&report),
+        vec!["lame_child_server"],
+        "{}",
+        report.render()
+    );
+    match &report.findings[0] {
+        Finding::LameChildServer {
+            server,
+            address,
+            rcode,
+            ..
+        } => {
+            assert_eq!(server, &name(LAME_NS));
+            assert_eq!(*address, net.addr(LAME));
+            assert_eq!(rcode, "REFUSED");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_apex_ns_mismatch_is_reported() {
+    let mut s = Scenario::good();
+    s.child_apex_ns = vec![
+        CHILD_NS[0].into(),
+        CHILD_NS[1].into(),
+        "ns-9.awsdns-09.com".into(),
+    ];
+    let net = Net::start(&s).await;
+    let report = check_once(
+        &request(&CHILD_NS),
+        &net.address_resolver(),
+        &fast_options(None, false),
+    )
+    .await;
+    assert!(!report.authoritative_ok);
+    // Both child servers say so; one finding per server.
+    assert_eq!(
+        codes(&report),
+        vec!["child_ns_mismatch", "child_ns_mismatch"],
+        "{}",
+        report.render()
+    );
+    match &report.findings[0] {
+        Finding::ChildNsMismatch {
+            apex_ns,
+            delegation,
+            ..
+        } => {
+            assert_eq!(
+                apex_ns,
+                &ns(&[CHILD_NS[0], CHILD_NS[1], "ns-9.awsdns-09.com"])
+            );
+            assert_eq!(delegation, &ns(&CHILD_NS));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_nxdomain_at_the_resolver_is_reported_with_its_remaining_ttl() {
+    let mut net = Net::start(&Scenario::good().parent_refers_to(&[])).await;
+    let resolver = net.address_resolver();
+    // A client looks the name up before the delegation exists...
+    let before = fast_client()
+        .query(
+            net.resolver_addr(),
+            &name(NAME),
+            route53delegation::dns::RecordType::SOA,
+            true,
+        )
+        .await
+        .expect("resolver answers");
+    assert_eq!(before.rcode, "NXDOMAIN");
+    // ...then the NS record is written.
+    net.reload_parent(&Scenario::good());
+
+    let strict = check_once(
+        &request(&CHILD_NS),
+        &resolver,
+        &fast_options(Some(vec![net.resolver_addr()]), true),
+    )
+    .await;
+    assert!(strict.authoritative_ok, "{}", strict.render());
+    assert!(
+        !strict.passed,
+        "a cached NXDOMAIN must not pass when recursive checks are required"
+    );
+    assert_eq!(
+        codes(&strict),
+        vec!["cached_negative"],
+        "{}",
+        strict.render()
+    );
+    match &strict.findings[0] {
+        Finding::CachedNegative {
+            resolver: r,
+            nxdomain,
+            remaining_ttl,
+            ..
+        } => {
+            assert_eq!(*r, net.resolver_addr());
+            assert!(*nxdomain);
+            assert!(
+                *remaining_ttl > PARENT_NEG_TTL - 30 && *remaining_ttl <= PARENT_NEG_TTL,
+                "remaining TTL {remaining_ttl}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let msg = strict.findings[0].message();
+    assert!(
+        msg.contains("cached NXDOMAIN")
+            && msg.contains("authoritative servers are already correct"),
+        "{msg}"
+    );
+
+    // Without require_recursive the authoritative truth decides, but the
+    // finding is still there.
+    let lax = check_once(
+        &request(&CHILD_NS),
+        &resolver,
+        &fast_options(Some(vec![net.resolver_addr()]), false),
+    )
+    .await;
+    assert!(lax.passed, "{}", lax.render());
+    assert_eq!(codes(&lax), vec!["cached_negative"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_updated_parent_is_propagating() {
+    let mut s = Scenario::good();
+    s.parent2_api_ns.clear();
+    let net = Net::start(&s).await;
+    let report = check_once(
+        &request(&CHILD_NS),
+        &net.address_resolver(),
+        &fast_options(None, false),
+    )
+    .await;
+    assert!(!report.authoritative_ok);
+    assert_eq!(codes(&report), vec!["propagating"], "{}", report.render());
+    match &report.findings[0] {
+        Finding::Propagating { servers_behind } => {
+            assert_eq!(
+                servers_behind,
+                &vec![format!("ns2.parent-dns.com ({})", net.ip(PARENT2))]
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parent_hosted_zone_that_is_not_the_delegated_one_is_reported() {
+    // The "other" server hosts example.com with the delegation, but com
+    // delegates example.com to ns1/ns2.parent-dns.com.
+    let net = Net::start(&Scenario::good()).await;
+    let mut req = request(&CHILD_NS);
+    req.parent_name_servers = ns(&[OTHER_PARENT_NS]);
+    let opts = fast_options(Some(vec![net.resolver_addr()]), true);
+    let report = check_once(&req, &net.address_resolver(), &opts).await;
+    assert!(report.authoritative_ok, "{}", report.render());
+    assert!(!report.passed);
+    assert_eq!(
+        codes(&report),
+        vec!["parent_zone_not_delegated"],
+        "{}",
+        report.render()
+    );
+    match &report.findings[0] {
+        Finding::ParentZoneNotDelegated {
+            delegated_to,
+            parent_zone_ns,
+            ..
+        } => {
+            assert_eq!(delegated_to, &ns(&PARENT_NS));
+            assert_eq!(parent_zone_ns, &ns(&[OTHER_PARENT_NS]));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_child_server_is_unreachable() {
+    let mut with_silent: Vec<&str> = CHILD_NS.to_vec();
+    with_silent.push(SILENT_NS);
+    let mut s = Scenario::good().parent_refers_to(&with_silent);
+    s.child_apex_ns = with_silent.iter().map(|x| x.to_string()).collect();
+    let net = Net::start(&s).await;
+    let report = check_once(
+        &request(&with_silent),
+        &net.address_resolver(),
+        &fast_options(None, false),
+    )
+    .await;
+    assert!(!report.authoritative_ok);
+    assert_eq!(codes(&report), vec!["unreachable"], "{}", report.render());
+    match &report.findings[0] {
+        Finding::Unreachable {
+            server, address, ..
+        } => {
+            assert_eq!(server, SILENT_NS);
+            assert_eq!(*address, Some(net.addr(SILENT)));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_polls_until_the_record_appears() {
+    let mut net = Net::start(&Scenario::good().parent_refers_to(&[])).await;
+    let resolver = net.address_resolver();
+    let mut opts = fast_options(None, false);
+    opts.deadline = Duration::from_secs(10);
+    let req = request(&CHILD_NS);
+    let cancel = CancellationToken::new();
+    let verifying = verify(&req, &resolver, &opts, &cancel);
+    let fixing = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        net.reload_parent(&Scenario::good());
+    };
+    let (report, ()) = tokio::join!(verifying, fixing);
+    let report = report.expect("verification runs");
+    assert!(report.passed, "{}", report.render());
+    assert!(report.attempts >= 2, "attempts {}", report.attempts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_gives_up_at_the_deadline_and_stops_when_cancelled() {
+    let net = Net::start(&Scenario::good().parent_refers_to(&[])).await;
+    let resolver = net.address_resolver();
+    let req = request(&CHILD_NS);
+    let mut opts = fast_options(None, false);
+    opts.deadline = Duration::from_millis(800);
+    let started = std::time::Instant::now();
+    let report = verify(&req, &resolver, &opts, &CancellationToken::new())
+        .await
+        .expect("verification runs");
+    assert!(!report.passed);
+    assert!(report.attempts >= 2, "attempts {}", report.attempts);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(codes(&report), vec!["no_parent_record"]);
+
+    opts.deadline = Duration::from_secs(60);
+    let cancel = CancellationToken::new();
+    let stopper = {
+        let cancel = cancel.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            cancel.cancel();
+        }
+    };
+    let started = std::time::Instant::now();
+    let (result, ()) = tokio::join!(verify(&req, &resolver, &opts, &cancel), stopper);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    match result {
+        Err(VerifyError::Cancelled {
+            last_report: Some(r),
+        }) => assert!(!r.passed),
+        other => panic!("expected a cancellation with a report, got {other:?}"),
+    }
+}

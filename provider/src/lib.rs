@@ -1,0 +1,3 @@
+//! The `route53delegation` Terraform provider.
+
+pub mod protocol;

@@ -1,0 +1,31 @@
+//! Terraform plugin protocol 6.8 layer (what Terraform 1.11 speaks).
+//!
+//! * [`value`] / [`codec`]: protocol-neutral [`Value`] and [`Type`], msgpack
+//!   and JSON encodings.
+//! * [`schema`]: plain schema types ([`Schema`], [`Block`], [`Attribute`],
+//!   [`NestedBlock`]) usable by a documentation generator.
+//! * [`diag`]: [`Diagnostic`] and [`AttributePath`].
+//! * [`provider`]: the [`ProviderImpl`] trait resource code implements.
+//! * [`service`]: the gRPC services; [`server`]: handshake, mTLS, serving.
+//! * [`logging`]: hclog-JSON logging to stderr.
+
+pub mod codec;
+pub mod diag;
+pub mod logging;
+pub mod proto;
+pub mod provider;
+pub mod schema;
+pub mod server;
+pub mod service;
+pub mod tls;
+pub mod value;
+
+pub use diag::{has_errors, AttributePath, Diagnostic, PathStep, Severity};
+pub use provider::{
+    async_trait, ApplyRequest, ApplyResponse, ImportResponse, ImportedResource, PlanRequest,
+    PlanResponse, ProviderImpl, ReadRequest, ReadResponse,
+};
+pub use schema::{Attribute, Block, NestedBlock, NestingMode, Schema, StringKind};
+pub use server::{serve, serve_plain_on, serve_with, ServeError, ServeOptions, PROVIDER_ADDRESS};
+pub use tls::install_crypto_provider;
+pub use value::{Number, Type, Value};

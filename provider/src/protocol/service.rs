@@ -1,0 +1,926 @@
+//! gRPC service implementations: `tfplugin6.Provider` on top of a
+//! [`ProviderImpl`], plus go-plugin's `GRPCController`, `GRPCStdio`,
+//! `GRPCBroker` and the standard health service.
+//!
+//! Every Provider RPC converts protobuf ⇄ protocol-neutral types, never
+//! panics on malformed input (it answers with an error diagnostic instead),
+//! catches panics of the implementation, and never logs values (they may hold
+//! credentials): only RPC names, resource type names and diagnostic counts.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{FutureExt, Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::codec;
+use super::diag::{AttributePath, Diagnostic, PathStep, Severity};
+use super::proto::grpc_health_v1 as health;
+use super::proto::plugin;
+use super::proto::tfplugin6 as pb;
+use super::provider::{ApplyRequest, PlanRequest, ProviderImpl, ReadRequest};
+use super::schema::{Attribute, Block, NestedBlock, NestingMode, Schema, StringKind};
+use super::value::{Type, Value};
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+// ---------------------------------------------------------------------------
+// Conversions
+// ---------------------------------------------------------------------------
+
+fn string_kind_to_proto(k: StringKind) -> i32 {
+    match k {
+        StringKind::Plain => pb::StringKind::Plain as i32,
+        StringKind::Markdown => pb::StringKind::Markdown as i32,
+    }
+}
+
+fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
+    pb::schema::Attribute {
+        name: a.name.clone(),
+        r#type: a.ty.to_json_bytes(),
+        nested_type: None,
+        description: a.description.clone(),
+        required: a.required,
+        optional: a.optional,
+        computed: a.computed,
+        sensitive: a.sensitive,
+        description_kind: string_kind_to_proto(a.description_kind),
+        deprecated: a.deprecated,
+        write_only: a.write_only,
+    }
+}
+
+fn nested_block_to_proto(b: &NestedBlock, version: i64) -> pb::schema::NestedBlock {
+    use pb::schema::nested_block::NestingMode as N;
+    let nesting = match b.nesting {
+        NestingMode::Single => N::Single,
+        NestingMode::Group => N::Group,
+        NestingMode::List => N::List,
+        NestingMode::Set => N::Set,
+        NestingMode::Map => N::Map,
+    };
+    pb::schema::NestedBlock {
+        type_name: b.type_name.clone(),
+        block: Some(block_to_proto(&b.block, version)),
+        nesting: nesting as i32,
+        min_items: b.min_items,
+        max_items: b.max_items,
+    }
+}
+
+fn block_to_proto(b: &Block, version: i64) -> pb::schema::Block {
+    pb::schema::Block {
+        version,
+        attributes: b.attributes.iter().map(attribute_to_proto).collect(),
+        block_types: b
+            .block_types
+            .iter()
+            .map(|nb| nested_block_to_proto(nb, version))
+            .collect(),
+        description: b.description.clone(),
+        description_kind: string_kind_to_proto(b.description_kind),
+        deprecated: b.deprecated,
+    }
+}
+
+/// Converts a [`Schema`] to its protocol message.
+pub fn schema_to_proto(s: &Schema) -> pb::Schema {
+    pb::Schema {
+        version: s.version,
+        block: Some(block_to_proto(&s.block, s.version)),
+    }
+}
+
+/// Converts an [`AttributePath`] to its protocol message.
+pub fn path_to_proto(p: &AttributePath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: p
+            .steps()
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    PathStep::AttributeName(n) => Selector::AttributeName(n.clone()),
+                    PathStep::ElementKeyString(k) => Selector::ElementKeyString(k.clone()),
+                    PathStep::ElementKeyInt(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+/// Converts a protocol attribute path (steps without a selector are skipped).
+pub fn path_from_proto(p: &pb::AttributePath) -> AttributePath {
+    use pb::attribute_path::step::Selector;
+    AttributePath(
+        p.steps
+            .iter()
+            .filter_map(|s| {
+                Some(match s.selector.as_ref()? {
+                    Selector::AttributeName(n) => PathStep::AttributeName(n.clone()),
+                    Selector::ElementKeyString(k) => PathStep::ElementKeyString(k.clone()),
+                    Selector::ElementKeyInt(i) => PathStep::ElementKeyInt(*i),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Converts a [`Diagnostic`] to its protocol message.
+pub fn diag_to_proto(d: &Diagnostic) -> pb::Diagnostic {
+    pb::Diagnostic {
+        severity: match d.severity {
+            Severity::Error => pb::diagnostic::Severity::Error as i32,
+            Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+        },
+        summary: d.summary.clone(),
+        detail: d.detail.clone(),
+        attribute: d.attribute.as_ref().map(path_to_proto),
+    }
+}
+
+fn diags_to_proto(d: &[Diagnostic]) -> Vec<pb::Diagnostic> {
+    d.iter().map(diag_to_proto).collect()
+}
+
+/// Decodes a `DynamicValue` (msgpack preferred, JSON accepted; absent or
+/// empty means null).
+pub fn decode_dynamic(
+    dv: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+) -> Result<Value, Diagnostic> {
+    let Some(dv) = dv else {
+        return Ok(Value::Null);
+    };
+    let res = if !dv.msgpack.is_empty() {
+        codec::decode_msgpack(&dv.msgpack, ty)
+    } else if !dv.json.is_empty() {
+        codec::decode_json_bytes(&dv.json, ty)
+    } else {
+        return Ok(Value::Null);
+    };
+    res.map_err(|e| {
+        Diagnostic::error(
+            "Invalid value received from Terraform",
+            format!("The provider could not decode the {what}: {e}. This is a bug in the provider or Terraform."),
+        )
+    })
+}
+
+/// Encodes a value as a msgpack `DynamicValue`.
+pub fn encode_dynamic(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
+    codec::encode_msgpack(v, ty)
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                "Provider produced an invalid value",
+                format!(
+                    "The provider could not encode the {what}: {e}. This is a bug in the provider."
+                ),
+            )
+        })
+}
+
+/// Runs an implementation future, turning a panic into an error diagnostic
+/// (without the panic message's backtrace or payload details).
+async fn guarded<T>(rpc: &'static str, fut: impl Future<Output = T>) -> Result<T, Diagnostic> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            tracing::error!(rpc, "provider implementation panicked");
+            Err(Diagnostic::error(
+                "Internal provider error",
+                format!(
+                    "The provider crashed while handling {rpc}. This is a bug in the provider; \
+                     please report it with the Terraform logs (TF_LOG=debug)."
+                ),
+            ))
+        }
+    }
+}
+
+fn unknown_type_diag(kind: &str, type_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unknown {kind} type"),
+        format!("This provider does not support {kind} type {type_name:?}."),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// tfplugin6.Provider
+// ---------------------------------------------------------------------------
+
+/// The `tfplugin6.Provider` service backed by a [`ProviderImpl`].
+#[derive(Clone)]
+pub struct ProviderService {
+    inner: Arc<dyn ProviderImpl>,
+    provider_schema: Arc<Schema>,
+    resource_schemas: Arc<BTreeMap<String, Schema>>,
+    stop: CancellationToken,
+}
+
+impl std::fmt::Debug for ProviderService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderService")
+            .field(
+                "resources",
+                &self.resource_schemas.keys().collect::<Vec<_>>(),
+            )
+            .field("stopped", &self.stop.is_cancelled())
+            .finish()
+    }
+}
+
+impl ProviderService {
+    /// Wraps an implementation; schemas are computed once here. `stop` is the
+    /// process-wide token cancelled by `StopProvider` and handed to
+    /// in-flight read/apply calls.
+    pub fn new(inner: Arc<dyn ProviderImpl>, stop: CancellationToken) -> Self {
+        let provider_schema = Arc::new(inner.provider_schema());
+        let resource_schemas = Arc::new(inner.resource_schemas());
+        ProviderService {
+            inner,
+            provider_schema,
+            resource_schemas,
+            stop,
+        }
+    }
+
+    fn resource_schema(&self, type_name: &str) -> Result<&Schema, Diagnostic> {
+        self.resource_schemas
+            .get(type_name)
+            .ok_or_else(|| unknown_type_diag("resource", type_name))
+    }
+
+    fn server_capabilities() -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            plan_destroy: false,
+            get_provider_schema_optional: true,
+            move_resource_state: false,
+        }
+    }
+}
+
+fn finish(rpc: &'static str, type_name: &str, diags: &[Diagnostic]) {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    tracing::debug!(
+        rpc,
+        type_name,
+        diagnostics = diags.len(),
+        errors,
+        "rpc done"
+    );
+}
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _req: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        tracing::debug!(rpc = "GetMetadata", "rpc start");
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(Self::server_capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: Vec::new(),
+            resources: self
+                .resource_schemas
+                .keys()
+                .map(|t| pb::get_metadata::ResourceMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
+            functions: Vec::new(),
+            ephemeral_resources: Vec::new(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _req: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        tracing::debug!(rpc = "GetProviderSchema", "rpc start");
+        let mut diagnostics = Vec::new();
+        let all = std::iter::once(("provider", &*self.provider_schema))
+            .chain(self.resource_schemas.iter().map(|(k, s)| (k.as_str(), s)));
+        for (name, schema) in all {
+            if let Err(problems) = schema.validate() {
+                tracing::error!(schema = name, problems = ?problems, "invalid schema");
+                diagnostics.push(diag_to_proto(&Diagnostic::error(
+                    "Invalid provider schema",
+                    format!(
+                        "The schema of {name} is invalid: {}. This is a bug in the provider.",
+                        problems.join("; ")
+                    ),
+                )));
+            }
+        }
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(schema_to_proto(&self.provider_schema)),
+            resource_schemas: self
+                .resource_schemas
+                .iter()
+                .map(|(k, s)| (k.clone(), schema_to_proto(s)))
+                .collect(),
+            data_source_schemas: Default::default(),
+            functions: Default::default(),
+            ephemeral_resource_schemas: Default::default(),
+            diagnostics,
+            provider_meta: None,
+            server_capabilities: Some(Self::server_capabilities()),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ValidateProviderConfig", "rpc start");
+        let ty = self.provider_schema.block.implied_type();
+        let diags = match decode_dynamic(req.config.as_ref(), &ty, "provider configuration") {
+            Ok(config) => guarded(
+                "ValidateProviderConfig",
+                self.inner.validate_provider_config(&config),
+            )
+            .await
+            .unwrap_or_else(|d| vec![d]),
+            Err(d) => vec![d],
+        };
+        finish("ValidateProviderConfig", "", &diags);
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diags_to_proto(&diags),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ValidateResourceConfig", type_name = %req.type_name, "rpc start");
+        let diags = async {
+            let schema = self.resource_schema(&req.type_name)?;
+            let config = decode_dynamic(
+                req.config.as_ref(),
+                &schema.block.implied_type(),
+                "resource configuration",
+            )?;
+            guarded(
+                "ValidateResourceConfig",
+                self.inner.validate_resource_config(&req.type_name, &config),
+            )
+            .await
+        }
+        .await
+        .unwrap_or_else(|d| vec![d]);
+        finish("ValidateResourceConfig", &req.type_name, &diags);
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diags_to_proto(&diags),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: vec![diag_to_proto(&unknown_type_diag(
+                "data source",
+                &req.type_name,
+            ))],
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "UpgradeResourceState", type_name = %req.type_name, version = req.version, "rpc start");
+        let result: Result<pb::DynamicValue, Vec<Diagnostic>> = async {
+            let schema = self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
+            let raw = req.raw_state.unwrap_or_default();
+            if raw.json.is_empty() {
+                if !raw.flatmap.is_empty() {
+                    return Err(vec![Diagnostic::error(
+                        "Unsupported legacy state",
+                        "The stored state uses the legacy flatmap format, which this provider never wrote.",
+                    )]);
+                }
+                return encode_dynamic(&Value::Null, &schema.block.implied_type(), "upgraded state")
+                    .map_err(|d| vec![d]);
+            }
+            let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
+                vec![Diagnostic::error(
+                    "Invalid stored state",
+                    format!("The stored state is not valid JSON: {e}."),
+                )]
+            })?;
+            let value = guarded(
+                "UpgradeResourceState",
+                self.inner.upgrade_resource_state(&req.type_name, req.version, json),
+            )
+            .await
+            .map_err(|d| vec![d])??;
+            let value = schema.block.null_write_only(&value);
+            encode_dynamic(&value, &schema.block.implied_type(), "upgraded state").map_err(|d| vec![d])
+        }
+        .await;
+        let (state, diags) = match result {
+            Ok(dv) => (Some(dv), Vec::new()),
+            Err(d) => (None, d),
+        };
+        finish("UpgradeResourceState", &req.type_name, &diags);
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: state,
+            diagnostics: diags_to_proto(&diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ConfigureProvider", terraform_version = %req.terraform_version, "rpc start");
+        let ty = self.provider_schema.block.implied_type();
+        let diags = match decode_dynamic(req.config.as_ref(), &ty, "provider configuration") {
+            Ok(config) => guarded(
+                "ConfigureProvider",
+                self.inner
+                    .configure_provider(&config, &req.terraform_version),
+            )
+            .await
+            .unwrap_or_else(|d| vec![d]),
+            Err(d) => vec![d],
+        };
+        finish("ConfigureProvider", "", &diags);
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diags_to_proto(&diags),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ReadResource", type_name = %req.type_name, "rpc start");
+        let result = async {
+            let schema = self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
+            let ty = schema.block.implied_type();
+            let current_state = decode_dynamic(req.current_state.as_ref(), &ty, "current state")
+                .map_err(|d| vec![d])?;
+            let resp = guarded(
+                "ReadResource",
+                self.inner.read_resource(ReadRequest {
+                    type_name: req.type_name.clone(),
+                    current_state,
+                    private: req.private.clone(),
+                    cancel: self.stop.clone(),
+                }),
+            )
+            .await
+            .map_err(|d| vec![d])?;
+            let new_state = schema.block.null_write_only(&resp.new_state);
+            let mut diags = resp.diagnostics;
+            match encode_dynamic(&new_state, &ty, "new state") {
+                Ok(dv) => Ok((Some(dv), resp.private, diags)),
+                Err(d) => {
+                    diags.push(d);
+                    Err(diags)
+                }
+            }
+        }
+        .await;
+        let (new_state, private, diags) = match result {
+            Ok(r) => r,
+            Err(d) => (req.current_state.clone(), req.private.clone(), d),
+        };
+        finish("ReadResource", &req.type_name, &diags);
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: diags_to_proto(&diags),
+            private,
+            deferred: None,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "PlanResourceChange", type_name = %req.type_name, "rpc start");
+        let result = async {
+            let schema = self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
+            let ty = schema.block.implied_type();
+            let dec = |dv: Option<&pb::DynamicValue>, what| {
+                decode_dynamic(dv, &ty, what).map_err(|d| vec![d])
+            };
+            let prior_state = dec(req.prior_state.as_ref(), "prior state")?;
+            let proposed_new_state = dec(req.proposed_new_state.as_ref(), "proposed new state")?;
+            let config = dec(req.config.as_ref(), "configuration")?;
+            let resp = guarded(
+                "PlanResourceChange",
+                self.inner.plan_resource_change(PlanRequest {
+                    type_name: req.type_name.clone(),
+                    prior_state,
+                    proposed_new_state,
+                    config,
+                    prior_private: req.prior_private.clone(),
+                }),
+            )
+            .await
+            .map_err(|d| vec![d])?;
+            let planned = schema.block.null_write_only(&resp.planned_state);
+            let mut diags = resp.diagnostics;
+            match encode_dynamic(&planned, &ty, "planned state") {
+                Ok(dv) => Ok(pb::plan_resource_change::Response {
+                    planned_state: Some(dv),
+                    requires_replace: resp.requires_replace.iter().map(path_to_proto).collect(),
+                    planned_private: resp.planned_private,
+                    diagnostics: diags_to_proto(&diags),
+                    legacy_type_system: false,
+                    deferred: None,
+                }),
+                Err(d) => {
+                    diags.push(d);
+                    Err(diags)
+                }
+            }
+        }
+        .await;
+        let resp = result.unwrap_or_else(|diags| pb::plan_resource_change::Response {
+            diagnostics: diags_to_proto(&diags),
+            ..Default::default()
+        });
+        tracing::debug!(rpc = "PlanResourceChange", type_name = %req.type_name, diagnostics = resp.diagnostics.len(), "rpc done");
+        Ok(Response::new(resp))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, "rpc start");
+        let result = async {
+            let schema = self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
+            let ty = schema.block.implied_type();
+            let dec = |dv: Option<&pb::DynamicValue>, what| {
+                decode_dynamic(dv, &ty, what).map_err(|d| vec![d])
+            };
+            let prior_state = dec(req.prior_state.as_ref(), "prior state")?;
+            let planned_state = dec(req.planned_state.as_ref(), "planned state")?;
+            let config = dec(req.config.as_ref(), "configuration")?;
+            let resp = guarded(
+                "ApplyResourceChange",
+                self.inner.apply_resource_change(ApplyRequest {
+                    type_name: req.type_name.clone(),
+                    prior_state,
+                    planned_state,
+                    config,
+                    planned_private: req.planned_private.clone(),
+                    cancel: self.stop.clone(),
+                }),
+            )
+            .await
+            .map_err(|d| vec![d])?;
+            let new_state = schema.block.null_write_only(&resp.new_state);
+            let mut diags = resp.diagnostics;
+            match encode_dynamic(&new_state, &ty, "new state") {
+                Ok(dv) => Ok(pb::apply_resource_change::Response {
+                    new_state: Some(dv),
+                    private: resp.private,
+                    diagnostics: diags_to_proto(&diags),
+                    legacy_type_system: false,
+                }),
+                Err(d) => {
+                    diags.push(d);
+                    Err(diags)
+                }
+            }
+        }
+        .await;
+        let resp = result.unwrap_or_else(|diags| pb::apply_resource_change::Response {
+            // Keep the prior state so Terraform does not lose track of the
+            // object when we could not produce a new one.
+            new_state: req.prior_state.clone(),
+            private: req.planned_private.clone(),
+            diagnostics: diags_to_proto(&diags),
+            legacy_type_system: false,
+        });
+        tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, diagnostics = resp.diagnostics.len(), "rpc done");
+        Ok(Response::new(resp))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ImportResourceState", type_name = %req.type_name, "rpc start");
+        let result = async {
+            self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
+            let resp = guarded(
+                "ImportResourceState",
+                self.inner.import_resource_state(&req.type_name, &req.id),
+            )
+            .await
+            .map_err(|d| vec![d])?;
+            let mut diags = resp.diagnostics;
+            let mut imported = Vec::new();
+            for r in resp.imported {
+                let schema = match self.resource_schema(&r.type_name) {
+                    Ok(s) => s,
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                };
+                let state = schema.block.null_write_only(&r.state);
+                match encode_dynamic(&state, &schema.block.implied_type(), "imported state") {
+                    Ok(dv) => imported.push(pb::import_resource_state::ImportedResource {
+                        type_name: r.type_name,
+                        state: Some(dv),
+                        private: r.private,
+                    }),
+                    Err(d) => diags.push(d),
+                }
+            }
+            Ok::<_, Vec<Diagnostic>>((imported, diags))
+        }
+        .await;
+        let (imported, diags) = result.unwrap_or_else(|d| (Vec::new(), d));
+        finish("ImportResourceState", &req.type_name, &diags);
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources: imported,
+            diagnostics: diags_to_proto(&diags),
+            deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let d = Diagnostic::error(
+            "Move not supported",
+            format!(
+                "This provider does not support moving resources of type {:?} into {:?}.",
+                req.source_type_name, req.target_type_name
+            ),
+        );
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state: None,
+            diagnostics: vec![diag_to_proto(&d)],
+            target_private: Vec::new(),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(pb::read_data_source::Response {
+            state: None,
+            diagnostics: vec![diag_to_proto(&unknown_type_diag(
+                "data source",
+                &req.type_name,
+            ))],
+            deferred: None,
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: vec![diag_to_proto(&unknown_type_diag(
+                    "ephemeral resource",
+                    &req.type_name,
+                ))],
+            },
+        ))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(pb::open_ephemeral_resource::Response {
+            diagnostics: vec![diag_to_proto(&unknown_type_diag(
+                "ephemeral resource",
+                &req.type_name,
+            ))],
+            ..Default::default()
+        }))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(pb::renew_ephemeral_resource::Response {
+            diagnostics: vec![diag_to_proto(&unknown_type_diag(
+                "ephemeral resource",
+                &req.type_name,
+            ))],
+            ..Default::default()
+        }))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: vec![diag_to_proto(&unknown_type_diag(
+                "ephemeral resource",
+                &req.type_name,
+            ))],
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _req: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let req = req.into_inner();
+        Ok(Response::new(pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: format!(
+                    "This provider does not define a function named {:?}.",
+                    req.name
+                ),
+                function_argument: None,
+            }),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _req: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!(
+            rpc = "StopProvider",
+            "stop requested; cancelling in-flight operations"
+        );
+        self.stop.cancel();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// go-plugin services and health
+// ---------------------------------------------------------------------------
+
+/// A stream that yields nothing and ends when `token` is cancelled, so that
+/// long-lived streams do not block a graceful shutdown.
+fn until_cancelled<T: Send + 'static>(token: CancellationToken) -> BoxStream<T> {
+    Box::pin(futures::stream::once(token.cancelled_owned()).filter_map(|()| async { None }))
+}
+
+/// `plugin.GRPCController`: `Shutdown` triggers a graceful server stop,
+/// after which the process exits.
+#[derive(Debug, Clone)]
+pub struct ControllerService {
+    /// Cancelled to shut the server down.
+    pub shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl plugin::grpc_controller_server::GrpcController for ControllerService {
+    async fn shutdown(
+        &self,
+        _req: Request<plugin::Empty>,
+    ) -> Result<Response<plugin::Empty>, Status> {
+        tracing::debug!("GRPCController.Shutdown received; stopping");
+        self.shutdown.cancel();
+        Ok(Response::new(plugin::Empty {}))
+    }
+}
+
+/// `plugin.GRPCStdio`: our stdout carries only the handshake and logs go
+/// straight to stderr (which Terraform reads), so the stream stays open and
+/// sends nothing until shutdown.
+#[derive(Debug, Clone)]
+pub struct StdioService {
+    /// Ends the stream on shutdown.
+    pub shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl plugin::grpc_stdio_server::GrpcStdio for StdioService {
+    type StreamStdioStream = BoxStream<plugin::StdioData>;
+
+    async fn stream_stdio(
+        &self,
+        _req: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
+        Ok(Response::new(until_cancelled(self.shutdown.clone())))
+    }
+}
+
+/// `plugin.GRPCBroker`: we never broker extra connections; the stream is
+/// accepted, incoming messages are drained, nothing is sent.
+#[derive(Debug, Clone)]
+pub struct BrokerService {
+    /// Ends the stream on shutdown.
+    pub shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl plugin::grpc_broker_server::GrpcBroker for BrokerService {
+    type StartStreamStream = BoxStream<plugin::ConnInfo>;
+
+    async fn start_stream(
+        &self,
+        req: Request<Streaming<plugin::ConnInfo>>,
+    ) -> Result<Response<Self::StartStreamStream>, Status> {
+        let mut incoming = req.into_inner();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    msg = incoming.next() => match msg {
+                        Some(Ok(_)) => tracing::debug!("ignoring GRPCBroker message"),
+                        _ => break,
+                    },
+                }
+            }
+        });
+        Ok(Response::new(until_cancelled(self.shutdown.clone())))
+    }
+}
+
+/// `grpc.health.v1.Health`: `plugin` (and the empty server name) are SERVING.
+#[derive(Debug, Clone)]
+pub struct HealthService {
+    /// Ends watch streams on shutdown.
+    pub shutdown: CancellationToken,
+}
+
+fn health_status(service: &str) -> i32 {
+    match service {
+        "" | "plugin" => health::health_check_response::ServingStatus::Serving as i32,
+        _ => health::health_check_response::ServingStatus::ServiceUnknown as i32,
+    }
+}
+
+#[tonic::async_trait]
+impl health::health_server::Health for HealthService {
+    type WatchStream = BoxStream<health::HealthCheckResponse>;
+
+    async fn check(
+        &self,
+        req: Request<health::HealthCheckRequest>,
+    ) -> Result<Response<health::HealthCheckResponse>, Status> {
+        Ok(Response::new(health::HealthCheckResponse {
+            status: health_status(&req.get_ref().service),
+        }))
+    }
+
+    async fn watch(
+        &self,
+        req: Request<health::HealthCheckRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let first = health::HealthCheckResponse {
+            status: health_status(&req.get_ref().service),
+        };
+        let s = futures::stream::once(async move { Ok(first) })
+            .chain(until_cancelled(self.shutdown.clone()));
+        Ok(Response::new(Box::pin(s)))
+    }
+}
