@@ -2,10 +2,8 @@
 //! protobuf compiler, so no system `protoc` is needed) and generates the
 //! tonic server and client stubs.
 
-// Build scripts talk to cargo on stdout; that is the only output here.
-#![allow(clippy::print_stdout)]
-
 use std::error::Error;
+use std::io::Write;
 
 const PROTOS: &[&str] = &[
     "proto/tfplugin6.proto",
@@ -16,9 +14,12 @@ const PROTOS: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {
+    // Build scripts talk to cargo on stdout; that is the only output here.
+    let mut cargo = std::io::stdout().lock();
     for proto in PROTOS {
-        println!("cargo:rerun-if-changed={proto}");
+        writeln!(cargo, "cargo:rerun-if-changed={proto}")?;
     }
+    drop(cargo);
     let fds = protox::compile(PROTOS, ["proto"])?;
     tonic_prost_build::configure()
         .build_server(true)

@@ -578,6 +578,36 @@ impl Engine {
         }
     }
 
+    /// Verifies an existing delegation once (polling until the spec's
+    /// timeout), for example right after import.
+    pub async fn verify_state(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        cancel: &CancellationToken,
+    ) -> VerificationSummary {
+        let status_of = |r: &VerificationReport| summary_of(r, None);
+        let parent = match self.clients.route53(&spec.parent.account).await {
+            Ok(p) => p,
+            Err(_) => return failed_summary(),
+        };
+        let Ok(Some(parent_zone)) = zone::get_zone(&parent, &state.parent_zone_id).await else {
+            return failed_summary();
+        };
+        let Ok(child) = self.clients.route53(&spec.child.account).await else {
+            return failed_summary();
+        };
+        let ctx = Ctx {
+            parent,
+            child,
+            parent_zone,
+        };
+        match self.verify(spec, &ctx, state, spec.verify.timeout, cancel).await {
+            Ok(r) => status_of(&r),
+            Err(_) => failed_summary(),
+        }
+    }
+
     async fn verify(
         &self,
         spec: &LinkSpec,
@@ -889,6 +919,14 @@ fn summary_of(report: &VerificationReport, status: Option<VerifyStatus>) -> Veri
         }),
         checked_at: SystemTime::now(),
         servers_checked: report.servers_checked() as u32,
+    }
+}
+
+fn failed_summary() -> VerificationSummary {
+    VerificationSummary {
+        status: VerifyStatus::Failed,
+        checked_at: SystemTime::now(),
+        servers_checked: 0,
     }
 }
 

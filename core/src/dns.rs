@@ -500,7 +500,7 @@ pub fn rcode_name(rc: ResponseCode) -> String {
 }
 
 /// Converts a decoded hickory message into a [`DnsResponse`].
-pub fn convert(server: SocketAddr, msg: &Message, latency: Duration) -> DnsResponse {
+pub(crate) fn convert(server: SocketAddr, msg: &Message, latency: Duration) -> DnsResponse {
     let records = |rs: &[Record]| -> Vec<DnsRecord> {
         rs.iter()
             .filter(|r| r.record_type() != RecordType::OPT)
@@ -926,6 +926,34 @@ mod tests {
             Err(DnsError::NoResolvers)
         ));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn silent_server_times_out_after_retries() {
+        let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let server = silent.local_addr().unwrap();
+        let client = DnsClient::new(Duration::from_millis(100), 2);
+        let started = Instant::now();
+        let err = client
+            .query(server, &n("api.example.com"), RecordType::NS, false)
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!(
+            err.to_string(),
+            format!("querying {server} for api.example.com NS: timed out after 100ms")
+        );
+        // One question plus two retries.
+        let mut buf = [0u8; 512];
+        for _ in 0..3 {
+            let (len, _) = tokio::time::timeout(Duration::from_secs(1), silent.recv_from(&mut buf))
+                .await
+                .expect("the retries reached the server")
+                .unwrap();
+            let m = Message::from_vec(&buf[..len]).unwrap();
+            assert_eq!(m.queries[0].name().to_ascii(), "api.example.com.");
+            assert!(!m.metadata.recursion_desired);
+        }
     }
 
     #[tokio::test]

@@ -197,6 +197,7 @@ impl serde::Serialize for DomainName {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::{prop_assert, prop_assert_eq};
 
     fn n(s: &str) -> DomainName {
         DomainName::parse(s).unwrap()

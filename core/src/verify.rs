@@ -204,8 +204,10 @@ pub async fn check_once(
 ) -> VerificationReport {
     let start = Instant::now();
     let client = &opts.query;
-    let parent_hosts = resolve_all(&req.parent_name_servers, resolver).await;
-    let child_hosts = resolve_all(&req.child_name_servers, resolver).await;
+    let (parent_hosts, child_hosts) = futures::join!(
+        resolve_all(&req.parent_name_servers, resolver),
+        resolve_all(&req.child_name_servers, resolver)
+    );
 
     let mut parent_checks = Vec::new();
     let mut child_checks = Vec::new();

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use common::*;
 use route53delegation::diagnose::{probe_dangling, Finding, Severity};
+use route53delegation::dns::RecordType;
 use route53delegation::verify::{check_once, verify, CheckKind, VerificationReport, VerifyError};
 use route53delegation::CancellationToken;
 
@@ -235,12 +236,7 @@ async fn cached_nxdomain_at_the_resolver_is_reported_with_its_remaining_ttl() {
     let resolver = net.address_resolver();
     // A client looks the name up before the delegation exists...
     let before = fast_client()
-        .query(
-            net.resolver_addr(),
-            &name(NAME),
-            route53delegation::dns::RecordType::SOA,
-            true,
-        )
+        .query(net.resolver_addr(), &name(NAME), RecordType::SOA, true)
         .await
         .expect("resolver answers");
     assert_eq!(before.rcode, "NXDOMAIN");
@@ -432,4 +428,23 @@ async fn verify_gives_up_at_the_deadline_and_stops_when_cancelled() {
         }) => assert!(!r.passed),
         other => panic!("expected a cancellation with a report, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_udp_answers_are_repeated_over_tcp() {
+    let net = Net::start(&Scenario::good()).await;
+    let resp = fast_client()
+        .query(
+            net.addr(CHILD1),
+            &name("big.api.example.com"),
+            RecordType::TXT,
+            false,
+        )
+        .await
+        .expect("child server answers");
+    assert!(resp.truncated, "the UDP answer should have been truncated");
+    assert_eq!(resp.rcode, "NOERROR");
+    assert!(resp.authoritative);
+    assert_eq!(resp.answers.len(), 12);
+    assert!(resp.answers.iter().all(|r| r.rtype == "TXT"));
 }

@@ -41,7 +41,7 @@ fn without_magic_cookie_exits_with_help() {
     assert_eq!(wrong.status.code(), Some(1));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_tcp_without_client_cert() {
     let mut plugin = Plugin::start(None);
     assert!(plugin.server_cert.is_none());
@@ -96,7 +96,7 @@ async fn port_range_is_respected() {
     let _ = child.wait();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_mode_prints_reattach_and_stops_on_sigint() {
     let mut child = Command::new(BIN)
         .arg("-debug")

@@ -40,7 +40,7 @@ async fn try_get_schema(
         .unwrap_or_else(|_| Err("timed out".to_owned()))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pinned_client_cert_is_required() {
     let trusted = client_cert();
     let mut plugin = Plugin::start(Some(&trusted.cert_pem));
@@ -97,7 +97,7 @@ async fn pinned_client_cert_is_required() {
     assert!(status.success(), "exit status {status:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_is_ignored_in_plugin_mode() {
     let trusted = client_cert();
     let mut plugin = Plugin::start(Some(&trusted.cert_pem));

@@ -521,6 +521,10 @@ fn child_zone(apex_ns: &[String]) -> String {
         z.push_str(&format!("@ NS {ns}.\n"));
     }
     z.push_str("www A 192.0.2.2\n");
+    // More than the 1232-octet EDNS payload: answered over TCP only.
+    for i in 0..12 {
+        z.push_str(&format!("big TXT \"{i:02}{}\"\n", "x".repeat(200)));
+    }
     z
 }
 

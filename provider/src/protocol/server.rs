@@ -35,6 +35,9 @@ pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// Terraform plugin protocol major version.
 pub const PLUGIN_PROTOCOL_VERSION: u32 = 6;
 
+/// Largest gRPC message accepted or sent by the Provider service.
+const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
 /// Shown on stderr when the binary is run by hand.
 pub const NOT_A_PLUGIN_MESSAGE: &str =
     "This binary is a plugin. These are not meant to be executed directly.
@@ -409,7 +412,12 @@ async fn run_server(
     let stop = CancellationToken::new();
     let provider_svc = ProviderService::new(provider, stop);
     let router = tonic::transport::Server::builder()
-        .add_service(pb::provider_server::ProviderServer::new(provider_svc))
+        .add_service(
+            pb::provider_server::ProviderServer::new(provider_svc)
+                // Terraform's own limit is far above tonic's 4 MiB default.
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
         .add_service(plugin::grpc_controller_server::GrpcControllerServer::new(
             ControllerService {
                 shutdown: shutdown.clone(),

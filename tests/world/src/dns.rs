@@ -114,7 +114,12 @@ fn records_of(rr: &crate::model::RRSet, owner: &str) -> Vec<Record> {
 }
 
 /// Build the answer for one query on the server named `server`.
-pub(crate) fn handle(shared: &Shared, server: &str, req: &[u8], udp: Option<()>) -> Option<Vec<u8>> {
+pub(crate) fn handle(
+    shared: &Shared,
+    server: &str,
+    req: &[u8],
+    udp: Option<()>,
+) -> Option<Vec<u8>> {
     let req = Message::from_vec(req).ok()?;
     if req.metadata.message_type != MessageType::Query {
         return None;
@@ -138,7 +143,11 @@ pub(crate) fn handle(shared: &Shared, server: &str, req: &[u8], udp: Option<()>)
     }
     let q = &req.queries[0];
     let qname = q.name.to_ascii().to_ascii_lowercase();
-    let qname = if qname.ends_with('.') { qname } else { format!("{qname}.") };
+    let qname = if qname.ends_with('.') {
+        qname
+    } else {
+        format!("{qname}.")
+    };
     let qtype = q.query_type;
     // Route 53 does not do zone transfers.
     if matches!(qtype, RecordType::AXFR | RecordType::IXFR) {
@@ -263,10 +272,7 @@ fn answer(resp: &mut Message, apex: &str, recs: &Records, qname: &str, qtype: Re
         }
         return;
     }
-    let exists = !at_name.is_empty()
-        || recs
-            .keys()
-            .any(|(n, _)| n.ends_with(&format!(".{qname}")));
+    let exists = !at_name.is_empty() || recs.keys().any(|(n, _)| n.ends_with(&format!(".{qname}")));
     if !exists {
         resp.metadata.response_code = ResponseCode::NXDomain;
     }

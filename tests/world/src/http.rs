@@ -23,9 +23,7 @@ pub async fn serve(shared: Arc<Shared>, listener: std::net::TcpListener) {
         tracing::error!("cannot register HTTP listener");
         return;
     };
-    let app = axum::Router::new()
-        .fallback(handle)
-        .with_state(shared);
+    let app = axum::Router::new().fallback(handle).with_state(shared);
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!("http server: {e}");
     }
@@ -39,20 +37,31 @@ pub fn esc(s: &str) -> String {
 }
 
 fn request_id() -> String {
-    format!("{:08x}-r53w-{:016x}", rand::random::<u32>(), rand::random::<u64>())
+    format!(
+        "{:08x}-r53w-{:016x}",
+        rand::random::<u32>(),
+        rand::random::<u64>()
+    )
 }
 
 fn xml(status: StatusCode, body: String) -> Response {
     (
         status,
-        [("content-type", "text/xml"), ("x-amzn-requestid", "r53world")],
+        [
+            ("content-type", "text/xml"),
+            ("x-amzn-requestid", "r53world"),
+        ],
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"),
     )
         .into_response()
 }
 
 fn error_xml(ns: &str, e: &ApiError) -> Response {
-    let kind = if e.status >= 500 { "Receiver" } else { "Sender" };
+    let kind = if e.status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    };
     xml(
         StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
         format!(
@@ -80,7 +89,11 @@ async fn handle(
     let path = uri.path().to_string();
     let query: Vec<(String, String)> = uri
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(rest) = path.strip_prefix("/admin") {
         return admin(&shared, &method, rest, &body).await;
@@ -105,7 +118,9 @@ async fn preamble(
     rate_limited_api: bool,
 ) -> Result<Principal, ApiError> {
     let key = access_key(headers);
-    let principal = key.as_ref().and_then(|k| shared.lock().keys.get(k).cloned());
+    let principal = key
+        .as_ref()
+        .and_then(|k| shared.lock().keys.get(k).cloned());
     let account = principal
         .as_ref()
         .map_or_else(|| "unknown".to_string(), |p| p.account.clone());
@@ -116,13 +131,11 @@ async fn preamble(
     };
     match fault {
         Some(Fault::Throttling) => return Err(ApiError::bad("Throttling", "Rate exceeded")),
-        Some(Fault::InternalFailure) => {
-            return Err(ApiError::new(
-                500,
-                "InternalFailure",
-                "The request processing has failed because of an unknown error, exception or failure.",
-            ))
-        }
+        Some(Fault::InternalFailure) => return Err(ApiError::new(
+            500,
+            "InternalFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+        )),
         Some(Fault::PriorRequestNotComplete) => {
             return Err(ApiError::bad(
                 "PriorRequestNotComplete",
@@ -156,9 +169,7 @@ fn r53_op(method: &Method, path: &str) -> (&'static str, Vec<String>) {
     let segs: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|s| {
-            percent_decode(s)
-        })
+        .map(percent_decode)
         .collect();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     // A full "/hostedzone/ID" sent as one encoded segment.
@@ -213,7 +224,10 @@ async fn route53(
     if op == "Unknown" {
         return error_xml(
             R53_NS,
-            &ApiError::bad("InvalidAction", format!("Unknown operation {method} {path}")),
+            &ApiError::bad(
+                "InvalidAction",
+                format!("Unknown operation {method} {path}"),
+            ),
         );
     }
     if let Permission::NsChangesUnder(_) = p.permission() {
@@ -313,7 +327,12 @@ fn delegation_xml(z: &model::Zone) -> String {
     if z.private {
         let mut s = String::from("<VPCs>");
         for (r, id) in &z.vpcs {
-            let _ = write!(s, "<VPC><VPCRegion>{}</VPCRegion><VPCId>{}</VPCId></VPC>", esc(r), esc(id));
+            let _ = write!(
+                s,
+                "<VPC><VPCRegion>{}</VPCRegion><VPCId>{}</VPCId></VPC>",
+                esc(r),
+                esc(id)
+            );
         }
         s.push_str("</VPCs>");
         return s;
@@ -348,13 +367,19 @@ fn create_zone(shared: &Shared, p: &Principal, body: &[u8]) -> Result<Response, 
     let doc = parse_xml(body)?;
     let root = doc.root_element();
     let name = child_text(root, "Name").unwrap_or("").to_string();
-    let caller = child_text(root, "CallerReference").unwrap_or("").to_string();
+    let caller = child_text(root, "CallerReference")
+        .unwrap_or("")
+        .to_string();
     let cfg = child(root, "HostedZoneConfig");
-    let comment = cfg.and_then(|c| child_text(c, "Comment")).map(str::to_string);
+    let comment = cfg
+        .and_then(|c| child_text(c, "Comment"))
+        .map(str::to_string);
     let vpcs: Vec<(String, String)> = child(root, "VPC")
         .map(|v| {
             vec![(
-                child_text(v, "VPCRegion").unwrap_or("us-east-1").to_string(),
+                child_text(v, "VPCRegion")
+                    .unwrap_or("us-east-1")
+                    .to_string(),
                 child_text(v, "VPCId").unwrap_or("").to_string(),
             )]
         })
@@ -378,7 +403,13 @@ fn create_zone(shared: &Shared, p: &Principal, body: &[u8]) -> Result<Response, 
     let vpc = if z.private {
         z.vpcs
             .first()
-            .map(|(r, v)| format!("<VPC><VPCRegion>{}</VPCRegion><VPCId>{}</VPCId></VPC>", esc(r), esc(v)))
+            .map(|(r, v)| {
+                format!(
+                    "<VPC><VPCRegion>{}</VPCRegion><VPCId>{}</VPCId></VPC>",
+                    esc(r),
+                    esc(v)
+                )
+            })
             .unwrap_or_default()
     } else {
         String::new()
@@ -416,11 +447,17 @@ fn max_items(query: &[(String, String)], default: usize) -> Result<usize, ApiErr
             .ok()
             .filter(|n| *n >= 1)
             .map(|n| n.min(default))
-            .ok_or_else(|| ApiError::bad("InvalidInput", format!("Invalid value for maxitems: {v}"))),
+            .ok_or_else(|| {
+                ApiError::bad("InvalidInput", format!("Invalid value for maxitems: {v}"))
+            }),
     }
 }
 
-fn list_zones(shared: &Shared, p: &Principal, query: &[(String, String)]) -> Result<Response, ApiError> {
+fn list_zones(
+    shared: &Shared,
+    p: &Principal,
+    query: &[(String, String)],
+) -> Result<Response, ApiError> {
     let max = max_items(query, 100)?;
     let marker = q(query, "marker").unwrap_or("");
     let st = shared.lock();
@@ -458,7 +495,11 @@ fn list_zones(shared: &Shared, p: &Principal, query: &[(String, String)]) -> Res
     Ok(xml(StatusCode::OK, s))
 }
 
-fn list_by_name(shared: &Shared, p: &Principal, query: &[(String, String)]) -> Result<Response, ApiError> {
+fn list_by_name(
+    shared: &Shared,
+    p: &Principal,
+    query: &[(String, String)],
+) -> Result<Response, ApiError> {
     let max = max_items(query, 100)?;
     let dns = q(query, "dnsname").map(normalize_name);
     let hzid = q(query, "hostedzoneid").map(|s| s.trim_start_matches("/hostedzone/").to_string());
@@ -474,9 +515,7 @@ fn list_by_name(shared: &Shared, p: &Principal, query: &[(String, String)]) -> R
         .get(&p.account)
         .map(|a| a.zones.values().collect())
         .unwrap_or_default();
-    zones.sort_by(|a, b| {
-        (reversed_key(&a.name), &a.id).cmp(&(reversed_key(&b.name), &b.id))
-    });
+    zones.sort_by(|a, b| (reversed_key(&a.name), &a.id).cmp(&(reversed_key(&b.name), &b.id)));
     let start_key = dns.as_ref().map(|d| reversed_key(d));
     let rest: Vec<&&model::Zone> = zones
         .iter()
@@ -507,7 +546,10 @@ fn list_by_name(shared: &Shared, p: &Principal, query: &[(String, String)]) -> R
             n.id
         );
     }
-    let _ = write!(s, "<MaxItems>{max}</MaxItems></ListHostedZonesByNameResponse>");
+    let _ = write!(
+        s,
+        "<MaxItems>{max}</MaxItems></ListHostedZonesByNameResponse>"
+    );
     Ok(xml(StatusCode::OK, s))
 }
 
@@ -519,7 +561,11 @@ fn rrset_xml(r: &model::RRSet) -> String {
         r.ttl
     );
     for v in &r.values {
-        let _ = write!(s, "<ResourceRecord><Value>{}</Value></ResourceRecord>", esc(v));
+        let _ = write!(
+            s,
+            "<ResourceRecord><Value>{}</Value></ResourceRecord>",
+            esc(v)
+        );
     }
     s.push_str("</ResourceRecords></ResourceRecordSet>");
     s
@@ -566,11 +612,19 @@ fn list_rrsets(
             n.rtype
         );
     }
-    let _ = write!(s, "<MaxItems>{max}</MaxItems></ListResourceRecordSetsResponse>");
+    let _ = write!(
+        s,
+        "<MaxItems>{max}</MaxItems></ListResourceRecordSetsResponse>"
+    );
     Ok(xml(StatusCode::OK, s))
 }
 
-fn change_rrsets(shared: &Shared, p: &Principal, id: &str, body: &[u8]) -> Result<Response, ApiError> {
+fn change_rrsets(
+    shared: &Shared,
+    p: &Principal,
+    id: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let doc = parse_xml(body)?;
     let batch = doc
         .descendants()
@@ -586,9 +640,11 @@ fn change_rrsets(shared: &Shared, p: &Principal, id: &str, body: &[u8]) -> Resul
             };
             let ttl = match child_text(rr, "TTL") {
                 None => None,
-                Some(t) => Some(t.trim().parse::<i64>().map_err(|_| {
-                    ApiError::bad("InvalidInput", format!("Invalid TTL {t}"))
-                })?),
+                Some(t) => Some(
+                    t.trim()
+                        .parse::<i64>()
+                        .map_err(|_| ApiError::bad("InvalidInput", format!("Invalid TTL {t}")))?,
+                ),
             };
             let values = child(rr, "ResourceRecords")
                 .map(|rs| {
@@ -745,7 +801,10 @@ fn json(status: StatusCode, v: serde_json::Value) -> Response {
 }
 
 fn bad(msg: impl std::fmt::Display) -> Response {
-    json(StatusCode::BAD_REQUEST, serde_json::json!({ "error": msg.to_string() }))
+    json(
+        StatusCode::BAD_REQUEST,
+        serde_json::json!({ "error": msg.to_string() }),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -778,11 +837,11 @@ struct FailAssume {
 
 async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Response {
     let path = path.trim_end_matches('/');
-    let body_json = || -> Result<serde_json::Value, Response> {
+    let body_json = || -> Result<serde_json::Value, Box<Response>> {
         if body.is_empty() {
             Ok(serde_json::Value::Null)
         } else {
-            serde_json::from_slice(body).map_err(bad)
+            serde_json::from_slice(body).map_err(|e| Box::new(bad(e)))
         }
     };
     match (method.as_str(), path) {
@@ -790,7 +849,10 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
             shared.lock().reset();
             match shared.infra.reset().await {
                 Ok(()) => json(StatusCode::OK, serde_json::json!({"ok": true})),
-                Err(e) => json(StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({"error": e.to_string()})),
+                Err(e) => json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({"error": e.to_string()}),
+                ),
             }
         }
         ("POST", "/register") => {
@@ -810,7 +872,10 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
                 _ => return bad("give exactly one of hosted_zone_id, name_servers"),
             };
             match shared.infra.register(&r.domain, &ns).await {
-                Ok(()) => json(StatusCode::OK, serde_json::json!({"domain": r.domain, "name_servers": ns})),
+                Ok(()) => json(
+                    StatusCode::OK,
+                    serde_json::json!({"domain": r.domain, "name_servers": ns}),
+                ),
                 Err(e) => bad(e),
             }
         }
@@ -824,7 +889,10 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
         },
         ("GET", "/roles") => {
             let roles: Vec<RoleSpec> = shared.lock().roles.values().cloned().collect();
-            json(StatusCode::OK, serde_json::to_value(roles).unwrap_or_default())
+            json(
+                StatusCode::OK,
+                serde_json::to_value(roles).unwrap_or_default(),
+            )
         }
         ("GET", "/calls") => {
             let calls: Vec<serde_json::Value> = shared
@@ -857,9 +925,12 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
         ("POST", "/rate-limit") => {
             let v = match body_json() {
                 Ok(v) => v,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
-            let per = v.get("per_second").and_then(serde_json::Value::as_u64).map(|n| n as u32);
+            let per = v
+                .get("per_second")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n as u32);
             let mut st = shared.lock();
             st.rate_limit = per;
             st.rate_window.clear();
@@ -868,7 +939,7 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
         ("POST", "/insync-delay") => {
             let v = match body_json() {
                 Ok(v) => v,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             let Some(ms) = v.get("ms").and_then(serde_json::Value::as_u64) else {
                 return bad("expected {\"ms\": N}");
@@ -886,9 +957,12 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
         ("POST", "/flush") => {
             let v = match body_json() {
                 Ok(v) => v,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
-            let name = v.get("name").and_then(serde_json::Value::as_str).unwrap_or(".");
+            let name = v
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(".");
             match shared.infra.flush(name).await {
                 Ok(()) => json(StatusCode::OK, serde_json::json!({"ok": true})),
                 Err(e) => bad(e),
@@ -910,7 +984,13 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
                 .collect();
             json(StatusCode::OK, serde_json::Value::Array(zones))
         }
-        ("GET", "/health") => json(StatusCode::OK, serde_json::json!({"ok": true, "net": shared.net})),
-        _ => json(StatusCode::NOT_FOUND, serde_json::json!({"error": format!("no admin route {method} {path}")})),
+        ("GET", "/health") => json(
+            StatusCode::OK,
+            serde_json::json!({"ok": true, "net": shared.net}),
+        ),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"error": format!("no admin route {method} {path}")}),
+        ),
     }
 }

@@ -130,7 +130,13 @@ impl Infra {
         )
     }
 
-    fn knot_conf_text(&self, inst: &str, addr: Ipv4Addr, zones: &[(&str, &str)], tsig: bool) -> String {
+    fn knot_conf_text(
+        &self,
+        inst: &str,
+        addr: Ipv4Addr,
+        zones: &[(&str, &str)],
+        tsig: bool,
+    ) -> String {
         let d = self.dir.join(inst);
         let d = d.display();
         let mut c = format!(
@@ -173,7 +179,10 @@ impl Infra {
         let regs = self.lock_regs().clone();
         let mut zones = Vec::new();
         for t in TLD_ZONES {
-            write(&self.dir.join(format!("tld/{t}.zone")), &self.tld_zone(t, &regs))?;
+            write(
+                &self.dir.join(format!("tld/{t}.zone")),
+                &self.tld_zone(t, &regs),
+            )?;
             zones.push((t, format!("{t}.zone")));
         }
         let zr: Vec<(&str, &str)> = zones.iter().map(|(a, b)| (*a, b.as_str())).collect();
@@ -186,7 +195,12 @@ impl Infra {
         write(&self.dir.join("auth/example.net.zone"), &ex)?;
         write(
             &self.knot_conf("auth"),
-            &self.knot_conf_text("auth", ip(n, 0, 3), &[("example.net", "example.net.zone")], true),
+            &self.knot_conf_text(
+                "auth",
+                ip(n, 0, 3),
+                &[("example.net", "example.net.zone")],
+                true,
+            ),
         )?;
         write(
             &self.root_hints_path(),
@@ -241,7 +255,10 @@ impl Infra {
         out.push((
             "unbound".into(),
             spawn(
-                Command::new("unbound").arg("-d").arg("-c").arg(self.unbound_conf()),
+                Command::new("unbound")
+                    .arg("-d")
+                    .arg("-c")
+                    .arg(self.unbound_conf()),
                 &log,
                 "unbound",
             )?,
@@ -277,9 +294,11 @@ impl Infra {
     /// Delegate `domain` at its TLD to `ns` (empty: remove the delegation).
     pub async fn register(&self, domain: &str, ns: &[String]) -> Result<(), WorldError> {
         let domain = crate::model::normalize_name(domain);
-        let tld = tld_of(&domain).ok_or_else(|| WorldError::Invalid(format!(
-            "{domain} is not under one of the world's TLDs {TLD_ZONES:?}"
-        )))?;
+        let tld = tld_of(&domain).ok_or_else(|| {
+            WorldError::Invalid(format!(
+                "{domain} is not under one of the world's TLDs {TLD_ZONES:?}"
+            ))
+        })?;
         let text = {
             let mut regs = self.lock_regs();
             if ns.is_empty() {
@@ -311,7 +330,10 @@ impl Infra {
             )?;
             self.knotc("tld", &["zone-reload", t]).await?;
         }
-        write(&self.dir.join("auth/example.net.zone"), &self.example_net_zone())?;
+        write(
+            &self.dir.join("auth/example.net.zone"),
+            &self.example_net_zone(),
+        )?;
         self.knotc("auth", &["zone-reload", "example.net"]).await
     }
 

@@ -185,7 +185,9 @@ fn kill_stale(net: u8) {
         };
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if String::from_utf8_lossy(&cmdline).contains(marker) {
-            let _ = std::process::Command::new("kill").args(["-9", pid]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid])
+                .status();
         }
     }
     let _ = std::fs::remove_file(pids_file(net));
@@ -215,10 +217,11 @@ impl World {
         // Bind everything in-process first (clear errors), then spawn.
         let sockets = dns::bind_all(&shared)?;
         let http_addr = SocketAddr::from((infra::ip(cfg.net, 0, 10), cfg.http_port));
-        let http_listener = std::net::TcpListener::bind(http_addr).map_err(|e| WorldError::Bind {
-            addr: http_addr,
-            source: e,
-        })?;
+        let http_listener =
+            std::net::TcpListener::bind(http_addr).map_err(|e| WorldError::Bind {
+                addr: http_addr,
+                source: e,
+            })?;
         http_listener
             .set_nonblocking(true)
             .map_err(|e| WorldError::Bind {
@@ -266,9 +269,24 @@ impl World {
     async fn wait_ready(&self) -> Result<(), WorldError> {
         let n = self.shared.net;
         let checks: Vec<(&str, SocketAddr, &str, bool)> = vec![
-            ("knotd root", SocketAddr::from((infra::ip(n, 0, 1), 53)), ".", false),
-            ("knotd tld", SocketAddr::from((infra::ip(n, 0, 2), 53)), "com.", false),
-            ("knotd example.net", SocketAddr::from((infra::ip(n, 0, 3), 53)), "example.net.", false),
+            (
+                "knotd root",
+                SocketAddr::from((infra::ip(n, 0, 1), 53)),
+                ".",
+                false,
+            ),
+            (
+                "knotd tld",
+                SocketAddr::from((infra::ip(n, 0, 2), 53)),
+                "com.",
+                false,
+            ),
+            (
+                "knotd example.net",
+                SocketAddr::from((infra::ip(n, 0, 3), 53)),
+                "example.net.",
+                false,
+            ),
             ("unbound", self.resolver(), "com.", true),
         ];
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -305,7 +323,11 @@ impl World {
 
     /// `http://127.N.0.10:8080`: Route 53, STS and `/admin`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}:{}", infra::ip(self.shared.net, 0, 10), self.http_port)
+        format!(
+            "http://{}:{}",
+            infra::ip(self.shared.net, 0, 10),
+            self.http_port
+        )
     }
     /// The recursive resolver (unbound), 127.N.10.53:53.
     pub fn resolver(&self) -> SocketAddr {
@@ -367,10 +389,22 @@ impl World {
             ("AWS_ENDPOINT_URL", e),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("R53WORLD_RESOLVER", self.resolver().to_string()),
-            ("R53WORLD_ROOT_HINTS", self.root_hints_path().display().to_string()),
-            ("R53WORLD_TSIG_KEY", format!("hmac-sha256:{TSIG_KEY_NAME}:{TSIG_SECRET}")),
-            ("R53WORLD_TSIG_KEYFILE", self.tsig_key_file().display().to_string()),
-            ("R53WORLD_EXAMPLE_NET_SERVER", self.example_net_server().ip().to_string()),
+            (
+                "R53WORLD_ROOT_HINTS",
+                self.root_hints_path().display().to_string(),
+            ),
+            (
+                "R53WORLD_TSIG_KEY",
+                format!("hmac-sha256:{TSIG_KEY_NAME}:{TSIG_SECRET}"),
+            ),
+            (
+                "R53WORLD_TSIG_KEYFILE",
+                self.tsig_key_file().display().to_string(),
+            ),
+            (
+                "R53WORLD_EXAMPLE_NET_SERVER",
+                self.example_net_server().ip().to_string(),
+            ),
         ]
         .into_iter()
         .map(|(a, b)| (a.to_string(), b))
@@ -405,7 +439,11 @@ impl World {
     }
 
     /// Delegate `domain` at its TLD to the hosted zone's current name servers.
-    pub async fn register_domain(&self, domain: &str, hosted_zone_id: &str) -> Result<Vec<String>, WorldError> {
+    pub async fn register_domain(
+        &self,
+        domain: &str,
+        hosted_zone_id: &str,
+    ) -> Result<Vec<String>, WorldError> {
         let id = hosted_zone_id.trim_start_matches("/hostedzone/");
         let ns = self
             .shared
@@ -462,7 +500,10 @@ impl World {
 
     /// Make the next `n` AssumeRole calls for `role_arn` fail with AccessDenied.
     pub fn fail_assume_role(&self, role_arn: &str, n: u32) {
-        self.shared.lock().fail_assume.insert(role_arn.to_string(), n);
+        self.shared
+            .lock()
+            .fail_assume
+            .insert(role_arn.to_string(), n);
     }
 
     /// Hosted zones of an account, with their current (API) records.
@@ -496,7 +537,11 @@ impl Drop for World {
         }
         let _ = std::fs::remove_file(pids_file(self.shared.net));
         if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
+            // Wait (briefly) until the servers' sockets are closed so the
+            // net can be reused at once; a runtime cannot be shut down with
+            // a timeout from inside an async context, so do it on a thread.
+            let t = std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(2)));
+            let _ = t.join();
         }
         if self.remove_dir {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -38,7 +38,8 @@ fn parse(args: &[String]) -> Result<Opts> {
     while i < args.len() {
         let a = &args[i];
         let val = |i: usize| -> Result<&String> {
-            args.get(i + 1).with_context(|| format!("{a} needs a value"))
+            args.get(i + 1)
+                .with_context(|| format!("{a} needs a value"))
         };
         match a.as_str() {
             "--dir" => {
@@ -105,7 +106,11 @@ fn serve(o: &Opts) -> Result<()> {
         let t0 = Instant::now();
         let world = r53world::World::start(cfg).await?;
         std::fs::write(dir.join("world.pid"), format!("{}\n", std::process::id()))?;
-        let env: Vec<String> = world.env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let env: Vec<String> = world
+            .env()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         std::fs::write(dir.join("ready"), env.join("\n") + "\n")?;
         println!(
             "r53world net {} ready in {:?}: {}",
@@ -147,7 +152,10 @@ fn up(o: &Opts) -> Result<()> {
     run(Command::new("ip").args(["-n", NETNS, "link", "set", "lo", "up"]))?;
     let etc = PathBuf::from("/etc/netns").join(NETNS);
     std::fs::create_dir_all(&etc)?;
-    std::fs::write(etc.join("resolv.conf"), format!("nameserver 127.{}.10.53\n", o.net))?;
+    std::fs::write(
+        etc.join("resolv.conf"),
+        format!("nameserver 127.{}.10.53\n", o.net),
+    )?;
     let _ = std::fs::remove_file(dir.join("ready"));
     let exe = std::env::current_exe()?;
     let log = std::fs::File::create(dir.join("world.log"))?;
@@ -178,7 +186,10 @@ fn up(o: &Opts) -> Result<()> {
             );
         }
         if Instant::now() > deadline {
-            bail!("world serve not ready after 15 s; see {}", dir.join("world.log").display());
+            bail!(
+                "world serve not ready after 15 s; see {}",
+                dir.join("world.log").display()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -228,13 +239,17 @@ fn down(o: &Opts) -> Result<()> {
     let dir = o.dir.clone();
     if let Some(pid) = read_pid(&dir) {
         if alive(pid) {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while alive(pid) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
             if alive(pid) {
-                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
             }
         }
     }
@@ -253,8 +268,12 @@ fn down(o: &Opts) -> Result<()> {
 }
 
 fn env_of(dir: &Path) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(dir.join("env"))
-        .with_context(|| format!("{} missing: run `world up` first", dir.join("env").display()))?;
+    let text = std::fs::read_to_string(dir.join("env")).with_context(|| {
+        format!(
+            "{} missing: run `world up` first",
+            dir.join("env").display()
+        )
+    })?;
     Ok(text
         .lines()
         .filter_map(|l| l.strip_prefix("export "))
@@ -287,10 +306,27 @@ fn admin(o: &Opts) -> Result<()> {
         _ => bail!("usage: world admin METHOD PATH [JSON]"),
     };
     let body = o.rest.get(2).cloned().unwrap_or_default();
-    let url = format!("{endpoint}/admin/{}", path.trim_start_matches('/').trim_start_matches("admin/"));
+    let url = format!(
+        "{endpoint}/admin/{}",
+        path.trim_start_matches('/').trim_start_matches("admin/")
+    );
     let st = Command::new("ip")
-        .args(["netns", "exec", NETNS, "curl", "-sS", "-X", &method, "-H", "content-type: application/json"])
-        .args(if body.is_empty() { vec![] } else { vec!["-d".to_string(), body] })
+        .args([
+            "netns",
+            "exec",
+            NETNS,
+            "curl",
+            "-sS",
+            "-X",
+            &method,
+            "-H",
+            "content-type: application/json",
+        ])
+        .args(if body.is_empty() {
+            vec![]
+        } else {
+            vec!["-d".to_string(), body]
+        })
         .arg(url)
         .status()?;
     std::process::exit(st.code().unwrap_or(1));

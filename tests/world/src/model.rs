@@ -498,9 +498,7 @@ impl State {
     }
 
     pub fn change_status(&self, id: &str) -> Option<(&ChangeRec, bool)> {
-        self.changes
-            .get(id)
-            .map(|c| (c, Instant::now() >= c.due))
+        self.changes.get(id).map(|c| (c, Instant::now() >= c.due))
     }
 
     pub fn zone(&self, account: &str, id: &str) -> Result<&Zone, ApiError> {
@@ -520,7 +518,8 @@ impl State {
         // public zone above or below it: that server could not refer
         // resolvers from the parent to the child.
         let related = |other: &str| {
-            other != name && (other.ends_with(&format!(".{name}")) || name.ends_with(&format!(".{other}")))
+            other != name
+                && (other.ends_with(&format!(".{name}")) || name.ends_with(&format!(".{other}")))
         };
         let busy: std::collections::HashSet<String> = self
             .accounts
@@ -578,7 +577,9 @@ impl State {
             || bare.split('.').any(|l| {
                 l.is_empty()
                     || l.len() > 63
-                    || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    || !l
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             })
         {
             return Err(ApiError::bad(
@@ -595,10 +596,7 @@ impl State {
                 "A private hosted zone requires a VPC",
             ));
         }
-        let acct = self
-            .accounts
-            .entry(account.to_string())
-            .or_default();
+        let acct = self.accounts.entry(account.to_string()).or_default();
         if acct.caller_refs.contains(caller_ref) {
             return Err(ApiError::new(
                 409,
@@ -691,9 +689,9 @@ impl State {
         let zone = self.zone(&account, zone_id)?;
         if let Permission::NsChangesUnder(d) = principal.permission() {
             let ok = !changes.is_empty()
-                && changes.iter().all(|c| {
-                    c.rtype == "NS" && strictly_under(&normalize_name(&c.name), &d)
-                });
+                && changes
+                    .iter()
+                    .all(|c| c.rtype == "NS" && strictly_under(&normalize_name(&c.name), &d));
             if !ok {
                 return Err(access_denied(
                     principal,
@@ -729,7 +727,9 @@ impl State {
             if !KNOWN_TYPES.contains(&rtype.as_str()) && rtype != "TXT" {
                 return Err(ApiError::bad(
                     "InvalidInput",
-                    format!("Invalid XML ; cvc-enumeration-valid: Value '{rtype}' is not facet-valid"),
+                    format!(
+                        "Invalid XML ; cvc-enumeration-valid: Value '{rtype}' is not facet-valid"
+                    ),
                 ));
             }
             let Some(ttl) = c.ttl else {
@@ -936,11 +936,16 @@ mod tests {
 
     #[test]
     fn reversed_key_orders_like_route53() {
-        let mut v = ["b.example.com.", "example.com.", "a.example.net.", "z.a.example.com."];
+        let mut v = [
+            "b.example.com.",
+            "example.com.",
+            "a.example.net.",
+            "z.a.example.com.",
+        ];
         v.sort_by_key(|n| reversed_key(n));
         assert_eq!(
             v,
-            ["example.com.", "b.example.com.", "z.a.example.com.", "a.example.net."]
+            ["example.com.", "z.a.example.com.", "b.example.com.", "a.example.net."]
         );
     }
 

@@ -15,7 +15,13 @@ const CHILD: &str = "222222222222";
 async fn create_zone_gets_route53_style_ns_soa_and_counts() {
     let w = world().await;
     let c = r53(&w, CHILD);
-    let out = c.create_hosted_zone().name("API.Example.com").caller_reference("r1").send().await.unwrap();
+    let out = c
+        .create_hosted_zone()
+        .name("API.Example.com")
+        .caller_reference("r1")
+        .send()
+        .await
+        .unwrap();
     let hz = out.hosted_zone().unwrap();
     assert!(hz.id().starts_with("/hostedzone/Z"), "{}", hz.id());
     assert_eq!(hz.id().len(), "/hostedzone/".len() + 21);
@@ -28,10 +34,18 @@ async fn create_zone_gets_route53_style_ns_soa_and_counts() {
     let ns = out.delegation_set().unwrap().name_servers().to_vec();
     assert_eq!(ns.len(), 4);
     for (n, tld) in ns.iter().zip([".com", ".net", ".org", ".co.uk"]) {
-        assert!(n.starts_with("ns-") && n.contains(".awsdns-") && n.ends_with(tld), "{n} / {tld}");
+        assert!(
+            n.starts_with("ns-") && n.contains(".awsdns-") && n.ends_with(tld),
+            "{n} / {tld}"
+        );
     }
     let id = hz.id().trim_start_matches("/hostedzone/");
-    let rr = c.list_resource_record_sets().hosted_zone_id(id).send().await.unwrap();
+    let rr = c
+        .list_resource_record_sets()
+        .hosted_zone_id(id)
+        .send()
+        .await
+        .unwrap();
     let sets = rr.resource_record_sets();
     assert_eq!(sets.len(), 2);
     let nsrr = sets.iter().find(|r| r.r#type() == &RrType::Ns).unwrap();
@@ -40,7 +54,10 @@ async fn create_zone_gets_route53_style_ns_soa_and_counts() {
     assert_eq!(soa.ttl(), Some(900));
     assert_eq!(
         soa.resource_records()[0].value(),
-        format!("{}. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400", ns[0])
+        format!(
+            "{}. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400",
+            ns[0]
+        )
     );
     let count = c.get_hosted_zone_count().send().await.unwrap();
     assert_eq!(count.hosted_zone_count(), 1);
@@ -50,7 +67,11 @@ async fn create_zone_gets_route53_style_ns_soa_and_counts() {
     let (status, head, _) = http(&w.endpoint(), "POST", "/2013-04-01/hostedzone", &[("Authorization", &auth)],
         "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>raw.example.org</Name><CallerReference>raw</CallerReference></CreateHostedZoneRequest>");
     assert_eq!(status, 201, "{head}");
-    assert!(head.to_ascii_lowercase().contains("location: https://route53.amazonaws.com/2013-04-01/hostedzone/z"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("location: https://route53.amazonaws.com/2013-04-01/hostedzone/z"),
+        "{head}"
+    );
 }
 
 #[tokio::test]
@@ -66,8 +87,19 @@ async fn same_name_zones_never_share_a_name_server_set() {
         }
     }
     // Several public zones may share a name.
-    let list = c.list_hosted_zones_by_name().dns_name("dup.example.com").send().await.unwrap();
-    assert_eq!(list.hosted_zones().iter().filter(|z| z.name() == "dup.example.com.").count(), 3);
+    let list = c
+        .list_hosted_zones_by_name()
+        .dns_name("dup.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list.hosted_zones()
+            .iter()
+            .filter(|z| z.name() == "dup.example.com.")
+            .count(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -75,7 +107,13 @@ async fn caller_reference_reuse_is_hosted_zone_already_exists() {
     let w = world().await;
     let c = r53(&w, CHILD);
     create_zone(&c, "a.example.com", "same").await;
-    let e = c.create_hosted_zone().name("b.example.com").caller_reference("same").send().await.unwrap_err();
+    let e = c
+        .create_hosted_zone()
+        .name("b.example.com")
+        .caller_reference("same")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "HostedZoneAlreadyExists");
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(409));
     // Another account may use the same caller reference.
@@ -91,23 +129,45 @@ async fn private_zone_shares_name_with_public_zone() {
         .create_hosted_zone()
         .name("shared.example.com")
         .caller_reference("p2")
-        .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).comment("vpc only").build())
-        .vpc(Vpc::builder().vpc_id("vpc-123").vpc_region(VpcRegion::UsEast1).build())
+        .hosted_zone_config(
+            HostedZoneConfig::builder()
+                .private_zone(true)
+                .comment("vpc only")
+                .build(),
+        )
+        .vpc(
+            Vpc::builder()
+                .vpc_id("vpc-123")
+                .vpc_region(VpcRegion::UsEast1)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
     let priv_id = out.hosted_zone().unwrap().id().to_string();
     // DelegationSet is a required member, so the SDK fills an empty one.
-    assert!(out.delegation_set().is_none_or(|d| d.name_servers().is_empty()));
+    assert!(out
+        .delegation_set()
+        .is_none_or(|d| d.name_servers().is_empty()));
     assert_eq!(out.vpc().and_then(|v| v.vpc_id()), Some("vpc-123"));
     let g = c.get_hosted_zone().id(&priv_id).send().await.unwrap();
-    assert_eq!(g.hosted_zone().unwrap().config().unwrap().private_zone(), true);
+    assert!(g.hosted_zone().unwrap().config().unwrap().private_zone());
     assert_eq!(g.vpcs().len(), 1);
-    let l = c.list_hosted_zones_by_name().dns_name("shared.example.com").send().await.unwrap();
+    let l = c
+        .list_hosted_zones_by_name()
+        .dns_name("shared.example.com")
+        .send()
+        .await
+        .unwrap();
     let flags: Vec<(bool, String)> = l
         .hosted_zones()
         .iter()
-        .map(|z| (z.config().unwrap().private_zone(), z.id().trim_start_matches("/hostedzone/").to_string()))
+        .map(|z| {
+            (
+                z.config().unwrap().private_zone(),
+                z.id().trim_start_matches("/hostedzone/").to_string(),
+            )
+        })
         .collect();
     assert!(flags.contains(&(false, pub_id)));
     assert!(flags.iter().any(|(p, _)| *p));
@@ -120,13 +180,23 @@ async fn list_hosted_zones_pages_with_markers() {
     let c = r53(&w, CHILD);
     let mut ids = HashSet::new();
     for i in 0..5 {
-        ids.insert(create_zone(&c, &format!("z{i}.example.org"), &format!("m{i}")).await.0);
+        ids.insert(
+            create_zone(&c, &format!("z{i}.example.org"), &format!("m{i}"))
+                .await
+                .0,
+        );
     }
     let mut seen = HashSet::new();
     let mut marker: Option<String> = None;
     let mut pages = 0;
     loop {
-        let out = c.list_hosted_zones().max_items(2).set_marker(marker.clone()).send().await.unwrap();
+        let out = c
+            .list_hosted_zones()
+            .max_items(2)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .unwrap();
         pages += 1;
         assert!(out.hosted_zones().len() <= 2);
         for z in out.hosted_zones() {
@@ -147,13 +217,19 @@ async fn list_hosted_zones_by_name_sorts_by_reversed_labels_and_pages() {
     let w = world().await;
     let c = r53(&w, CHILD);
     for (i, n) in ["b.com", "a.net", "z.a.com", "a.com"].iter().enumerate() {
-        create_zone(&c, &format!("{n}"), &format!("s{i}")).await;
+        create_zone(&c, n, &format!("s{i}")).await;
     }
     let out = c.list_hosted_zones_by_name().send().await.unwrap();
     let names: Vec<&str> = out.hosted_zones().iter().map(|z| z.name()).collect();
     assert_eq!(names, ["a.com.", "z.a.com.", "b.com.", "a.net."]);
     // Paging with NextDNSName/NextHostedZoneId.
-    let p1 = c.list_hosted_zones_by_name().dns_name("b.com").max_items(1).send().await.unwrap();
+    let p1 = c
+        .list_hosted_zones_by_name()
+        .dns_name("b.com")
+        .max_items(1)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(p1.hosted_zones()[0].name(), "b.com.");
     assert!(p1.is_truncated());
     assert_eq!(p1.next_dns_name(), Some("a.net."));
@@ -178,7 +254,15 @@ async fn change_batches_validate_and_are_atomic() {
     let ok = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![crr(ChangeAction::Create, rrset("API.Example.COM", RrType::Ns, 300, &["ns1.x.net.", "ns2.x.net."]))]))
+        .change_batch(batch(vec![crr(
+            ChangeAction::Create,
+            rrset(
+                "API.Example.COM",
+                RrType::Ns,
+                300,
+                &["ns1.x.net.", "ns2.x.net."],
+            ),
+        )]))
         .send()
         .await
         .unwrap();
@@ -234,46 +318,81 @@ async fn change_batches_validate_and_are_atomic() {
             .await
             .unwrap_err();
         assert_eq!(code(&e), want_code, "{e:?}");
-        assert!(message(&e).contains(want_msg), "{} does not contain {want_msg}", message(&e));
+        assert!(
+            message(&e).contains(want_msg),
+            "{} does not contain {want_msg}",
+            message(&e)
+        );
     }
     // Atomic: a good CREATE plus a bad DELETE applies nothing.
     let e = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
         .change_batch(batch(vec![
-            crr(ChangeAction::Create, rrset("good.example.com", RrType::A, 60, &["192.0.2.7"])),
-            crr(ChangeAction::Delete, rrset("missing.example.com", RrType::A, 60, &["192.0.2.8"])),
+            crr(
+                ChangeAction::Create,
+                rrset("good.example.com", RrType::A, 60, &["192.0.2.7"]),
+            ),
+            crr(
+                ChangeAction::Delete,
+                rrset("missing.example.com", RrType::A, 60, &["192.0.2.8"]),
+            ),
         ]))
         .send()
         .await
         .unwrap_err();
     assert_eq!(code(&e), "InvalidChangeBatch");
-    let names: Vec<String> = w.zones(CHILD)[0].records.iter().map(|r| r.name.clone()).collect();
-    assert!(!names.contains(&"good.example.com.".to_string()), "{names:?}");
+    let names: Vec<String> = w.zones(CHILD)[0]
+        .records
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert!(
+        !names.contains(&"good.example.com.".to_string()),
+        "{names:?}"
+    );
     // Apex SOA / NS cannot be deleted.
     let zone = &w.zones(CHILD)[0];
-    let apex_ns = zone.records.iter().find(|r| r.rtype == "NS" && r.name == "example.com.").unwrap().clone();
+    let apex_ns = zone
+        .records
+        .iter()
+        .find(|r| r.rtype == "NS" && r.name == "example.com.")
+        .unwrap()
+        .clone();
     let vals: Vec<&str> = apex_ns.values.iter().map(String::as_str).collect();
     let e = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![crr(ChangeAction::Delete, rrset("example.com", RrType::Ns, 172800, &vals))]))
+        .change_batch(batch(vec![crr(
+            ChangeAction::Delete,
+            rrset("example.com", RrType::Ns, 172800, &vals),
+        )]))
         .send()
         .await
         .unwrap_err();
     assert_eq!(code(&e), "InvalidChangeBatch");
-    assert!(message(&e).contains("must contain at least one NS record"), "{}", message(&e));
+    assert!(
+        message(&e).contains("must contain at least one NS record"),
+        "{}",
+        message(&e)
+    );
     // CNAME conflicts both ways.
     c.change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![crr(ChangeAction::Create, rrset("c.example.com", RrType::Cname, 60, &["target.example.net"]))]))
+        .change_batch(batch(vec![crr(
+            ChangeAction::Create,
+            rrset("c.example.com", RrType::Cname, 60, &["target.example.net"]),
+        )]))
         .send()
         .await
         .unwrap();
     let e = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![crr(ChangeAction::Create, rrset("c.example.com", RrType::A, 60, &["192.0.2.1"]))]))
+        .change_batch(batch(vec![crr(
+            ChangeAction::Create,
+            rrset("c.example.com", RrType::A, 60, &["192.0.2.1"]),
+        )]))
         .send()
         .await
         .unwrap_err();
@@ -281,21 +400,48 @@ async fn change_batches_validate_and_are_atomic() {
     // UPSERT replaces; DELETE with exact values (any order) succeeds.
     c.change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![crr(ChangeAction::Upsert, rrset("api.example.com", RrType::Ns, 120, &["ns3.x.net.", "ns4.x.net."]))]))
+        .change_batch(batch(vec![crr(
+            ChangeAction::Upsert,
+            rrset(
+                "api.example.com",
+                RrType::Ns,
+                120,
+                &["ns3.x.net.", "ns4.x.net."],
+            ),
+        )]))
         .send()
         .await
         .unwrap();
     c.change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![crr(ChangeAction::Delete, rrset("api.example.com", RrType::Ns, 120, &["ns4.x.net.", "ns3.x.net."]))]))
+        .change_batch(batch(vec![crr(
+            ChangeAction::Delete,
+            rrset(
+                "api.example.com",
+                RrType::Ns,
+                120,
+                &["ns4.x.net.", "ns3.x.net."],
+            ),
+        )]))
         .send()
         .await
         .unwrap();
     // More than 1000 changes.
     let many: Vec<_> = (0..1001)
-        .map(|i| crr(ChangeAction::Create, rrset(&format!("h{i}.example.com"), RrType::A, 60, &["192.0.2.1"])))
+        .map(|i| {
+            crr(
+                ChangeAction::Create,
+                rrset(&format!("h{i}.example.com"), RrType::A, 60, &["192.0.2.1"]),
+            )
+        })
         .collect();
-    let e = c.change_resource_record_sets().hosted_zone_id(&id).change_batch(batch(many)).send().await.unwrap_err();
+    let e = c
+        .change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(batch(many))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidChangeBatch");
 }
 
@@ -308,12 +454,23 @@ async fn list_resource_record_sets_pages_by_name_and_type() {
         .iter()
         .flat_map(|n| {
             [
-                change(ChangeAction::Create, rrset(&format!("{n}.example.com"), RrType::A, 60, &["192.0.2.1"])),
-                change(ChangeAction::Create, rrset(&format!("{n}.example.com"), RrType::Txt, 60, &["\"t\""])),
+                change(
+                    ChangeAction::Create,
+                    rrset(&format!("{n}.example.com"), RrType::A, 60, &["192.0.2.1"]),
+                ),
+                change(
+                    ChangeAction::Create,
+                    rrset(&format!("{n}.example.com"), RrType::Txt, 60, &["\"t\""]),
+                ),
             ]
         })
         .collect();
-    c.change_resource_record_sets().hosted_zone_id(&id).change_batch(batch(changes)).send().await.unwrap();
+    c.change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(batch(changes))
+        .send()
+        .await
+        .unwrap();
     let mut all = Vec::new();
     let (mut name, mut ty): (Option<String>, Option<RrType>) = (None, None);
     loop {
@@ -338,8 +495,14 @@ async fn list_resource_record_sets_pages_by_name_and_type() {
     assert_eq!(
         all,
         [
-            "example.com. NS", "example.com. SOA", "a.example.com. A", "a.example.com. TXT",
-            "b.example.com. A", "b.example.com. TXT", "c.example.com. A", "c.example.com. TXT"
+            "example.com. NS",
+            "example.com. SOA",
+            "a.example.com. A",
+            "a.example.com. TXT",
+            "b.example.com. A",
+            "b.example.com. TXT",
+            "c.example.com. A",
+            "c.example.com. TXT"
         ]
     );
 }
@@ -350,10 +513,20 @@ async fn delete_zone_requires_empty_zone() {
     let c = r53(&w, CHILD);
     let (id, _) = create_zone(&c, "example.com", "del").await;
     let rr = rrset("api.example.com", RrType::Ns, 300, &["ns1.x.net."]);
-    c.change_resource_record_sets().hosted_zone_id(&id).change_batch(batch(vec![change(ChangeAction::Create, rr.clone())])).send().await.unwrap();
+    c.change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(batch(vec![change(ChangeAction::Create, rr.clone())]))
+        .send()
+        .await
+        .unwrap();
     let e = c.delete_hosted_zone().id(&id).send().await.unwrap_err();
     assert_eq!(code(&e), "HostedZoneNotEmpty");
-    c.change_resource_record_sets().hosted_zone_id(&id).change_batch(batch(vec![change(ChangeAction::Delete, rr)])).send().await.unwrap();
+    c.change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(batch(vec![change(ChangeAction::Delete, rr)]))
+        .send()
+        .await
+        .unwrap();
     let out = c.delete_hosted_zone().id(&id).send().await.unwrap();
     assert!(out.change_info().is_some());
     let e = c.get_hosted_zone().id(&id).send().await.unwrap_err();
@@ -371,7 +544,10 @@ async fn changes_go_pending_then_insync() {
     let out = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![change(ChangeAction::Create, rrset("w.example.com", RrType::A, 60, &["192.0.2.1"]))]))
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("w.example.com", RrType::A, 60, &["192.0.2.1"]),
+        )]))
         .send()
         .await
         .unwrap();
@@ -379,10 +555,20 @@ async fn changes_go_pending_then_insync() {
     let now = c.get_change().id(&cid).send().await.unwrap();
     assert_eq!(now.change_info().unwrap().status().as_str(), "PENDING");
     wait_insync(&c, &cid).await;
-    let e = c.get_change().id("CNOSUCHCHANGE000000000").send().await.unwrap_err();
+    let e = c
+        .get_change()
+        .id("CNOSUCHCHANGE000000000")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "NoSuchChange");
     // A change id of another account is not visible.
-    let e = r53(&w, "333333333333").get_change().id(&cid).send().await.unwrap_err();
+    let e = r53(&w, "333333333333")
+        .get_change()
+        .id(&cid)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "NoSuchChange");
 }
 
@@ -393,7 +579,11 @@ async fn injected_faults_and_call_counts() {
     for (fault, want, status) in [
         (Fault::Throttling, "Throttling", 400),
         (Fault::InternalFailure, "InternalFailure", 500),
-        (Fault::PriorRequestNotComplete, "PriorRequestNotComplete", 400),
+        (
+            Fault::PriorRequestNotComplete,
+            "PriorRequestNotComplete",
+            400,
+        ),
     ] {
         w.inject_fault("ListHostedZones", fault, 1);
         let e = c.list_hosted_zones().send().await.unwrap_err();
@@ -401,19 +591,28 @@ async fn injected_faults_and_call_counts() {
         assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(status));
     }
     c.list_hosted_zones().send().await.unwrap();
-    w.inject_fault("ListHostedZones", Fault::Delay(Duration::from_millis(300)), 1);
+    w.inject_fault(
+        "ListHostedZones",
+        Fault::Delay(Duration::from_millis(300)),
+        1,
+    );
     let t0 = std::time::Instant::now();
     c.list_hosted_zones().send().await.unwrap();
     assert!(t0.elapsed() >= Duration::from_millis(300));
     let counts = w.call_counts();
-    assert_eq!(counts.get(&(CHILD.to_string(), "ListHostedZones".to_string())), Some(&5));
+    assert_eq!(
+        counts.get(&(CHILD.to_string(), "ListHostedZones".to_string())),
+        Some(&5)
+    );
     // The SDK's standard retry gets through an injected Throttling.
     let (k, s) = w.credentials(CHILD);
     let conf = aws_sdk_route53::Config::builder()
         .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
         .region(aws_sdk_route53::config::Region::new("us-east-1"))
         .endpoint_url(w.endpoint())
-        .credentials_provider(aws_sdk_route53::config::Credentials::new(k, s, None, None, "t"))
+        .credentials_provider(aws_sdk_route53::config::Credentials::new(
+            k, s, None, None, "t",
+        ))
         .retry_config(
             aws_sdk_route53::config::retry::RetryConfig::standard()
                 .with_max_attempts(3)
@@ -423,16 +622,34 @@ async fn injected_faults_and_call_counts() {
     let retrying = aws_sdk_route53::Client::from_conf(conf);
     w.inject_fault("GetHostedZoneCount", Fault::Throttling, 2);
     retrying.get_hosted_zone_count().send().await.unwrap();
-    assert_eq!(w.call_counts().get(&(CHILD.to_string(), "GetHostedZoneCount".to_string())), Some(&3));
+    assert_eq!(
+        w.call_counts()
+            .get(&(CHILD.to_string(), "GetHostedZoneCount".to_string())),
+        Some(&3)
+    );
     // Admin HTTP API: faults and calls.
-    let (st, _, _) = http(&w.endpoint(), "POST", "/admin/faults", &[("content-type", "application/json")],
-        r#"{"operation":"GetHostedZoneCount","fault":"Throttling","count":1}"#);
+    let (st, _, _) = http(
+        &w.endpoint(),
+        "POST",
+        "/admin/faults",
+        &[("content-type", "application/json")],
+        r#"{"operation":"GetHostedZoneCount","fault":"Throttling","count":1}"#,
+    );
     assert_eq!(st, 200);
-    assert_eq!(code(&c.get_hosted_zone_count().send().await.unwrap_err()), "Throttling");
+    assert_eq!(
+        code(&c.get_hosted_zone_count().send().await.unwrap_err()),
+        "Throttling"
+    );
     let (st, _, body) = http(&w.endpoint(), "GET", "/admin/calls", &[], "");
     assert_eq!(st, 200);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert!(v.as_array().unwrap().iter().any(|e| e["operation"] == "GetHostedZoneCount" && e["count"] == 4), "{body}");
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["operation"] == "GetHostedZoneCount" && e["count"] == 4),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -450,10 +667,17 @@ async fn rate_limit_throttles_per_account() {
     }
     assert!(throttled >= 5, "only {throttled} of 10 calls throttled");
     // Another account has its own budget.
-    r53(&w, "333333333333").list_hosted_zones().send().await.unwrap();
+    r53(&w, "333333333333")
+        .list_hosted_zones()
+        .send()
+        .await
+        .unwrap();
     w.set_rate_limit(None);
     c.list_hosted_zones().send().await.unwrap();
-    assert_eq!(w.call_counts()[&(CHILD.to_string(), "ListHostedZones".to_string())], 11);
+    assert_eq!(
+        w.call_counts()[&(CHILD.to_string(), "ListHostedZones".to_string())],
+        11
+    );
 }
 
 #[tokio::test]
@@ -461,14 +685,32 @@ async fn zones_are_per_account_and_least_privilege_role_is_enforced() {
     let w = world().await;
     let parent = r53(&w, PARENT_ACCOUNT);
     let (pid, _) = create_zone(&parent, "example.com", "parent").await;
-    let e = r53(&w, CHILD).get_hosted_zone().id(&pid).send().await.unwrap_err();
+    let e = r53(&w, CHILD)
+        .get_hosted_zone()
+        .id(&pid)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "NoSuchHostedZone");
-    let role = assume(&w, OPERATOR_ACCOUNT, "arn:aws:iam::111111111111:role/delegation-parent", None).await;
+    let role = assume(
+        &w,
+        OPERATOR_ACCOUNT,
+        "arn:aws:iam::111111111111:role/delegation-parent",
+        None,
+    )
+    .await;
     role.get_hosted_zone().id(&pid).send().await.unwrap();
-    role.list_hosted_zones_by_name().dns_name("example.com").send().await.unwrap();
+    role.list_hosted_zones_by_name()
+        .dns_name("example.com")
+        .send()
+        .await
+        .unwrap();
     role.change_resource_record_sets()
         .hosted_zone_id(&pid)
-        .change_batch(batch(vec![change(ChangeAction::Create, rrset("api.example.com", RrType::Ns, 300, &["ns1.x.net."]))]))
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("api.example.com", RrType::Ns, 300, &["ns1.x.net."]),
+        )]))
         .send()
         .await
         .unwrap();
@@ -492,21 +734,40 @@ async fn zones_are_per_account_and_least_privilege_role_is_enforced() {
         );
         assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(403));
     }
-    let e = role.create_hosted_zone().name("x.example.com").caller_reference("no").send().await.unwrap_err();
+    let e = role
+        .create_hosted_zone()
+        .name("x.example.com")
+        .caller_reference("no")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDenied");
     let e = role.delete_hosted_zone().id(&pid).send().await.unwrap_err();
     assert_eq!(code(&e), "AccessDenied");
     // The admin role has full access in the parent account.
-    let admin = assume(&w, OPERATOR_ACCOUNT, "arn:aws:iam::111111111111:role/parent-admin", None).await;
+    let admin = assume(
+        &w,
+        OPERATOR_ACCOUNT,
+        "arn:aws:iam::111111111111:role/parent-admin",
+        None,
+    )
+    .await;
     admin
         .change_resource_record_sets()
         .hosted_zone_id(&pid)
-        .change_batch(batch(vec![change(ChangeAction::Create, rrset("www.example.com", RrType::A, 300, &["192.0.2.1"]))]))
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("www.example.com", RrType::A, 300, &["192.0.2.1"]),
+        )]))
         .send()
         .await
         .unwrap();
     // Unknown access key.
-    let e = r53_with(&w.endpoint(), "AKIANOSUCHKEY0000000", "x", None).list_hosted_zones().send().await.unwrap_err();
+    let e = r53_with(&w.endpoint(), "AKIANOSUCHKEY0000000", "x", None)
+        .list_hosted_zones()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidClientTokenId");
 }
 
@@ -524,7 +785,13 @@ async fn reset_restores_defaults() {
         external_id: None,
         permission: r53world::Permission::Full,
     });
-    assume(&w, OPERATOR_ACCOUNT, "arn:aws:iam::222222222222:role/extra", None).await;
+    assume(
+        &w,
+        OPERATOR_ACCOUNT,
+        "arn:aws:iam::222222222222:role/extra",
+        None,
+    )
+    .await;
     w.reset();
     assert!(w.zones(CHILD).is_empty());
     assert!(w.call_counts().is_empty());

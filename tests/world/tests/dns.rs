@@ -32,8 +32,14 @@ async fn setup(w: &World, delegate: bool) -> Delegation {
         .change_resource_record_sets()
         .hosted_zone_id(&child_id)
         .change_batch(batch(vec![
-            change(ChangeAction::Create, rrset("www.api.example.com", RrType::A, 60, &["192.0.2.80"])),
-            change(ChangeAction::Create, rrset("a.b.api.example.com", RrType::A, 60, &["192.0.2.81"])),
+            change(
+                ChangeAction::Create,
+                rrset("www.api.example.com", RrType::A, 60, &["192.0.2.80"]),
+            ),
+            change(
+                ChangeAction::Create,
+                rrset("a.b.api.example.com", RrType::A, 60, &["192.0.2.81"]),
+            ),
         ]))
         .send()
         .await
@@ -42,7 +48,12 @@ async fn setup(w: &World, delegate: bool) -> Delegation {
     if delegate {
         delegate_child(w, &parent_id, &child_ns).await;
     }
-    Delegation { parent_id, parent_ns, child_id, child_ns }
+    Delegation {
+        parent_id,
+        parent_ns,
+        child_id,
+        child_ns,
+    }
 }
 
 async fn delegate_child(w: &World, parent_id: &str, child_ns: &[String]) {
@@ -51,7 +62,10 @@ async fn delegate_child(w: &World, parent_id: &str, child_ns: &[String]) {
     let out = p
         .change_resource_record_sets()
         .hosted_zone_id(parent_id)
-        .change_batch(batch(vec![change(ChangeAction::Create, rrset("api.example.com", RrType::Ns, 300, &vals))]))
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("api.example.com", RrType::Ns, 300, &vals),
+        )]))
         .send()
         .await
         .unwrap();
@@ -59,7 +73,8 @@ async fn delegate_child(w: &World, parent_id: &str, child_ns: &[String]) {
 }
 
 fn addr(w: &World, ns: &str) -> SocketAddr {
-    w.name_server_addr(ns).unwrap_or_else(|| panic!("{ns} is not a pool server"))
+    w.name_server_addr(ns)
+        .unwrap_or_else(|| panic!("{ns} is not a pool server"))
 }
 
 #[tokio::test]
@@ -72,10 +87,18 @@ async fn referral_authoritative_answers_and_refused() {
         assert_eq!(r.status, "NOERROR", "{}", r.raw);
         assert!(!r.flags.contains(&"aa".to_string()), "{}", r.raw);
         assert!(r.answer.is_empty(), "{}", r.raw);
-        let auth_ns: Vec<&String> = r.authority.iter().filter(|l| l.contains(" IN NS ")).collect();
+        let auth_ns: Vec<&String> = r
+            .authority
+            .iter()
+            .filter(|l| l.contains(" IN NS "))
+            .collect();
         assert_eq!(auth_ns.len(), 4, "{}", r.raw);
         for n in &d.child_ns {
-            assert!(r.authority.iter().any(|l| l.ends_with(&format!("{n}."))), "{n} missing: {}", r.raw);
+            assert!(
+                r.authority.iter().any(|l| l.ends_with(&format!("{n}."))),
+                "{n} missing: {}",
+                r.raw
+            );
         }
     }
     // Child answers authoritatively.
@@ -83,26 +106,41 @@ async fn referral_authoritative_answers_and_refused() {
     let r = dig(child, "api.example.com", "SOA", false);
     assert_eq!(r.status, "NOERROR");
     assert!(r.flags.contains(&"aa".to_string()), "{}", r.raw);
-    assert!(r.answer[0].contains("awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"), "{}", r.raw);
+    assert!(
+        r.answer[0].contains("awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"),
+        "{}",
+        r.raw
+    );
     let r = dig(child, "www.api.example.com", "A", false);
     assert!(r.flags.contains(&"aa".to_string()));
     assert_eq!(r.answer, ["www.api.example.com. 60 IN A 192.0.2.80"]);
     // NXDOMAIN and NODATA carry the SOA (TTL = min(900, 86400)).
     let r = dig(child, "nope.api.example.com", "A", false);
     assert_eq!(r.status, "NXDOMAIN");
-    assert!(r.authority.iter().any(|l| l.contains(" 900 IN SOA ")), "{}", r.raw);
+    assert!(
+        r.authority.iter().any(|l| l.contains(" 900 IN SOA ")),
+        "{}",
+        r.raw
+    );
     let r = dig(child, "www.api.example.com", "AAAA", false);
     assert_eq!(r.status, "NOERROR");
-    assert!(r.answer.is_empty() && r.authority.iter().any(|l| l.contains(" IN SOA ")), "{}", r.raw);
+    assert!(
+        r.answer.is_empty() && r.authority.iter().any(|l| l.contains(" IN SOA ")),
+        "{}",
+        r.raw
+    );
     // Empty non-terminal: NODATA, not NXDOMAIN.
     let r = dig(child, "b.api.example.com", "A", false);
     assert_eq!(r.status, "NOERROR", "{}", r.raw);
     // REFUSED for zones the server does not host.
     let r = dig(child, "example.org", "SOA", false);
     assert_eq!(r.status, "REFUSED");
-    let unused = w
-        .name_server_addr("ns-17.awsdns-01.com")
-        .filter(|a| !d.child_ns.iter().chain(&d.parent_ns).any(|n| addr(&w, n) == *a));
+    let unused = w.name_server_addr("ns-17.awsdns-01.com").filter(|a| {
+        !d.child_ns
+            .iter()
+            .chain(&d.parent_ns)
+            .any(|n| addr(&w, n) == *a)
+    });
     if let Some(a) = unused {
         assert_eq!(dig(a, "api.example.com", "SOA", false).status, "REFUSED");
     }
@@ -110,7 +148,11 @@ async fn referral_authoritative_answers_and_refused() {
     let r = dig(w.tld_server(), "example.com", "NS", false);
     assert!(!r.flags.contains(&"aa".to_string()));
     for n in &d.parent_ns {
-        assert!(r.authority.iter().any(|l| l.ends_with(&format!("{n}."))), "{}", r.raw);
+        assert!(
+            r.authority.iter().any(|l| l.ends_with(&format!("{n}."))),
+            "{}",
+            r.raw
+        );
     }
     let _ = d.child_id;
 }
@@ -122,26 +164,48 @@ async fn changes_are_invisible_over_dns_until_insync() {
     let (id, ns) = create_zone(&c, "slow.example.org", "slow").await;
     let server = addr(&w, &ns[1]);
     // The new zone itself is not served until its creation is INSYNC.
-    assert_eq!(dig(server, "slow.example.org", "SOA", false).status, "REFUSED");
+    assert_eq!(
+        dig(server, "slow.example.org", "SOA", false).status,
+        "REFUSED"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(dig(server, "slow.example.org", "SOA", false).status, "NOERROR");
+    assert_eq!(
+        dig(server, "slow.example.org", "SOA", false).status,
+        "NOERROR"
+    );
     w.set_insync_delay(Duration::from_millis(700));
     let out = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![change(ChangeAction::Create, rrset("new.slow.example.org", RrType::A, 60, &["192.0.2.5"]))]))
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("new.slow.example.org", RrType::A, 60, &["192.0.2.5"]),
+        )]))
         .send()
         .await
         .unwrap();
     let r = dig(server, "new.slow.example.org", "A", false);
     assert_eq!(r.status, "NXDOMAIN", "visible before INSYNC: {}", r.raw);
     assert_eq!(
-        c.get_change().id(out.change_info().unwrap().id()).send().await.unwrap().change_info().unwrap().status().as_str(),
+        c.get_change()
+            .id(out.change_info().unwrap().id())
+            .send()
+            .await
+            .unwrap()
+            .change_info()
+            .unwrap()
+            .status()
+            .as_str(),
         "PENDING"
     );
     wait_insync(&c, out.change_info().unwrap().id()).await;
     let r = dig(server, "new.slow.example.org", "A", false);
-    assert_eq!(r.answer, ["new.slow.example.org. 60 IN A 192.0.2.5"], "{}", r.raw);
+    assert_eq!(
+        r.answer,
+        ["new.slow.example.org. 60 IN A 192.0.2.5"],
+        "{}",
+        r.raw
+    );
 }
 
 #[tokio::test]
@@ -153,7 +217,12 @@ async fn resolver_caches_nxdomain_until_flushed() {
     assert_eq!(r.status, "NXDOMAIN", "before the delegation: {}", r.raw);
     delegate_child(&w, &d.parent_id, &d.child_ns).await;
     // Authoritative servers already have it...
-    assert_eq!(dig(addr(&w, &d.parent_ns[0]), "www.api.example.com", "A", false).authority.len(), 4);
+    assert_eq!(
+        dig(addr(&w, &d.parent_ns[0]), "www.api.example.com", "A", false)
+            .authority
+            .len(),
+        4
+    );
     // ...but the resolver still serves the cached negative answer.
     let r = dig(res, "www.api.example.com", "A", true);
     assert_eq!(r.status, "NXDOMAIN", "cached NXDOMAIN expected: {}", r.raw);
@@ -171,18 +240,30 @@ async fn truncation_over_udp_and_full_answer_over_tcp() {
     let long = format!("\"{}\"", "x".repeat(200));
     let vals: Vec<&str> = (0..6).map(|_| long.as_str()).collect::<Vec<_>>();
     // Distinct values (Route 53 rejects duplicates in one set).
-    let vals: Vec<String> = vals.iter().enumerate().map(|(i, v)| v.replacen('x', &i.to_string(), 1)).collect();
+    let vals: Vec<String> = vals
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.replacen('x', &i.to_string(), 1))
+        .collect();
     let vals: Vec<&str> = vals.iter().map(String::as_str).collect();
     let out = c
         .change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(batch(vec![change(ChangeAction::Create, rrset("t.big.example.net", RrType::Txt, 60, &vals))]))
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("t.big.example.net", RrType::Txt, 60, &vals),
+        )]))
         .send()
         .await
         .unwrap();
     wait_insync(&c, out.change_info().unwrap().id()).await;
     let server = addr(&w, &ns[2]);
-    let r = dig_with(server, &["+norec", "+noedns", "+ignore"], "t.big.example.net", "TXT");
+    let r = dig_with(
+        server,
+        &["+norec", "+noedns", "+ignore"],
+        "t.big.example.net",
+        "TXT",
+    );
     assert!(r.flags.contains(&"tc".to_string()), "{}", r.raw);
     let r = dig_with(server, &["+norec", "+tcp"], "t.big.example.net", "TXT");
     assert_eq!(r.answer.len(), 6, "{}", r.raw);
@@ -194,27 +275,56 @@ async fn example_net_accepts_tsig_signed_updates_only() {
     let w = world().await;
     require_tool("nsupdate");
     let srv = w.example_net_server().ip().to_string();
-    let script = format!("server {srv}\nzone example.net\nupdate add tsig.example.net 60 A 192.0.2.44\nsend\n");
+    let script = format!(
+        "server {srv}\nzone example.net\nupdate add tsig.example.net 60 A 192.0.2.44\nsend\n"
+    );
     let run = |key: bool| {
         let mut cmd = Command::new("nsupdate");
         if key {
             cmd.arg("-k").arg(w.tsig_key_file());
         }
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("nsupdate");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nsupdate");
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let unsigned = run(false);
     assert!(!unsigned.status.success(), "unsigned update accepted");
-    assert!(dig(w.example_net_server(), "tsig.example.net", "A", false).answer.is_empty());
+    assert!(dig(w.example_net_server(), "tsig.example.net", "A", false)
+        .answer
+        .is_empty());
     let signed = run(true);
-    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
-    assert_eq!(dig(w.example_net_server(), "tsig.example.net", "A", false).answer, ["tsig.example.net. 60 IN A 192.0.2.44"]);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    assert_eq!(
+        dig(w.example_net_server(), "tsig.example.net", "A", false).answer,
+        ["tsig.example.net. 60 IN A 192.0.2.44"]
+    );
     // Resolvable from the root through the resolver.
-    assert_eq!(dig(w.resolver(), "tsig.example.net", "A", true).status, "NOERROR");
+    assert_eq!(
+        dig(w.resolver(), "tsig.example.net", "A", true).status,
+        "NOERROR"
+    );
     // reset restores the pristine zone.
     w.reset();
-    assert!(dig(w.example_net_server(), "tsig.example.net", "A", false).answer.is_empty());
-    assert_eq!(dig(w.example_net_server(), "www.example.net", "A", false).status, "NOERROR");
+    assert!(dig(w.example_net_server(), "tsig.example.net", "A", false)
+        .answer
+        .is_empty());
+    assert_eq!(
+        dig(w.example_net_server(), "www.example.net", "A", false).status,
+        "NOERROR"
+    );
 }

@@ -21,7 +21,11 @@ async fn assume_role_returns_temporary_credentials() {
         .await
         .unwrap();
     let c = out.credentials().unwrap();
-    assert!(c.access_key_id().starts_with("ASIA") && c.access_key_id().len() == 20, "{}", c.access_key_id());
+    assert!(
+        c.access_key_id().starts_with("ASIA") && c.access_key_id().len() == 20,
+        "{}",
+        c.access_key_id()
+    );
     assert!(!c.secret_access_key().is_empty() && !c.session_token().is_empty());
     let exp = c.expiration().secs() - aws_smithy_now();
     assert!((800..=1000).contains(&exp), "expiration {exp} s from now");
@@ -33,7 +37,10 @@ async fn assume_role_returns_temporary_credentials() {
     let tmp = sts_with(&w.endpoint(), c.access_key_id(), c.secret_access_key());
     let id = tmp.get_caller_identity().send().await.unwrap();
     assert_eq!(id.account(), Some("111111111111"));
-    assert_eq!(id.arn(), Some("arn:aws:sts::111111111111:assumed-role/delegation-parent/tf-run"));
+    assert_eq!(
+        id.arn(),
+        Some("arn:aws:sts::111111111111:assumed-role/delegation-parent/tf-run")
+    );
     let base = s.get_caller_identity().send().await.unwrap();
     assert_eq!(base.account(), Some(OPERATOR_ACCOUNT));
     assert_eq!(base.arn(), Some("arn:aws:iam::999999999999:user/operator"));
@@ -41,7 +48,10 @@ async fn assume_role_returns_temporary_credentials() {
         let id = sts(&w, acct).get_caller_identity().send().await.unwrap();
         assert_eq!(id.account(), Some(acct));
     }
-    assert_eq!(w.call_counts()[&(OPERATOR_ACCOUNT.to_string(), "AssumeRole".to_string())], 1);
+    assert_eq!(
+        w.call_counts()[&(OPERATOR_ACCOUNT.to_string(), "AssumeRole".to_string())],
+        1
+    );
 }
 
 fn aws_smithy_now() -> i64 {
@@ -56,21 +66,53 @@ async fn assume_role_denied_by_trust_external_id_or_missing_role() {
     let w = world().await;
     let op = sts(&w, OPERATOR_ACCOUNT);
     // Caller account not trusted.
-    let e = sts(&w, "333333333333").assume_role().role_arn(PARENT_ROLE).role_session_name("x").send().await.unwrap_err();
+    let e = sts(&w, "333333333333")
+        .assume_role()
+        .role_arn(PARENT_ROLE)
+        .role_session_name("x")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDenied");
     assert!(message(&e).contains("is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/delegation-parent"), "{}", message(&e));
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(403));
     // External id: missing, wrong, right.
     for ext in [None, Some("wrong")] {
-        let e = op.assume_role().role_arn(EXT_ROLE).role_session_name("x").set_external_id(ext.map(str::to_string)).send().await.unwrap_err();
+        let e = op
+            .assume_role()
+            .role_arn(EXT_ROLE)
+            .role_session_name("x")
+            .set_external_id(ext.map(str::to_string))
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(code(&e), "AccessDenied", "external id {ext:?}");
     }
-    op.assume_role().role_arn(EXT_ROLE).role_session_name("x").external_id("ext-secret-123").send().await.unwrap();
+    op.assume_role()
+        .role_arn(EXT_ROLE)
+        .role_session_name("x")
+        .external_id("ext-secret-123")
+        .send()
+        .await
+        .unwrap();
     // Role that does not exist.
-    let e = op.assume_role().role_arn("arn:aws:iam::111111111111:role/nope").role_session_name("x").send().await.unwrap_err();
+    let e = op
+        .assume_role()
+        .role_arn("arn:aws:iam::111111111111:role/nope")
+        .role_session_name("x")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDenied");
     // Duration out of range.
-    let e = op.assume_role().role_arn(PARENT_ROLE).role_session_name("x").duration_seconds(60).send().await.unwrap_err();
+    let e = op
+        .assume_role()
+        .role_arn(PARENT_ROLE)
+        .role_session_name("x")
+        .duration_seconds(60)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ValidationError");
 }
 
@@ -80,19 +122,60 @@ async fn fail_assume_role_mimics_iam_propagation() {
     let op = sts(&w, OPERATOR_ACCOUNT);
     w.fail_assume_role(PARENT_ROLE, 2);
     for _ in 0..2 {
-        let e = op.assume_role().role_arn(PARENT_ROLE).role_session_name("x").send().await.unwrap_err();
+        let e = op
+            .assume_role()
+            .role_arn(PARENT_ROLE)
+            .role_session_name("x")
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(code(&e), "AccessDenied");
     }
-    op.assume_role().role_arn(PARENT_ROLE).role_session_name("x").send().await.unwrap();
+    op.assume_role()
+        .role_arn(PARENT_ROLE)
+        .role_session_name("x")
+        .send()
+        .await
+        .unwrap();
     // Same knob over the admin API.
-    let (st, _, _) = http(&w.endpoint(), "POST", "/admin/fail-assume-role", &[("content-type", "application/json")],
-        &format!(r#"{{"role_arn":"{PARENT_ROLE}","count":1}}"#));
+    let (st, _, _) = http(
+        &w.endpoint(),
+        "POST",
+        "/admin/fail-assume-role",
+        &[("content-type", "application/json")],
+        &format!(r#"{{"role_arn":"{PARENT_ROLE}","count":1}}"#),
+    );
     assert_eq!(st, 200);
-    assert_eq!(code(&op.assume_role().role_arn(PARENT_ROLE).role_session_name("x").send().await.unwrap_err()), "AccessDenied");
-    op.assume_role().role_arn(PARENT_ROLE).role_session_name("x").send().await.unwrap();
+    assert_eq!(
+        code(
+            &op.assume_role()
+                .role_arn(PARENT_ROLE)
+                .role_session_name("x")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "AccessDenied"
+    );
+    op.assume_role()
+        .role_arn(PARENT_ROLE)
+        .role_session_name("x")
+        .send()
+        .await
+        .unwrap();
     // Roles added through the admin API can be assumed.
-    let (st, _, body) = http(&w.endpoint(), "POST", "/admin/roles", &[("content-type", "application/json")],
-        r#"{"account":"444444444444","name":"added","trusted_accounts":["999999999999"],"external_id":null,"permission":"Full"}"#);
+    let (st, _, body) = http(
+        &w.endpoint(),
+        "POST",
+        "/admin/roles",
+        &[("content-type", "application/json")],
+        r#"{"account":"444444444444","name":"added","trusted_accounts":["999999999999"],"external_id":null,"permission":"Full"}"#,
+    );
     assert_eq!(st, 200, "{body}");
-    op.assume_role().role_arn("arn:aws:iam::444444444444:role/added").role_session_name("x").send().await.unwrap();
+    op.assume_role()
+        .role_arn("arn:aws:iam::444444444444:role/added")
+        .role_session_name("x")
+        .send()
+        .await
+        .unwrap();
 }

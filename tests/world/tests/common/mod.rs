@@ -16,7 +16,12 @@ pub async fn world() -> World {
         .expect("start r53world")
 }
 
-pub fn r53_with(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> aws_sdk_route53::Client {
+pub fn r53_with(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    token: Option<String>,
+) -> aws_sdk_route53::Client {
     let conf = aws_sdk_route53::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -37,7 +42,13 @@ pub fn sts_with(endpoint: &str, key: &str, secret: &str) -> aws_sdk_sts::Client 
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(key, secret, None, None, "r53world-test"))
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "r53world-test",
+        ))
         .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_sts::Client::from_conf(conf)
@@ -49,7 +60,12 @@ pub fn sts(w: &World, account: &str) -> aws_sdk_sts::Client {
 }
 
 /// Route 53 client with the credentials of an assumed role.
-pub async fn assume(w: &World, caller: &str, role_arn: &str, external_id: Option<&str>) -> aws_sdk_route53::Client {
+pub async fn assume(
+    w: &World,
+    caller: &str,
+    role_arn: &str,
+    external_id: Option<&str>,
+) -> aws_sdk_route53::Client {
     let out = sts(w, caller)
         .assume_role()
         .role_arn(role_arn)
@@ -84,15 +100,26 @@ pub fn rrset(name: &str, t: RrType, ttl: i64, values: &[&str]) -> ResourceRecord
 }
 
 pub fn change(action: ChangeAction, rr: ResourceRecordSet) -> Change {
-    Change::builder().action(action).resource_record_set(rr).build().expect("change")
+    Change::builder()
+        .action(action)
+        .resource_record_set(rr)
+        .build()
+        .expect("change")
 }
 
 pub fn batch(changes: Vec<Change>) -> ChangeBatch {
-    ChangeBatch::builder().set_changes(Some(changes)).build().expect("batch")
+    ChangeBatch::builder()
+        .set_changes(Some(changes))
+        .build()
+        .expect("batch")
 }
 
 /// Create a public zone, return (bare id, name servers).
-pub async fn create_zone(c: &aws_sdk_route53::Client, name: &str, caller_ref: &str) -> (String, Vec<String>) {
+pub async fn create_zone(
+    c: &aws_sdk_route53::Client,
+    name: &str,
+    caller_ref: &str,
+) -> (String, Vec<String>) {
     let out = c
         .create_hosted_zone()
         .name(name)
@@ -100,7 +127,12 @@ pub async fn create_zone(c: &aws_sdk_route53::Client, name: &str, caller_ref: &s
         .send()
         .await
         .expect("create zone");
-    let id = out.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_string();
+    let id = out
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string();
     let ns = out
         .delegation_set()
         .map(|d| d.name_servers().to_vec())
@@ -110,7 +142,12 @@ pub async fn create_zone(c: &aws_sdk_route53::Client, name: &str, caller_ref: &s
 
 pub async fn wait_insync(c: &aws_sdk_route53::Client, change_id: &str) {
     for _ in 0..200 {
-        let out = c.get_change().id(change_id).send().await.expect("get change");
+        let out = c
+            .get_change()
+            .id(change_id)
+            .send()
+            .await
+            .expect("get change");
         if out.change_info().map(|i| i.status().as_str()) == Some("INSYNC") {
             return;
         }
@@ -159,14 +196,27 @@ pub fn dig_with(server: std::net::SocketAddr, opts: &[&str], name: &str, qtype: 
         .output()
         .expect("run dig");
     let raw = String::from_utf8_lossy(&out.stdout).to_string();
-    let mut d = Dig { status: String::new(), flags: vec![], answer: vec![], authority: vec![], additional: vec![], raw: raw.clone() };
+    let mut d = Dig {
+        status: String::new(),
+        flags: vec![],
+        answer: vec![],
+        authority: vec![],
+        additional: vec![],
+        raw: raw.clone(),
+    };
     let mut section = "";
     for line in raw.lines() {
         if let Some(s) = line.split("status: ").nth(1) {
             d.status = s.split(',').next().unwrap_or("").to_string();
         }
         if let Some(f) = line.strip_prefix(";; flags: ") {
-            d.flags = f.split(';').next().unwrap_or("").split_whitespace().map(str::to_string).collect();
+            d.flags = f
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
         }
         if line.starts_with(";; ANSWER SECTION") {
             section = "a";
@@ -198,7 +248,13 @@ pub fn dig_with(server: std::net::SocketAddr, opts: &[&str], name: &str, qtype: 
 }
 
 /// Minimal raw HTTP/1.1 request (for headers and the admin API).
-pub fn http(endpoint: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+pub fn http(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     use std::io::{Read, Write};
     let hostport = endpoint.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(hostport).expect("connect");
@@ -212,6 +268,10 @@ pub fn http(endpoint: &str, method: &str, path: &str, headers: &[(&str, &str)], 
     let mut out = String::new();
     s.read_to_string(&mut out).expect("read");
     let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     (status, head.to_string(), body.to_string())
 }

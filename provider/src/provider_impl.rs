@@ -1,0 +1,246 @@
+//! The provider: its configuration (defaults shared by every link) and the
+//! dispatch from the plugin protocol to the resources.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use route53delegation::account::Endpoints;
+use route53delegation::{AccountSettings, Engine, EngineConfig};
+
+use crate::protocol::{
+    async_trait, ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic,
+    ImportResponse, NestedBlock, NestingMode, PlanRequest, PlanResponse, ProviderImpl,
+    ReadRequest, ReadResponse, Schema, Type, Value,
+};
+use crate::resources::link::{self, Link};
+
+/// Environment variable with default DNS resolvers (comma-separated).
+pub const RESOLVERS_ENV: &str = "ROUTE53DELEGATION_RESOLVERS";
+
+/// The provider schema.
+pub fn provider_schema() -> Schema {
+    let endpoints = Block::new()
+        .description("Endpoint overrides, for the local world, FIPS endpoints or other partitions. Default: the standard AWS endpoints, or `AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` when set.")
+        .attribute(Attribute::new("route53", Type::String).optional().description("Route 53 endpoint URL."))
+        .attribute(Attribute::new("sts", Type::String).optional().description("STS endpoint URL."));
+    Schema::new(
+        0,
+        Block::new()
+            .description("Defaults shared by every `route53delegation_link`. Credentials always come from the standard AWS chain (environment, shared config and credentials files, SSO, web identity, instance metadata); no secret is ever part of the configuration. Each link names its parent and child accounts itself, so one provider instance serves any number of accounts.")
+            .attribute(Attribute::new("region", Type::String).optional().description("Default region (`AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's, when unset). Route 53 is global; the region picks the partition."))
+            .attribute(Attribute::new("profile", Type::String).optional().description("Default named profile for base credentials (`AWS_PROFILE` when unset)."))
+            .attribute(Attribute::new("dns_resolvers", Type::list(Type::String)).optional().description(format!("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to look up name-server addresses during verification, and for recursive checks. Default: `{RESOLVERS_ENV}` (comma-separated), then the system's (`/etc/resolv.conf`).")))
+            .attribute(Attribute::new("verify_timeout", Type::String).optional().description("Default verification timeout for links without `verify.timeout`, e.g. `5m`."))
+            .nested_block(NestedBlock::new("endpoints", NestingMode::Single, endpoints)),
+    )
+}
+
+/// The provider's settings after ConfigureProvider.
+#[derive(Debug, Clone)]
+struct Configured {
+    link: Link,
+    verify_timeout: Option<Duration>,
+}
+
+/// The route53delegation provider.
+#[derive(Debug, Default)]
+pub struct Route53DelegationProvider {
+    configured: RwLock<Option<Configured>>,
+}
+
+fn parse_provider_config(config: &Value) -> (Option<(EngineConfig, Option<Duration>)>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let s = |k: &str| config.get_str(k).map(str::to_string);
+    let mut defaults = AccountSettings {
+        region: s("region"),
+        profile: s("profile"),
+        ..Default::default()
+    };
+    if let Some(e @ Value::Object(_)) = config.get("endpoints") {
+        defaults.endpoints = Endpoints {
+            route53: e.get_str("route53").map(str::to_string),
+            sts: e.get_str("sts").map(str::to_string),
+        };
+        for (k, v) in [("route53", &defaults.endpoints.route53), ("sts", &defaults.endpoints.sts)] {
+            if let Some(u) = v {
+                if !(u.starts_with("https://") || u.starts_with("http://")) {
+                    diags.push(
+                        Diagnostic::error("Invalid endpoint", format!("{u:?} is not a URL; expected https://HOST[:PORT]"))
+                            .with_attribute(AttributePath::attr("endpoints").then_attr(k)),
+                    );
+                }
+            }
+        }
+    }
+    let mut resolvers_raw: Vec<String> = match config.get("dns_resolvers") {
+        Some(Value::List(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    };
+    if resolvers_raw.is_empty() {
+        if let Ok(env) = std::env::var(RESOLVERS_ENV) {
+            resolvers_raw = env.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        }
+    }
+    let resolvers = match link::parse_resolvers(&resolvers_raw) {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("Invalid resolver", format!("{e}; expected an address such as 127.0.0.53 or 127.0.0.53:5353"))
+                    .with_attribute(AttributePath::attr("dns_resolvers")),
+            );
+            Vec::new()
+        }
+    };
+    let verify_timeout = match config.get_str("verify_timeout") {
+        Some(t) => match crate::duration::parse(t) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                diags.push(Diagnostic::error("Invalid duration", e).with_attribute(AttributePath::attr("verify_timeout")));
+                None
+            }
+        },
+        None => None,
+    };
+    if diags.iter().any(Diagnostic::is_error) {
+        return (None, diags);
+    }
+    (
+        Some((
+            EngineConfig {
+                defaults,
+                resolvers,
+                ..Default::default()
+            },
+            verify_timeout,
+        )),
+        diags,
+    )
+}
+
+impl Route53DelegationProvider {
+    /// A provider not yet configured.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn configured(&self) -> Result<Configured, Vec<Diagnostic>> {
+        self.configured
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or_else(|| {
+                vec![Diagnostic::error(
+                    "Provider not configured",
+                    "Terraform called the resource before configuring the provider",
+                )]
+            })
+    }
+}
+
+fn unknown_type(type_name: &str) -> Vec<Diagnostic> {
+    vec![Diagnostic::error(
+        "Unknown resource type",
+        format!("this provider has no resource type {type_name:?}; it has {}", link::TYPE_NAME),
+    )]
+}
+
+/// Fills in the provider-level verification timeout where a link has none.
+fn with_default_verify(config: &Value, timeout: Option<Duration>) -> Value {
+    let Some(t) = timeout else { return config.clone() };
+    let mut v = config.clone();
+    let mut verify = match v.get("verify") {
+        Some(o @ Value::Object(_)) => o.clone(),
+        _ => Value::object([
+            ("enabled", Value::Null),
+            ("timeout", Value::Null),
+            ("resolvers", Value::Null),
+            ("recursive", Value::Null),
+        ]),
+    };
+    if matches!(verify.get("timeout"), None | Some(Value::Null)) {
+        verify.set("timeout", Value::String(crate::duration::format(t)));
+        v.set("verify", verify);
+    }
+    v
+}
+
+#[async_trait]
+impl ProviderImpl for Route53DelegationProvider {
+    fn provider_schema(&self) -> Schema {
+        provider_schema()
+    }
+
+    fn resource_schemas(&self) -> BTreeMap<String, Schema> {
+        BTreeMap::from([(link::TYPE_NAME.to_string(), link::schema())])
+    }
+
+    async fn validate_provider_config(&self, config: &Value) -> Vec<Diagnostic> {
+        parse_provider_config(config).1
+    }
+
+    async fn configure_provider(&self, config: &Value, terraform_version: &str) -> Vec<Diagnostic> {
+        let (cfg, diags) = parse_provider_config(config);
+        if let Some((engine_cfg, verify_timeout)) = cfg {
+            tracing::info!(terraform_version, "provider configured");
+            let link = Link::new(Engine::new(engine_cfg));
+            if let Ok(mut slot) = self.configured.write() {
+                *slot = Some(Configured { link, verify_timeout });
+            }
+        }
+        diags
+    }
+
+    async fn validate_resource_config(&self, type_name: &str, config: &Value) -> Vec<Diagnostic> {
+        if type_name != link::TYPE_NAME {
+            return unknown_type(type_name);
+        }
+        Link::validate(config)
+    }
+
+    async fn read_resource(&self, req: ReadRequest) -> ReadResponse {
+        if req.type_name != link::TYPE_NAME {
+            return ReadResponse { diagnostics: unknown_type(&req.type_name), ..Default::default() };
+        }
+        match self.configured() {
+            Ok(c) => c.link.read(req).await,
+            Err(d) => ReadResponse { new_state: req.current_state, private: req.private, diagnostics: d },
+        }
+    }
+
+    async fn plan_resource_change(&self, mut req: PlanRequest) -> PlanResponse {
+        if req.type_name != link::TYPE_NAME {
+            return PlanResponse { diagnostics: unknown_type(&req.type_name), ..Default::default() };
+        }
+        match self.configured() {
+            Ok(c) => {
+                req.config = with_default_verify(&req.config, c.verify_timeout);
+                c.link.plan(req).await
+            }
+            Err(d) => PlanResponse { planned_state: req.proposed_new_state, diagnostics: d, ..Default::default() },
+        }
+    }
+
+    async fn apply_resource_change(&self, mut req: ApplyRequest) -> ApplyResponse {
+        if req.type_name != link::TYPE_NAME {
+            return ApplyResponse { diagnostics: unknown_type(&req.type_name), ..Default::default() };
+        }
+        match self.configured() {
+            Ok(c) => {
+                req.config = with_default_verify(&req.config, c.verify_timeout);
+                c.link.apply(req).await
+            }
+            Err(d) => ApplyResponse { new_state: req.prior_state, private: req.planned_private, diagnostics: d },
+        }
+    }
+
+    async fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResponse {
+        if type_name != link::TYPE_NAME {
+            return ImportResponse { imported: Vec::new(), diagnostics: unknown_type(type_name) };
+        }
+        match self.configured() {
+            Ok(c) => c.link.import(id).await,
+            Err(d) => ImportResponse { imported: Vec::new(), diagnostics: d },
+        }
+    }
+}

@@ -1,0 +1,1173 @@
+//! Resource `route53delegation_link`: schema, state type and lifecycle.
+//!
+//! The resource is glue: it turns configuration and state into the core's
+//! [`LinkSpec`] and [`LinkState`], calls the [`Engine`], and turns the results
+//! back into state and diagnostics. All delegation logic lives in the core.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use route53delegation::account::{validate_role_arn, validate_session_duration};
+use route53delegation::delegation::{
+    ChildSpec, ParentSpec, VerificationSummary, VerifySpec, VerifyStatus, ZoneRef, DEFAULT_TTL,
+    DEFAULT_VERIFY_TIMEOUT, MAX_TTL, MIN_TTL,
+};
+use route53delegation::dns::parse_resolver;
+use route53delegation::record::NsRecord;
+use route53delegation::{
+    AccountSettings, AssumeRole, CancellationToken, DomainName, Engine, LinkSpec, LinkState, NsSet,
+};
+
+use crate::duration;
+use crate::protocol::{
+    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, ImportResponse,
+    ImportedResource, NestedBlock, NestingMode, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Schema, Type, Value,
+};
+
+/// The resource type name.
+pub const TYPE_NAME: &str = "route53delegation_link";
+
+/// Default create, update and delete timeouts.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The resource schema.
+pub fn schema() -> Schema {
+    let s = || Type::String;
+    let account_attrs = |b: Block, side: &str| {
+        b.attribute(Attribute::new("region", s()).optional().description(format!(
+            "Region for the {side} account. Route 53 is global; the region picks the partition (`aws`, `aws-cn`, `aws-us-gov`). Defaults to the provider's `region`."
+        )))
+        .attribute(Attribute::new("profile", s()).optional().description(format!(
+            "Named profile (shared config and credentials files) for the {side} account's base credentials. Defaults to the provider's `profile`."
+        )))
+        .nested_block(NestedBlock::new("assume_role", NestingMode::Single, assume_role_block(side)))
+    };
+    let parent = account_attrs(
+        Block::new().description(
+            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name`.",
+        ),
+        "parent",
+    )
+    .attribute(Attribute::new("zone_id", s()).optional().description(
+        "ID of the parent public hosted zone, e.g. `Z0123456789ABCDEFGHIJ`.",
+    ))
+    .attribute(Attribute::new("zone_name", s()).optional().description(
+        "Name of the parent public hosted zone, e.g. `example.com`. More than one public zone with this name is an error that lists them.",
+    ))
+    .attribute(Attribute::new("allow_overwrite", Type::Bool).optional().description(
+        "Replace an NS record for `name` that this link did not write. Default `false`: such a record is never overwritten, and plan fails showing its values.",
+    ));
+    let child = account_attrs(
+        Block::new().description(
+            "The child account. Without `zone_id` the link creates the child hosted zone (and deletes it on destroy); with `zone_id` it adopts that zone and never deletes it.",
+        ),
+        "child",
+    )
+    .attribute(Attribute::new("zone_id", s()).optional().description(
+        "Adopt this existing public hosted zone (named `name`) instead of creating one. Changing it replaces the link.",
+    ))
+    .attribute(Attribute::new("comment", s()).optional().description(
+        "Comment of a hosted zone the link creates. Changing it replaces the zone.",
+    ))
+    .attribute(Attribute::new("force_destroy", Type::Bool).optional().description(
+        "On destroy, delete the records of a zone the link created before deleting the zone. Default `false`: a zone holding records other than its apex SOA and NS is kept and destroy fails naming them.",
+    ));
+    let verify = Block::new()
+        .description("DNS verification after every change: straight from the authoritative servers, the parent must refer `name` to exactly the child zone's name servers, and each of them must answer authoritatively.")
+        .attribute(Attribute::new("enabled", Type::Bool).optional().description("Verify at all. Default `true`."))
+        .attribute(Attribute::new("timeout", s()).optional().description("How long to keep checking before apply fails, e.g. `5m` (the default)."))
+        .attribute(Attribute::new("resolvers", Type::list(s())).optional().description("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to find the name servers' addresses, and for the recursive check. Defaults to the provider's `dns_resolvers`, then the system's."))
+        .attribute(Attribute::new("recursive", Type::Bool).optional().description("Also resolve `name` through the first resolver. A cached negative answer there is reported with its remaining TTL. Default `false`."));
+    let timeouts = Block::new()
+        .description("How long each operation may take, e.g. `30m` (the default for each).")
+        .attribute(Attribute::new("create", s()).optional().description("Timeout for create."))
+        .attribute(Attribute::new("update", s()).optional().description("Timeout for update."))
+        .attribute(Attribute::new("delete", s()).optional().description("Timeout for delete."));
+    let block = Block::new()
+        .description("Delegates a subdomain to its own Route 53 hosted zone, usually in another AWS account, and verifies the delegation over DNS before calling it done. Destroy removes the parent NS record first, then the zone it created, so no delegation is left dangling.")
+        .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID`."))
+        .attribute(Attribute::new("name", s()).required().description("The subdomain to delegate, e.g. `api.example.com`. Trailing dot and letter case do not matter; internationalised names are converted to punycode. Changing it replaces the link."))
+        .attribute(Attribute::new("ttl", Type::Number).optional().computed().description(format!(
+            "TTL of the NS record in the parent zone, {MIN_TTL} to {MAX_TTL} seconds. Default {DEFAULT_TTL} (one hour): a repaired delegation reaches resolvers within the hour, where Route 53's usual NS TTL of two days would keep a wrong referral cached for two days."
+        )))
+        .attribute(Attribute::new("child_zone_id", s()).computed().description("ID of the child hosted zone."))
+        .attribute(Attribute::new("parent_zone_id", s()).computed().description("ID of the parent hosted zone."))
+        .attribute(Attribute::new("parent_zone_name", s()).computed().description("Name of the parent hosted zone."))
+        .attribute(Attribute::new("name_servers", Type::list(s())).computed().description("The child zone's name servers, sorted."))
+        .attribute(Attribute::new("delegated_name_servers", Type::list(s())).computed().description("The name servers the parent's NS record for `name` holds now, sorted. A plan that changes it is repairing the delegation."))
+        .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification: `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339) and `servers_checked`."))
+        .nested_block(NestedBlock::new("parent", NestingMode::Single, parent).items(1, 1))
+        .nested_block(NestedBlock::new("child", NestingMode::Single, child).items(1, 1))
+        .nested_block(NestedBlock::new("verify", NestingMode::Single, verify))
+        .nested_block(NestedBlock::new("timeouts", NestingMode::Single, timeouts));
+    Schema::new(0, block)
+}
+
+fn assume_role_block(side: &str) -> Block {
+    Block::new()
+        .description(format!("Role to assume in the {side} account with STS, using the base credentials."))
+        .attribute(Attribute::new("role_arn", Type::String).required().description("`arn:aws:iam::ACCOUNT:role/NAME`."))
+        .attribute(Attribute::new("session_name", Type::String).optional().description("Session name. Default `route53delegation`."))
+        .attribute(Attribute::new("external_id", Type::String).optional().sensitive().description("External ID the role's trust policy requires."))
+        .attribute(Attribute::new("duration", Type::String).optional().description("Session duration, `15m` to `12h`. Default `1h`."))
+}
+
+fn verification_type() -> Type {
+    Type::object([
+        ("status", Type::String),
+        ("checked_at", Type::String),
+        ("servers_checked", Type::Number),
+    ])
+}
+
+/// The configuration, parsed and checked.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// What the core needs.
+    pub spec: LinkSpec,
+    /// Operation timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// Operation timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Create.
+    pub create: Duration,
+    /// Update.
+    pub update: Duration,
+    /// Delete.
+    pub delete: Duration,
+}
+
+struct Checker {
+    diags: Vec<Diagnostic>,
+    incomplete: bool,
+}
+
+impl Checker {
+    fn error(&mut self, path: AttributePath, summary: &str, detail: String) {
+        self.diags
+            .push(Diagnostic::error(summary, detail).with_attribute(path));
+    }
+
+    fn string(&mut self, v: &Value, name: &str) -> Option<String> {
+        match v.get(name) {
+            Some(Value::Unknown) => {
+                self.incomplete = true;
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    fn boolean(&mut self, v: &Value, name: &str) -> Option<bool> {
+        match v.get(name) {
+            Some(Value::Unknown) => {
+                self.incomplete = true;
+                None
+            }
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn duration(&mut self, v: &Value, name: &str, path: AttributePath) -> Option<Duration> {
+        let s = self.string(v, name)?;
+        match duration::parse(&s) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(path, "Invalid duration", e);
+                None
+            }
+        }
+    }
+
+    fn zone_id(&mut self, v: &Value, name: &str, path: AttributePath) -> Option<String> {
+        let s = self.string(v, name)?;
+        let bare = s.trim().trim_start_matches("/hostedzone/").to_string();
+        if bare.is_empty() || bare.len() > 32 || !bare.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            self.error(
+                path,
+                "Invalid hosted zone ID",
+                format!("{s:?} is not a Route 53 hosted zone ID; expected upper-case letters and digits such as Z0123456789ABCDEFGHIJ"),
+            );
+            return None;
+        }
+        Some(bare)
+    }
+
+    fn account(&mut self, v: &Value, path: &AttributePath) -> AccountSettings {
+        let mut a = AccountSettings {
+            region: self.string(v, "region"),
+            profile: self.string(v, "profile"),
+            ..Default::default()
+        };
+        match v.get("assume_role") {
+            Some(Value::Unknown) => self.incomplete = true,
+            Some(r @ Value::Object(_)) => {
+                let rp = path.clone().then_attr("assume_role");
+                let arn = self.string(r, "role_arn");
+                if let Some(arn) = &arn {
+                    if let Err(e) = validate_role_arn(arn) {
+                        self.error(rp.clone().then_attr("role_arn"), "Invalid role ARN", e);
+                    }
+                }
+                let duration = self.duration(r, "duration", rp.clone().then_attr("duration"));
+                if let Some(d) = duration {
+                    if let Err(e) = validate_session_duration(d) {
+                        self.error(rp.clone().then_attr("duration"), "Invalid session duration", e);
+                    }
+                }
+                if let Some(arn) = arn {
+                    a.assume_role = Some(AssumeRole {
+                        role_arn: arn,
+                        session_name: self.string(r, "session_name"),
+                        external_id: self.string(r, "external_id"),
+                        duration,
+                    });
+                } else {
+                    self.incomplete = true;
+                }
+            }
+            _ => {}
+        }
+        a
+    }
+}
+
+/// Parses and checks a configuration (or planned state). Returns the
+/// diagnostics, and the parsed configuration when it is complete and valid.
+pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
+    let mut c = Checker {
+        diags: Vec::new(),
+        incomplete: false,
+    };
+    let name = match v.get("name") {
+        Some(Value::String(s)) => match DomainName::parse_subdomain(s) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                c.error(
+                    AttributePath::attr("name"),
+                    "Invalid name",
+                    format!("{e}; expected a subdomain such as api.example.com"),
+                );
+                None
+            }
+        },
+        _ => {
+            c.incomplete = true;
+            None
+        }
+    };
+    let ttl = match v.get("ttl") {
+        Some(Value::Unknown) => {
+            c.incomplete = true;
+            None
+        }
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(t) if (MIN_TTL..=MAX_TTL).contains(&t) => Some(t),
+            _ => {
+                c.error(
+                    AttributePath::attr("ttl"),
+                    "TTL out of range",
+                    format!("ttl must be a whole number of seconds from {MIN_TTL} to {MAX_TTL}, got {n}"),
+                );
+                None
+            }
+        },
+        _ => Some(DEFAULT_TTL),
+    };
+
+    let ppath = AttributePath::attr("parent");
+    let parent = match v.get("parent") {
+        Some(p @ Value::Object(_)) => {
+            let zone_id = c.zone_id(p, "zone_id", ppath.clone().then_attr("zone_id"));
+            let zone_name_raw = c.string(p, "zone_name");
+            let zone_name = zone_name_raw.as_deref().and_then(|z| match DomainName::parse(z) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    c.error(ppath.clone().then_attr("zone_name"), "Invalid zone name", e.to_string());
+                    None
+                }
+            });
+            let id_set = !matches!(p.get("zone_id"), None | Some(Value::Null));
+            let name_set = !matches!(p.get("zone_name"), None | Some(Value::Null));
+            if id_set && name_set {
+                c.error(
+                    ppath.clone().then_attr("zone_id"),
+                    "Conflicting parent zone",
+                    "set only one of parent.zone_id and parent.zone_name".into(),
+                );
+            } else if !id_set && !name_set {
+                c.error(
+                    ppath.clone(),
+                    "Missing parent zone",
+                    "set one of parent.zone_id or parent.zone_name".into(),
+                );
+            }
+            if let (Some(n), Some(z)) = (&name, &zone_name) {
+                if !n.is_strict_subdomain_of(z) {
+                    c.error(
+                        AttributePath::attr("name"),
+                        "Name not under the parent zone",
+                        format!("name {n} is not a subdomain of parent.zone_name {z}; expected a name such as api.{z}"),
+                    );
+                }
+            }
+            let account = c.account(p, &ppath);
+            let zone = zone_id.map(ZoneRef::Id).or(zone_name.map(ZoneRef::Name));
+            zone.map(|zone| ParentSpec {
+                zone,
+                account,
+                allow_overwrite: c.boolean(p, "allow_overwrite").unwrap_or(false),
+            })
+        }
+        Some(Value::Unknown) => {
+            c.incomplete = true;
+            None
+        }
+        _ => {
+            c.error(ppath.clone(), "Missing parent block", "a parent block is required".into());
+            None
+        }
+    };
+
+    let cpath = AttributePath::attr("child");
+    let child = match v.get("child") {
+        Some(ch @ Value::Object(_)) => Some(ChildSpec {
+            account: c.account(ch, &cpath),
+            zone_id: c.zone_id(ch, "zone_id", cpath.clone().then_attr("zone_id")),
+            comment: c.string(ch, "comment"),
+            force_destroy: c.boolean(ch, "force_destroy").unwrap_or(false),
+        }),
+        Some(Value::Unknown) => {
+            c.incomplete = true;
+            None
+        }
+        _ => {
+            c.error(cpath.clone(), "Missing child block", "a child block is required".into());
+            None
+        }
+    };
+
+    let vpath = AttributePath::attr("verify");
+    let mut verify = VerifySpec::default();
+    if let Some(vb @ Value::Object(_)) = v.get("verify") {
+        verify.enabled = c.boolean(vb, "enabled").unwrap_or(true);
+        verify.recursive = c.boolean(vb, "recursive").unwrap_or(false);
+        verify.timeout = c
+            .duration(vb, "timeout", vpath.clone().then_attr("timeout"))
+            .unwrap_or(DEFAULT_VERIFY_TIMEOUT);
+        match vb.get("resolvers") {
+            Some(Value::List(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => match parse_resolver(s) {
+                            Ok(a) => verify.resolvers.push(a),
+                            Err(e) => c.error(
+                                vpath.clone().then_attr("resolvers").then_index(i as i64),
+                                "Invalid resolver",
+                                format!("{e}; expected an address such as 127.0.0.53 or 127.0.0.53:5353"),
+                            ),
+                        },
+                        _ => c.incomplete = true,
+                    }
+                }
+            }
+            Some(Value::Unknown) => c.incomplete = true,
+            _ => {}
+        }
+    }
+
+    let tpath = AttributePath::attr("timeouts");
+    let mut timeouts = Timeouts {
+        create: DEFAULT_TIMEOUT,
+        update: DEFAULT_TIMEOUT,
+        delete: DEFAULT_TIMEOUT,
+    };
+    if let Some(tb @ Value::Object(_)) = v.get("timeouts") {
+        if let Some(d) = c.duration(tb, "create", tpath.clone().then_attr("create")) {
+            timeouts.create = d;
+        }
+        if let Some(d) = c.duration(tb, "update", tpath.clone().then_attr("update")) {
+            timeouts.update = d;
+        }
+        if let Some(d) = c.duration(tb, "delete", tpath.clone().then_attr("delete")) {
+            timeouts.delete = d;
+        }
+    }
+
+    let ok = c.diags.iter().all(|d| !d.is_error()) && !c.incomplete;
+    let cfg = match (ok, name, ttl, parent, child) {
+        (true, Some(name), Some(ttl), Some(parent), Some(child)) => Some(LinkConfig {
+            spec: LinkSpec {
+                name,
+                ttl,
+                parent,
+                child,
+                verify,
+            },
+            timeouts,
+        }),
+        _ => None,
+    };
+    (cfg, c.diags)
+}
+
+/// What the provider keeps in the resource's private state: the NS record
+/// this link last wrote, so that it can tell its own stale record from one
+/// someone else wrote.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Private {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    written: Option<PrivateRecord>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct PrivateRecord {
+    ttl: i64,
+    values: Vec<String>,
+}
+
+fn encode_private(st: &LinkState) -> Vec<u8> {
+    let p = Private {
+        written: st.written.as_ref().map(|w| PrivateRecord {
+            ttl: w.ttl,
+            values: w.values.to_strings(),
+        }),
+    };
+    serde_json::to_vec(&p).unwrap_or_default()
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_list)
+        .map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn ns_list(set: &NsSet) -> Value {
+    Value::List(set.to_strings().into_iter().map(Value::String).collect())
+}
+
+/// Rebuilds the core's state from Terraform state and private data.
+pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
+    let get = |k: &str| state.get_str(k).unwrap_or_default().to_string();
+    let name_servers = NsSet::parse(strings(state.get("name_servers"))).unwrap_or_default();
+    let delegated_values = NsSet::parse(strings(state.get("delegated_name_servers"))).unwrap_or_default();
+    let ttl = state.get_i64("ttl").unwrap_or(DEFAULT_TTL);
+    let delegated = (!delegated_values.is_empty()).then(|| NsRecord {
+        ttl,
+        values: delegated_values,
+    });
+    let p: Private = serde_json::from_slice(private).unwrap_or_default();
+    let written = match p.written {
+        Some(w) => NsSet::parse(&w.values).ok().map(|values| NsRecord { ttl: w.ttl, values }),
+        // State from elsewhere (e.g. import): the record is ours if it
+        // already holds the child's servers.
+        None => delegated.clone().filter(|d| d.values == name_servers),
+    };
+    let verification = state.get("verification").and_then(|v| {
+        let status = VerifyStatus::parse(v.get_str("status")?)?;
+        let checked_at = v
+            .get_str("checked_at")
+            .and_then(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+            .map(|t| SystemTime::from(t))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        Some(VerificationSummary {
+            status,
+            checked_at,
+            servers_checked: v.get_i64("servers_checked").unwrap_or(0) as u32,
+        })
+    });
+    LinkState {
+        parent_zone_id: get("parent_zone_id"),
+        parent_zone_name: DomainName::parse(&get("parent_zone_name"))
+            .unwrap_or_else(|_| DomainName::parse("invalid").expect("static name")),
+        child_zone_id: get("child_zone_id"),
+        name_servers,
+        delegated,
+        written,
+        verification,
+    }
+}
+
+fn verification_value(v: &Option<VerificationSummary>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(v) => {
+            let at = time::OffsetDateTime::from(v.checked_at)
+                .replace_nanosecond(0)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default();
+            Value::object([
+                ("status", Value::string(v.status.as_str())),
+                ("checked_at", Value::String(at)),
+                ("servers_checked", Value::int(i64::from(v.servers_checked))),
+            ])
+        }
+    }
+}
+
+/// Writes the core's state into a resource object (the planned state or
+/// prior state supplies every configured attribute).
+fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
+    let mut v = base.clone();
+    v.set("id", Value::String(format!("{spec_name}@{}", st.parent_zone_id)));
+    v.set("parent_zone_id", Value::String(st.parent_zone_id.clone()));
+    v.set("parent_zone_name", Value::String(st.parent_zone_name.to_string()));
+    v.set(
+        "child_zone_id",
+        if st.child_zone_id.is_empty() {
+            Value::Null
+        } else {
+            Value::String(st.child_zone_id.clone())
+        },
+    );
+    v.set("name_servers", ns_list(&st.name_servers));
+    match &st.delegated {
+        Some(d) => {
+            v.set("delegated_name_servers", ns_list(&d.values));
+            v.set("ttl", Value::int(d.ttl));
+        }
+        None => {
+            v.set("delegated_name_servers", Value::List(Vec::new()));
+        }
+    }
+    if matches!(v.get("ttl"), None | Some(Value::Null) | Some(Value::Unknown)) {
+        v.set("ttl", Value::int(DEFAULT_TTL));
+    }
+    v.set("verification", verification_value(&st.verification));
+    v
+}
+
+fn error_diag(summary: &str, e: &impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(summary, e.to_string())
+}
+
+fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
+    use route53delegation::Error as E;
+    let (summary, path) = match e {
+        E::NotUnderParent { .. } => ("Name not under the parent zone", Some(AttributePath::attr("name"))),
+        E::AmbiguousZone { .. } => ("Ambiguous hosted zone name", Some(AttributePath::attr("parent").then_attr("zone_name"))),
+        E::ZoneNotFound { .. } => ("Hosted zone not found", None),
+        E::ForeignRecord { .. } => ("NS record written by someone else", Some(AttributePath::attr("parent").then_attr("allow_overwrite"))),
+        E::RecordChanged { .. } => ("NS record changed by someone else", None),
+        E::ZoneNotEmpty { .. } => ("Child hosted zone not empty", Some(AttributePath::attr("child").then_attr("force_destroy"))),
+        E::AssumeRole { .. } => ("Cannot assume role", None),
+        E::VerificationFailed { .. } => ("Delegation not verified", None),
+        E::Cancelled { .. } => ("Interrupted", None),
+        E::InvalidSetting { attribute, .. } => {
+            let mut p = AttributePath::root();
+            for part in attribute.split('.') {
+                p = p.then_attr(part);
+            }
+            ("Invalid setting", Some(p))
+        }
+        _ => ("Route 53 delegation failed", None),
+    };
+    let d = Diagnostic::error(summary, e.to_string());
+    match path {
+        Some(p) => d.with_attribute(p),
+        None => d,
+    }
+}
+
+fn list_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let norm = |v: Option<&Value>| {
+        let mut s = strings(v);
+        s.sort();
+        s
+    };
+    norm(a) == norm(b)
+}
+
+/// The resource's lifecycle on top of an engine.
+#[derive(Debug, Clone)]
+pub struct Link {
+    engine: Engine,
+}
+
+impl Link {
+    /// A resource served by this engine.
+    pub fn new(engine: Engine) -> Self {
+        Link { engine }
+    }
+
+    /// ValidateResourceConfig.
+    pub fn validate(config: &Value) -> Vec<Diagnostic> {
+        parse_config(config).1
+    }
+
+    /// PlanResourceChange.
+    pub async fn plan(&self, req: PlanRequest) -> PlanResponse {
+        let mut resp = PlanResponse {
+            planned_private: req.prior_private.clone(),
+            ..Default::default()
+        };
+        if req.proposed_new_state.is_null() {
+            // Destroy.
+            resp.planned_state = Value::Null;
+            return resp;
+        }
+        let (cfg, diags) = parse_config(&req.config);
+        resp.diagnostics = diags;
+        if resp.diagnostics.iter().any(Diagnostic::is_error) {
+            resp.planned_state = req.proposed_new_state.clone();
+            return resp;
+        }
+        let mut planned = req.proposed_new_state.clone();
+        let ttl = match req.config.get("ttl") {
+            Some(Value::Null) | None => Value::int(DEFAULT_TTL),
+            Some(v) => v.clone(),
+        };
+        planned.set("ttl", ttl);
+        let prior = &req.prior_state;
+        if prior.is_null() {
+            for k in [
+                "id",
+                "child_zone_id",
+                "parent_zone_id",
+                "parent_zone_name",
+                "name_servers",
+                "delegated_name_servers",
+                "verification",
+            ] {
+                planned.set(k, Value::Unknown);
+            }
+            if let Some(cfg) = &cfg {
+                match self.engine.preflight(&cfg.spec, None).await {
+                    Ok(pre) => {
+                        planned.set("parent_zone_id", Value::String(pre.parent_zone.id.clone()));
+                        planned.set("parent_zone_name", Value::String(pre.parent_zone.name.to_string()));
+                        planned.set("id", Value::String(format!("{}@{}", cfg.spec.name, pre.parent_zone.id)));
+                        if let Some(id) = &cfg.spec.child.zone_id {
+                            planned.set("child_zone_id", Value::String(id.clone()));
+                        }
+                        for w in pre.warnings {
+                            resp.diagnostics.push(Diagnostic::warning("Records hidden by the delegation", w));
+                        }
+                    }
+                    Err(e) => resp.diagnostics.push(core_error_diag(&e)),
+                }
+            }
+            resp.planned_state = planned;
+            return resp;
+        }
+
+        // Update.
+        let mut replace = Vec::new();
+        let prior_name = prior.get_str("name").and_then(|n| DomainName::parse(n).ok());
+        let new_name = req.config.get_str("name").and_then(|n| DomainName::parse(n).ok());
+        if prior_name != new_name {
+            replace.push(AttributePath::attr("name"));
+        }
+        let child_zone = |v: &Value| v.get("child").and_then(|c| c.get_str("zone_id").map(str::to_string));
+        if child_zone(prior) != child_zone(&req.config) {
+            replace.push(AttributePath::attr("child").then_attr("zone_id"));
+        }
+        let comment = |v: &Value| v.get("child").and_then(|c| c.get_str("comment").map(str::to_string));
+        if comment(prior) != comment(&req.config) && child_zone(&req.config).is_none() {
+            replace.push(AttributePath::attr("child").then_attr("comment"));
+        }
+        let pz = req.config.get("parent");
+        let parent_moves = match (
+            pz.and_then(|p| p.get_str("zone_id")),
+            pz.and_then(|p| p.get_str("zone_name")),
+        ) {
+            (Some(id), _) => Some(id.trim_start_matches("/hostedzone/")) != prior.get_str("parent_zone_id"),
+            (None, Some(n)) => {
+                DomainName::parse(n).ok() != prior.get_str("parent_zone_name").and_then(|p| DomainName::parse(p).ok())
+            }
+            _ => false,
+        };
+        if parent_moves {
+            replace.push(AttributePath::attr("parent"));
+        }
+        if !replace.is_empty() {
+            for k in [
+                "id",
+                "child_zone_id",
+                "parent_zone_id",
+                "parent_zone_name",
+                "name_servers",
+                "delegated_name_servers",
+                "verification",
+            ] {
+                planned.set(k, Value::Unknown);
+            }
+            resp.requires_replace = replace;
+            resp.planned_state = planned;
+            return resp;
+        }
+        for k in ["id", "child_zone_id", "parent_zone_id", "parent_zone_name", "name_servers", "verification"] {
+            planned.set(k, prior.get(k).cloned().unwrap_or(Value::Null));
+        }
+        // The parent should refer to exactly the child's servers.
+        let want = prior.get("name_servers").cloned().unwrap_or(Value::Null);
+        let repair = !list_eq(prior.get("delegated_name_servers"), Some(&want));
+        planned.set("delegated_name_servers", want);
+        let ttl_changes = planned.get("ttl") != prior.get("ttl");
+        let verify_enabled = cfg.as_ref().map(|c| c.spec.verify.enabled).unwrap_or(true);
+        let status = prior
+            .get("verification")
+            .and_then(|v| v.get_str("status"))
+            .unwrap_or("");
+        let expected = if verify_enabled { "verified" } else { "skipped" };
+        if repair || ttl_changes || status != expected {
+            planned.set("verification", Value::Unknown);
+        }
+        if repair {
+            if let Some(cfg) = &cfg {
+                let st = link_state(prior, &req.prior_private);
+                if let Some(d) = &st.delegated {
+                    let ours = st.written.as_ref().map(|w| &w.values) == Some(&d.values);
+                    if !ours && !cfg.spec.parent.allow_overwrite {
+                        resp.diagnostics.push(
+                            Diagnostic::error(
+                                "NS record written by someone else",
+                                format!(
+                                    "the NS record for {} in parent zone {} holds {} , which this link did not write; the child zone's name servers are {}; set parent.allow_overwrite = true to replace it",
+                                    cfg.spec.name, st.parent_zone_id, d.values, st.name_servers
+                                ).replace(" ,", ","),
+                            )
+                            .with_attribute(AttributePath::attr("parent").then_attr("allow_overwrite")),
+                        );
+                    }
+                }
+            }
+        }
+        resp.planned_state = planned;
+        resp
+    }
+
+    /// ApplyResourceChange.
+    pub async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
+        let cancel: CancellationToken = req.cancel.clone();
+        if req.planned_state.is_null() {
+            return self.destroy(req, &cancel).await;
+        }
+        let (cfg, diags) = parse_config(&req.config);
+        let Some(cfg) = cfg else {
+            let mut d = diags;
+            if d.is_empty() {
+                d.push(Diagnostic::error("Invalid configuration", "the configuration is incomplete at apply time"));
+            }
+            return ApplyResponse {
+                new_state: req.prior_state.clone(),
+                private: req.planned_private.clone(),
+                diagnostics: d,
+            };
+        };
+        let prior = (!req.prior_state.is_null()).then(|| link_state(&req.prior_state, &req.planned_private));
+        let timeout = if prior.is_some() { cfg.timeouts.update } else { cfg.timeouts.create };
+        let base = req.planned_state.clone();
+        match self.engine.apply(&cfg.spec, prior.as_ref(), timeout, &cancel).await {
+            Ok(applied) => {
+                if let Some(r) = &applied.report {
+                    tracing::info!(name = %cfg.spec.name, report = %r.render(), "delegation verified");
+                }
+                let diagnostics = applied
+                    .findings
+                    .iter()
+                    .map(|f| Diagnostic::warning("Delegation warning", f.message()))
+                    .collect();
+                ApplyResponse {
+                    new_state: with_state(&base, &cfg.spec.name, &applied.state),
+                    private: encode_private(&applied.state),
+                    diagnostics,
+                }
+            }
+            Err(failure) => {
+                let mut d = core_error_diag(&failure.error);
+                if let Some(r) = &failure.report {
+                    d.detail = format!("{}\n\n{}", d.detail, r.render());
+                }
+                let (new_state, private) = match &failure.partial {
+                    Some(st) => (with_state(&base, &cfg.spec.name, st), encode_private(st)),
+                    None => (req.prior_state.clone(), req.planned_private.clone()),
+                };
+                ApplyResponse {
+                    new_state,
+                    private,
+                    diagnostics: vec![d],
+                }
+            }
+        }
+    }
+
+    async fn destroy(&self, req: ApplyRequest, cancel: &CancellationToken) -> ApplyResponse {
+        let (cfg, _) = parse_config(&req.prior_state);
+        let Some(cfg) = cfg else {
+            return ApplyResponse {
+                new_state: req.prior_state.clone(),
+                private: req.planned_private.clone(),
+                diagnostics: vec![Diagnostic::error(
+                    "Cannot destroy",
+                    "the stored state of this link is incomplete; import it again",
+                )],
+            };
+        };
+        let st = link_state(&req.prior_state, &req.planned_private);
+        match self.engine.destroy(&cfg.spec, &st, cfg.timeouts.delete, cancel).await {
+            Ok(()) => ApplyResponse {
+                new_state: Value::Null,
+                private: Vec::new(),
+                diagnostics: Vec::new(),
+            },
+            Err(e) => ApplyResponse {
+                new_state: req.prior_state.clone(),
+                private: req.planned_private.clone(),
+                diagnostics: vec![core_error_diag(&e)],
+            },
+        }
+    }
+
+    /// ReadResource.
+    pub async fn read(&self, req: ReadRequest) -> ReadResponse {
+        let (cfg, _) = parse_config(&req.current_state);
+        let Some(cfg) = cfg else {
+            return ReadResponse {
+                new_state: req.current_state.clone(),
+                private: req.private.clone(),
+                diagnostics: vec![Diagnostic::error(
+                    "Cannot read",
+                    "the stored state of this link is incomplete; import it again",
+                )],
+            };
+        };
+        let prior = link_state(&req.current_state, &req.private);
+        match self.engine.read(&cfg.spec, &prior).await {
+            Ok(out) => {
+                let diagnostics = out
+                    .warnings
+                    .iter()
+                    .map(|w| Diagnostic::warning("Delegation drift", w.clone()))
+                    .collect();
+                match out.state {
+                    Some(st) => {
+                        let mut st = st;
+                        // Keep what this link wrote across reads.
+                        st.written = prior.written.clone();
+                        ReadResponse {
+                            new_state: with_state(&req.current_state, &cfg.spec.name, &st),
+                            private: encode_private(&st),
+                            diagnostics,
+                        }
+                    }
+                    None => ReadResponse {
+                        new_state: Value::Null,
+                        private: Vec::new(),
+                        diagnostics,
+                    },
+                }
+            }
+            Err(e) => ReadResponse {
+                new_state: req.current_state.clone(),
+                private: req.private.clone(),
+                diagnostics: vec![core_error_diag(&e)],
+            },
+        }
+    }
+
+    /// ImportResourceState.
+    pub async fn import(&self, id: &str) -> ImportResponse {
+        let value = match import_id::parse(id) {
+            Ok(v) => v,
+            Err(e) => {
+                return ImportResponse {
+                    imported: Vec::new(),
+                    diagnostics: vec![Diagnostic::error("Invalid import ID", e)],
+                }
+            }
+        };
+        let (cfg, diags) = parse_config(&value);
+        let Some(cfg) = cfg else {
+            let detail = diags
+                .iter()
+                .map(|d| d.detail.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return ImportResponse {
+                imported: Vec::new(),
+                diagnostics: vec![Diagnostic::error("Invalid import ID", format!("{detail}\n\n{}", import_id::HELP))],
+            };
+        };
+        match self.engine.import(&cfg.spec).await {
+            Ok(mut st) => {
+                // Verify once, so that a plan after import has nothing to do
+                // when the delegation is already right.
+                let verify = VerifySpec {
+                    timeout: Duration::from_secs(15),
+                    ..cfg.spec.verify.clone()
+                };
+                let spec = LinkSpec {
+                    verify,
+                    ..cfg.spec.clone()
+                };
+                st.verification = Some(self.engine.verify_state(&spec, &st, &CancellationToken::new()).await);
+                let mut v = value.clone();
+                if let Some(d) = &st.delegated {
+                    v.set("ttl", Value::int(d.ttl));
+                }
+                ImportResponse {
+                    imported: vec![ImportedResource {
+                        type_name: TYPE_NAME.into(),
+                        state: with_state(&v, &cfg.spec.name, &st),
+                        private: encode_private(&st),
+                    }],
+                    diagnostics: Vec::new(),
+                }
+            }
+            Err(e) => ImportResponse {
+                imported: Vec::new(),
+                diagnostics: vec![error_diag("Cannot import delegation", &e)],
+            },
+        }
+    }
+}
+
+/// The import ID, which has to carry everything Read needs, because Read
+/// never sees the configuration.
+pub mod import_id {
+    use super::*;
+
+    /// Shown with every parse error.
+    pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts), or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id or role_duration.";
+
+    const SIDE_KEYS: [&str; 6] = ["region", "profile", "role_arn", "session_name", "external_id", "role_duration"];
+
+    /// Parses an import ID into a resource object with the configured
+    /// attributes filled in.
+    pub fn parse(id: &str) -> Result<Value, String> {
+        let id = id.trim();
+        let mut kv: std::collections::BTreeMap<String, String> = Default::default();
+        if !id.contains('=') {
+            let Some((name, zone)) = id.split_once('@') else {
+                return Err(format!("{id:?} is not an import ID.\n\n{HELP}"));
+            };
+            kv.insert("name".into(), name.into());
+            kv.insert("parent_zone_id".into(), zone.into());
+        } else {
+            for part in id.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                let Some((k, v)) = part.split_once('=') else {
+                    return Err(format!("{part:?} is not key=value.\n\n{HELP}"));
+                };
+                let k = k.trim().to_string();
+                let known = k == "name"
+                    || k == "parent_zone_id"
+                    || k == "parent_zone_name"
+                    || k == "child_zone_id"
+                    || SIDE_KEYS.iter().any(|s| k == format!("parent_{s}") || k == format!("child_{s}"));
+                if !known {
+                    return Err(format!("unknown key {k:?}.\n\n{HELP}"));
+                }
+                if kv.insert(k.clone(), v.trim().to_string()).is_some() {
+                    return Err(format!("key {k:?} appears twice.\n\n{HELP}"));
+                }
+            }
+        }
+        if !kv.contains_key("name") {
+            return Err(format!("the name key is missing.\n\n{HELP}"));
+        }
+        let opt = |k: &str| kv.get(k).map(|v| Value::String(v.clone())).unwrap_or(Value::Null);
+        let side = |p: &str| {
+            let role = match kv.get(&format!("{p}_role_arn")) {
+                Some(arn) => Value::object([
+                    ("role_arn", Value::String(arn.clone())),
+                    ("session_name", opt(&format!("{p}_session_name"))),
+                    ("external_id", opt(&format!("{p}_external_id"))),
+                    ("duration", opt(&format!("{p}_role_duration"))),
+                ]),
+                None => Value::Null,
+            };
+            vec![
+                ("region".to_string(), opt(&format!("{p}_region"))),
+                ("profile".to_string(), opt(&format!("{p}_profile"))),
+                ("assume_role".to_string(), role),
+            ]
+        };
+        if kv.keys().any(|k| k.ends_with("_session_name") || k.ends_with("_external_id") || k.ends_with("_role_duration"))
+            && !kv.keys().any(|k| k.ends_with("_role_arn"))
+        {
+            return Err(format!("session_name, external_id and role_duration need a role_arn.\n\n{HELP}"));
+        }
+        let mut parent = side("parent");
+        parent.push(("zone_id".into(), opt("parent_zone_id")));
+        parent.push(("zone_name".into(), opt("parent_zone_name")));
+        parent.push(("allow_overwrite".into(), Value::Null));
+        let mut child = side("child");
+        child.push(("zone_id".into(), opt("child_zone_id")));
+        child.push(("comment".into(), Value::Null));
+        child.push(("force_destroy".into(), Value::Null));
+        Ok(Value::object([
+            ("id".to_string(), Value::Null),
+            ("name".to_string(), opt("name")),
+            ("ttl".to_string(), Value::Null),
+            ("parent".to_string(), Value::object(parent)),
+            ("child".to_string(), Value::object(child)),
+            ("verify".to_string(), Value::Null),
+            ("timeouts".to_string(), Value::Null),
+            ("child_zone_id".to_string(), Value::Null),
+            ("parent_zone_id".to_string(), Value::Null),
+            ("parent_zone_name".to_string(), Value::Null),
+            ("name_servers".to_string(), Value::Null),
+            ("delegated_name_servers".to_string(), Value::Null),
+            ("verification".to_string(), Value::Null),
+        ]))
+    }
+}
+
+/// Parses resolver strings from the provider configuration.
+pub fn parse_resolvers(items: &[String]) -> Result<Vec<SocketAddr>, String> {
+    items
+        .iter()
+        .map(|s| parse_resolver(s).map_err(|e| e.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(name: &str, parent: Value, child: Value) -> Value {
+        Value::object([
+            ("name", Value::string(name)),
+            ("ttl", Value::Null),
+            ("parent", parent),
+            ("child", child),
+            ("verify", Value::Null),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn parent_by_name(z: &str) -> Value {
+        Value::object([
+            ("zone_name", Value::string(z)),
+            ("zone_id", Value::Null),
+            ("assume_role", Value::Null),
+        ])
+    }
+
+    fn child() -> Value {
+        Value::object([("zone_id", Value::Null), ("assume_role", Value::Null)])
+    }
+
+    fn paths(d: &[Diagnostic]) -> Vec<String> {
+        d.iter()
+            .map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn schema_is_valid() {
+        schema().validate().unwrap();
+        assert!(schema().block.has_secrets(), "external_id is sensitive");
+    }
+
+    #[test]
+    fn good_config_parses() {
+        let (c, d) = parse_config(&cfg("API.example.com.", parent_by_name("example.com"), child()));
+        assert!(d.is_empty(), "{d:?}");
+        let c = c.unwrap();
+        assert_eq!(c.spec.name.as_str(), "api.example.com");
+        assert_eq!(c.spec.ttl, DEFAULT_TTL);
+    }
+
+    #[test]
+    fn bad_inputs_name_the_attribute() {
+        let (_, d) = parse_config(&cfg("api.example.org", parent_by_name("example.com"), child()));
+        assert_eq!(paths(&d), vec!["name"]);
+        assert!(d[0].detail.contains("not a subdomain of parent.zone_name example.com"));
+
+        let (_, d) = parse_config(&cfg("*.example.com", parent_by_name("example.com"), child()));
+        assert!(d[0].detail.contains("wildcard"), "{d:?}");
+
+        let both = Value::object([
+            ("zone_name", Value::string("example.com")),
+            ("zone_id", Value::string("Z123")),
+        ]);
+        let (_, d) = parse_config(&cfg("api.example.com", both, child()));
+        assert_eq!(paths(&d), vec!["parent.zone_id"]);
+
+        let neither = Value::object([("zone_name", Value::Null), ("zone_id", Value::Null)]);
+        let (_, d) = parse_config(&cfg("api.example.com", neither, child()));
+        assert_eq!(paths(&d), vec!["parent"]);
+
+        let mut v = cfg("api.example.com", parent_by_name("example.com"), child());
+        v.set("ttl", Value::int(5));
+        let (_, d) = parse_config(&v);
+        assert_eq!(paths(&d), vec!["ttl"]);
+        assert!(d[0].detail.contains("from 60 to 172800"));
+
+        let bad_role = Value::object([
+            ("zone_name", Value::string("example.com")),
+            ("assume_role", Value::object([("role_arn", Value::string("arn:aws:iam::1:role/x"))])),
+        ]);
+        let (_, d) = parse_config(&cfg("api.example.com", bad_role, child()));
+        assert_eq!(paths(&d), vec!["parent.assume_role.role_arn"]);
+
+        let bad_zone = Value::object([("zone_id", Value::string("not a zone"))]);
+        let (_, d) = parse_config(&cfg("api.example.com", parent_by_name("example.com"), bad_zone));
+        assert_eq!(paths(&d), vec!["child.zone_id"]);
+    }
+
+    #[test]
+    fn unknowns_are_not_errors() {
+        let p = Value::object([("zone_id", Value::Unknown), ("zone_name", Value::Null)]);
+        let (c, d) = parse_config(&cfg("api.example.com", p, child()));
+        assert!(c.is_none());
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn import_ids() {
+        let v = import_id::parse("api.example.com@Z123").unwrap();
+        let (c, d) = parse_config(&v);
+        assert!(d.is_empty(), "{d:?}");
+        assert!(matches!(c.unwrap().spec.parent.zone, ZoneRef::Id(ref z) if z == "Z123"));
+
+        let v = import_id::parse(
+            "name=api.example.com;parent_zone_name=example.com;child_role_arn=arn:aws:iam::222222222222:role/delegation-child;child_external_id=x",
+        )
+        .unwrap();
+        let c = parse_config(&v).0.unwrap();
+        let role = c.spec.child.account.assume_role.unwrap();
+        assert_eq!(role.external_id.as_deref(), Some("x"));
+
+        assert!(import_id::parse("api.example.com").unwrap_err().contains("NAME@PARENT_ZONE_ID"));
+        assert!(import_id::parse("name=a.example.com;colour=blue").unwrap_err().contains("unknown key"));
+        assert!(import_id::parse("parent_zone_id=Z1").unwrap_err().contains("name key is missing"));
+    }
+
+    #[test]
+    fn state_round_trips_through_terraform_values() {
+        let st = LinkState {
+            parent_zone_id: "ZP".into(),
+            parent_zone_name: DomainName::parse("example.com").unwrap(),
+            child_zone_id: "ZC".into(),
+            name_servers: NsSet::parse(["a.example.net", "b.example.org"]).unwrap(),
+            delegated: Some(NsRecord {
+                ttl: 300,
+                values: NsSet::parse(["a.example.net", "b.example.org"]).unwrap(),
+            }),
+            written: Some(NsRecord {
+                ttl: 300,
+                values: NsSet::parse(["a.example.net", "b.example.org"]).unwrap(),
+            }),
+            verification: Some(VerificationSummary {
+                status: VerifyStatus::Verified,
+                checked_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+                servers_checked: 12,
+            }),
+        };
+        let base = cfg("api.example.com", parent_by_name("example.com"), child());
+        let v = with_state(&base, &DomainName::parse("api.example.com").unwrap(), &st);
+        assert_eq!(v.get_str("id"), Some("api.example.com@ZP"));
+        let back = link_state(&v, &encode_private(&st));
+        assert_eq!(back, st);
+    }
+}

@@ -1,0 +1,3 @@
+//! The provider's resources, one file each: schema, state type and lifecycle.
+
+pub mod link;

@@ -1,0 +1,374 @@
+//! `route53delegation_link` with the real Terraform CLI, against the local
+//! world: the user's story from create to destroy, and each way it goes wrong.
+
+mod terraform_support;
+
+use std::time::Duration;
+
+use r53world::PARENT_ACCOUNT;
+use terraform_support::*;
+
+#[tokio::test]
+async fn create_plan_clean_update_ttl_destroy() {
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "api.example.com", CHILD, ""));
+    let out = tf.apply();
+    assert!(out.contains("1 added"), "{out}");
+    let r = tf.resource("route53delegation_link.api");
+    assert_eq!(r["verification"]["status"], "verified", "{r}");
+    assert!(r["verification"]["servers_checked"].as_i64().unwrap() >= 8, "{r}");
+    assert_eq!(r["ttl"], 3600, "default TTL");
+    let ns = ns_list(&r["name_servers"]);
+    assert_eq!(ns.len(), 4);
+    assert_eq!(ns_list(&r["delegated_name_servers"]), ns);
+    assert_eq!(parent_ns(&env, "api.example.com"), Some(ns.clone()));
+    assert_eq!(r["parent_zone_id"], env.parent_zone_id.as_str());
+    assert_eq!(r["id"], format!("api.example.com@{}", env.parent_zone_id));
+
+    // Plan shows no changes.
+    tf.assert_no_changes();
+
+    // TTL changes in place: same zone, new TTL.
+    tf.write(&env, &link("api", "api.example.com", CHILD, "  ttl = 300"));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2);
+    assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
+    tf.apply();
+    let r2 = tf.resource("route53delegation_link.api");
+    assert_eq!(r2["ttl"], 300);
+    assert_eq!(r2["child_zone_id"], r["child_zone_id"]);
+    tf.assert_no_changes();
+
+    // Destroy leaves no parent record and no zone it created.
+    tf.destroy();
+    assert_eq!(parent_ns(&env, "api.example.com"), None);
+    assert!(zones_named(&env, CHILD, "api.example.com").is_empty());
+}
+
+#[tokio::test]
+async fn recreated_child_zone_plan_shows_repair_and_apply_fixes_it() {
+    // Guards: the child zone deleted and re-created out of band, so the
+    // parent points at old name servers and resolution breaks silently.
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "re.example.com", CHILD, ""));
+    tf.apply();
+    let before = tf.resource("route53delegation_link.api");
+    let old_id = before["child_zone_id"].as_str().unwrap().to_string();
+    console(&env.world, CHILD)
+        .delete_hosted_zone()
+        .id(&old_id)
+        .send()
+        .await
+        .unwrap();
+    let new_id = create_zone(&env.world, CHILD, "re.example.com").await;
+
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("delegated_name_servers"), "plan shows the repair:\n{plan}");
+    assert!(plan.contains("was deleted"), "plan warns:\n{plan}");
+    assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
+    tf.apply();
+    let after = tf.resource("route53delegation_link.api");
+    assert_eq!(after["child_zone_id"], new_id.as_str());
+    assert_eq!(ns_list(&after["delegated_name_servers"]), ns_list(&after["name_servers"]));
+    assert_eq!(parent_ns(&env, "re.example.com"), Some(ns_list(&after["name_servers"])));
+    assert_eq!(after["verification"]["status"], "verified");
+    tf.assert_no_changes();
+}
+
+#[tokio::test]
+async fn deleted_or_edited_parent_record_is_drift() {
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "drift.example.com", CHILD, ""));
+    tf.apply();
+    let r = tf.resource("route53delegation_link.api");
+    // Someone deletes the parent NS record.
+    let parent = console(&env.world, PARENT_ACCOUNT);
+    let name = route53delegation::DomainName::parse("drift.example.com").unwrap();
+    let cur = route53delegation::record::read_ns(&parent, &env.parent_zone_id, &name)
+        .await
+        .unwrap()
+        .unwrap();
+    route53delegation::record::delete_ns(&parent, &env.parent_zone_id, &name, &cur)
+        .await
+        .unwrap();
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("has no NS record"), "{plan}");
+    tf.apply();
+    assert_eq!(parent_ns(&env, "drift.example.com"), Some(ns_list(&r["name_servers"])));
+    tf.assert_no_changes();
+
+    // Someone points it elsewhere: plan refuses to overwrite their record.
+    let cur = route53delegation::record::read_ns(&parent, &env.parent_zone_id, &name)
+        .await
+        .unwrap()
+        .unwrap();
+    let theirs = route53delegation::record::NsRecord {
+        ttl: 300,
+        values: route53delegation::NsSet::parse(["ns1.other-dns.net"]).unwrap(),
+    };
+    route53delegation::record::write_ns(&parent, &env.parent_zone_id, &name, &theirs, Some(&cur))
+        .await
+        .unwrap();
+    let out = tf.fails(&["plan", "-input=false", "-no-color"]);
+    assert!(out.contains("NS record written by someone else"), "{out}");
+    assert!(out.contains("allow_overwrite"), "{out}");
+    assert_eq!(parent_ns(&env, "drift.example.com"), Some(vec!["ns1.other-dns.net".to_string()]));
+}
+
+#[tokio::test]
+async fn import_with_cli_and_import_block_then_plan_is_clean() {
+    let env = env().await;
+    let body = link("api", "imp.example.com", CHILD, "");
+    // An existing delegation, made elsewhere.
+    let maker = Tf::new(&env, "maker", &body);
+    maker.apply();
+    let made = maker.resource("route53delegation_link.api");
+    let id = format!(
+        "name=imp.example.com;parent_zone_name=example.com;parent_role_arn={PARENT_ROLE};child_role_arn={}",
+        child_role(CHILD)
+    );
+
+    // terraform import
+    let cli = Tf::new(&env, "cli", &body);
+    let out = cli.ok(&["import", "-input=false", "-no-color", "route53delegation_link.api", &id]);
+    assert!(out.contains("Import successful"), "{out}");
+    cli.assert_no_changes();
+    let r = cli.resource("route53delegation_link.api");
+    assert_eq!(r["child_zone_id"], made["child_zone_id"]);
+
+    // import {} block
+    let block = Tf::new(
+        &env,
+        "block",
+        &format!("{body}\nimport {{\n  to = route53delegation_link.api\n  id = \"{id}\"\n}}\n"),
+    );
+    let (code, plan) = block.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    block.apply();
+    block.write(&env, &body);
+    block.assert_no_changes();
+
+    // A malformed ID explains the format.
+    let bad = Tf::new(&env, "bad", &body);
+    let out = bad.fails(&["import", "-input=false", "-no-color", "route53delegation_link.api", "imp.example.com"]);
+    assert!(out.contains("NAME@PARENT_ZONE_ID") && out.contains("parent_zone_name"), "{out}");
+}
+
+#[tokio::test]
+async fn for_each_over_three_child_accounts() {
+    let env = env().await;
+    let body = format!(
+        r#"
+locals {{
+  envs = {{ dev = "222222222222", test = "333333333333", prod = "444444444444" }}
+}}
+
+resource "route53delegation_link" "env" {{
+  for_each = local.envs
+  name     = "${{each.key}}.example.com"
+  parent {{
+    zone_name = "example.com"
+    assume_role {{ role_arn = "{PARENT_ROLE}" }}
+  }}
+  child {{
+    assume_role {{ role_arn = "arn:aws:iam::${{each.value}}:role/delegation-child" }}
+  }}
+}}
+"#
+    );
+    let tf = Tf::new(&env, "main", &body);
+    let out = tf.apply();
+    assert!(out.contains("3 added"), "{out}");
+    for (env_name, account) in [("dev", "222222222222"), ("test", "333333333333"), ("prod", "444444444444")] {
+        let name = format!("{env_name}.example.com");
+        assert_eq!(zones_named(&env, account, &name).len(), 1, "{name} in {account}");
+        assert!(parent_ns(&env, &name).is_some());
+    }
+    tf.assert_no_changes();
+    tf.destroy();
+    for account in ["222222222222", "333333333333", "444444444444"] {
+        assert!(env.world.zones(account).is_empty(), "{account} left with zones");
+    }
+}
+
+#[tokio::test]
+async fn nested_delegation_from_a_child_zone() {
+    // dev.testing.example.com delegated from the testing.example.com child zone.
+    let env = env().await;
+    let body = format!(
+        r#"
+resource "route53delegation_link" "testing" {{
+  name = "testing.example.com"
+  parent {{
+    zone_name = "example.com"
+    assume_role {{ role_arn = "{PARENT_ROLE}" }}
+  }}
+  child {{
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+  }}
+}}
+
+resource "route53delegation_link" "dev" {{
+  name = "dev.testing.example.com"
+  parent {{
+    zone_id = route53delegation_link.testing.child_zone_id
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+  }}
+  child {{
+    assume_role {{ role_arn = "arn:aws:iam::333333333333:role/delegation-child" }}
+  }}
+}}
+"#
+    );
+    let tf = Tf::new(&env, "main", &body);
+    tf.apply();
+    let dev = tf.resource("route53delegation_link.dev");
+    assert_eq!(dev["verification"]["status"], "verified", "{dev}");
+    assert_eq!(dev["parent_zone_name"], "testing.example.com");
+    tf.assert_no_changes();
+    tf.destroy();
+    assert!(env.world.zones("222222222222").is_empty());
+    assert!(env.world.zones("333333333333").is_empty());
+}
+
+#[tokio::test]
+async fn bad_inputs_give_diagnostics_and_touch_nothing() {
+    let env = env().await;
+    let cases = [
+        (link("x", "*.example.com", CHILD, ""), "wildcard"),
+        (link("x", "api.example.org", CHILD, ""), "is not a subdomain of parent.zone_name example.com"),
+        (link("x", "api.example.com", CHILD, "  ttl = 5"), "ttl must be a whole number of seconds from 60 to 172800"),
+        (
+            link("x", "api.example.com", CHILD, "").replace(
+                "zone_name = \"example.com\"",
+                "zone_name = \"example.com\"\n    zone_id = \"Z123\"",
+            ),
+            "set only one of parent.zone_id and parent.zone_name",
+        ),
+        (
+            link("x", "api.example.com", CHILD, "").replace(&child_role(CHILD), "arn:aws:iam::2222:role/x"),
+            "not 12 digits",
+        ),
+        (
+            link("x", "api.example.com", CHILD, "  timeouts {\n    create = \"soon\"\n  }"),
+            "is not a duration",
+        ),
+    ];
+    for (i, (body, expect)) in cases.iter().enumerate() {
+        let tf = Tf::new(&env, &format!("bad{i}"), body);
+        let out = tf.fails(&["plan", "-input=false", "-no-color"]);
+        assert!(out.contains(expect), "case {i}: expected {expect:?} in:\n{out}");
+        let out = tf.fails(&["validate", "-no-color"]);
+        assert!(out.contains(expect), "validate, case {i}: {out}");
+    }
+    let writes: u64 = env
+        .world
+        .call_counts()
+        .iter()
+        .filter(|((_, op), _)| op == "ChangeResourceRecordSets" || op == "CreateHostedZone")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(writes, 1, "only the fixture's parent zone was ever created");
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_be_assumed_is_a_clear_error() {
+    let env = env().await;
+    let body = link("api", "denied.example.com", CHILD, "")
+        .replace(&child_role(CHILD), "arn:aws:iam::222222222222:role/not-a-role");
+    let tf = Tf::new(&env, "main", &body);
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(out.contains("Cannot assume role"), "{out}");
+    assert!(out.contains("assuming role arn:aws:iam::222222222222:role/not-a-role: "), "{out}");
+    assert!(out.contains("AccessDenied"), "{out}");
+    assert!(zones_named(&env, CHILD, "denied.example.com").is_empty());
+    assert_eq!(parent_ns(&env, "denied.example.com"), None);
+}
+
+#[tokio::test]
+async fn ctrl_c_during_verification_leaves_consistent_state() {
+    // Guards: an interrupted apply losing track of the zone it created. The
+    // resolver holds a cached NXDOMAIN (queried before the delegation
+    // existed), so the recursive check keeps failing and apply keeps waiting.
+    let env = env().await;
+    let client = route53delegation::dns::DnsClient::default();
+    let name = route53delegation::DomainName::parse("wait.example.com").unwrap();
+    let r = client
+        .query(env.world.resolver(), &name, route53delegation::dns::RecordType::SOA, true)
+        .await
+        .unwrap();
+    assert_eq!(r.rcode, "NXDOMAIN");
+    let tf = Tf::new(
+        &env,
+        "main",
+        &link("api", "wait.example.com", CHILD, "  verify {\n    recursive = true\n    timeout = \"10m\"\n  }"),
+    );
+    let child = tf
+        .cmd(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the zone exists and the parent record is written.
+    let start = std::time::Instant::now();
+    while parent_ns(&env, "wait.example.com").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "apply never wrote the record");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    // Ctrl-C: SIGINT to Terraform, which asks the provider to stop.
+    let pid = child.id() as i32;
+    let rc = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(rc.success());
+    let out = child.wait_with_output().unwrap();
+    let text = text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("cancelled"), "clean error:\n{text}");
+    assert!(!text.contains("panicked") && !text.contains("RUST_BACKTRACE"), "{text}");
+    // The state knows the zone, so destroy cleans up everything.
+    let r = tf.resource("route53delegation_link.api");
+    let zone_id = r["child_zone_id"].as_str().expect("zone in state").to_string();
+    assert_eq!(zones_named(&env, CHILD, "wait.example.com")[0].id, zone_id);
+    assert_eq!(r["verification"]["status"], "cancelled");
+    tf.destroy();
+    assert!(zones_named(&env, CHILD, "wait.example.com").is_empty());
+    assert_eq!(parent_ns(&env, "wait.example.com"), None);
+}
+
+#[tokio::test]
+async fn trace_logs_contain_no_credentials() {
+    let env = env().await;
+    let ext = "ext-secret-123";
+    let body = link("api", "log.example.com", CHILD, "").replace(
+        &format!("role_arn = \"{}\"", child_role(CHILD)),
+        &format!("role_arn = \"arn:aws:iam::222222222222:role/delegation-child-ext\"\n      external_id = \"{ext}\""),
+    );
+    let tf = Tf::new(&env, "main", &body);
+    let log = env.tmp.path().join("trace.log");
+    let out = tf
+        .cmd(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .env("TF_LOG", "trace")
+        .env("TF_LOG_PATH", &log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let plan = tf.ok(&["plan", "-no-color"]);
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let provider_lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-route53delegation"))
+        .collect();
+    assert!(!provider_lines.is_empty(), "the provider logged through Terraform");
+    let secret = operator_secret();
+    assert!(!logs.contains(&secret), "base secret key in TF_LOG output");
+    assert!(!text(&out).contains(&secret));
+    for l in &provider_lines {
+        assert!(!l.contains(ext), "provider logged the external id: {l}");
+        assert!(!l.contains("ASIA"), "provider logged temporary credentials: {l}");
+        assert!(!l.to_ascii_lowercase().contains("secret_access_key"), "{l}");
+    }
+    assert!(!plan.contains(ext), "external_id is sensitive: {plan}");
+}

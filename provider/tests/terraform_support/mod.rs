@@ -1,0 +1,266 @@
+//! Runs the real Terraform CLI against the provider built in this workspace
+//! and a local world: each test gets its own world and working directory.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use r53world::{World, WorldConfig, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-route53delegation");
+pub const PARENT_ROLE: &str = "arn:aws:iam::111111111111:role/delegation-parent";
+pub const CHILD: &str = "222222222222";
+
+pub fn child_role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/delegation-child")
+}
+
+/// A world with `example.com` in the parent account, registered at `com`.
+pub struct Env {
+    pub world: World,
+    pub parent_zone_id: String,
+    pub tmp: tempfile::TempDir,
+}
+
+pub async fn env() -> Env {
+    let world = World::start(WorldConfig::for_test()).await.expect("start world");
+    let parent_zone_id = create_zone(&world, PARENT_ACCOUNT, "example.com").await;
+    world.register_domain("example.com", &parent_zone_id).await.expect("register");
+    Env {
+        world,
+        parent_zone_id,
+        tmp: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+/// A Route 53 client with an account's base credentials, for out-of-band
+/// changes ("someone in the console").
+pub fn console(world: &World, account: &str) -> aws_sdk_route53::Client {
+    let (k, s) = world.credentials(account);
+    let conf = aws_sdk_route53::Config::builder()
+        .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+        .region(aws_sdk_route53::config::Region::new("us-east-1"))
+        .endpoint_url(world.endpoint())
+        .credentials_provider(aws_sdk_route53::config::Credentials::new(k, s, None, None, "test"))
+        .build();
+    aws_sdk_route53::Client::from_conf(conf)
+}
+
+pub async fn create_zone(world: &World, account: &str, name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let out = console(world, account)
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("console-{name}-{nanos}"))
+        .send()
+        .await
+        .expect("create zone");
+    out.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string()
+}
+
+/// Values of the NS record for `name` in the parent zone, as the world holds it.
+pub fn parent_ns(env: &Env, name: &str) -> Option<Vec<String>> {
+    let fq = format!("{name}.");
+    let zone = env
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == env.parent_zone_id)?;
+    zone.records
+        .into_iter()
+        .find(|r| r.name == fq && r.rtype == "NS")
+        .map(|r| {
+            let mut v: Vec<String> = r.values.iter().map(|s| s.trim_end_matches('.').to_string()).collect();
+            v.sort();
+            v
+        })
+}
+
+pub fn zones_named(env: &Env, account: &str, name: &str) -> Vec<r53world::ZoneInfo> {
+    let fq = format!("{name}.");
+    env.world.zones(account).into_iter().filter(|z| z.name == fq).collect()
+}
+
+/// A Terraform working directory.
+pub struct Tf {
+    pub dir: PathBuf,
+    envs: Vec<(String, String)>,
+}
+
+impl Tf {
+    /// A working directory `sub` with `main.tf` = provider block + `body`.
+    pub fn new(env: &Env, sub: &str, body: &str) -> Tf {
+        let dir = env.tmp.path().join(sub);
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin_dir = Path::new(BIN).parent().unwrap();
+        let rc = env.tmp.path().join("cli.tfrc");
+        std::fs::write(
+            &rc,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/route53delegation/route53delegation\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                bin_dir.display()
+            ),
+        )
+        .unwrap();
+        let mut envs: Vec<(String, String)> = env
+            .world
+            .env()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("AWS_"))
+            .collect();
+        envs.push(("TF_CLI_CONFIG_FILE".into(), rc.display().to_string()));
+        envs.push(("TF_IN_AUTOMATION".into(), "1".into()));
+        envs.push(("CHECKPOINT_DISABLE".into(), "1".into()));
+        envs.push(("HOME".into(), env.tmp.path().display().to_string()));
+        envs.push(("AWS_CONFIG_FILE".into(), "/nonexistent/config".into()));
+        envs.push(("AWS_SHARED_CREDENTIALS_FILE".into(), "/nonexistent/credentials".into()));
+        let tf = Tf { dir, envs };
+        tf.write(env, body);
+        tf
+    }
+
+    /// Rewrites `main.tf`.
+    pub fn write(&self, env: &Env, body: &str) {
+        let e = env.world.endpoint();
+        let provider = format!(
+            r#"terraform {{
+  required_providers {{
+    route53delegation = {{ source = "route53delegation/route53delegation" }}
+  }}
+}}
+
+provider "route53delegation" {{
+  region = "us-east-1"
+  endpoints {{
+    route53 = "{e}"
+    sts     = "{e}"
+  }}
+  dns_resolvers  = ["{}"]
+  verify_timeout = "30s"
+}}
+"#,
+            env.world.resolver()
+        );
+        std::fs::write(self.dir.join("main.tf"), format!("{provider}\n{body}")).unwrap();
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("terraform");
+        c.args(args).current_dir(&self.dir);
+        c.env_remove("TF_LOG").env_remove("TF_LOG_PATH");
+        for (k, v) in &self.envs {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap_or_else(|e| {
+            panic!("cannot run terraform (the Terraform CLI 1.11 or newer must be on PATH): {e}")
+        })
+    }
+
+    /// Runs and requires success; returns stdout+stderr.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let text = text(&out);
+        assert!(out.status.success(), "terraform {args:?} failed:\n{text}");
+        text
+    }
+
+    /// Runs and requires failure; returns stdout+stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let text = text(&out);
+        assert!(!out.status.success(), "terraform {args:?} should have failed:\n{text}");
+        text
+    }
+
+    pub fn apply(&self) -> String {
+        self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> String {
+        self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: (0 = no changes, 2 = changes, output).
+    pub fn plan(&self) -> (i32, String) {
+        let out = self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        let code = out.status.code().unwrap_or(-1);
+        let t = text(&out);
+        assert!(code == 0 || code == 2, "plan failed:\n{t}");
+        (code, t)
+    }
+
+    pub fn assert_no_changes(&self) {
+        let (code, t) = self.plan();
+        assert_eq!(code, 0, "expected no changes:\n{t}");
+    }
+
+    /// The state as JSON (`terraform show -json`).
+    pub fn state(&self) -> serde_json::Value {
+        let out = self.ok(&["show", "-json", "-no-color"]);
+        let start = out.find('{').unwrap_or(0);
+        serde_json::from_str(&out[start..]).expect("show -json")
+    }
+
+    /// Attribute values of the resource at `address`.
+    pub fn resource(&self, address: &str) -> serde_json::Value {
+        let s = self.state();
+        let res = s["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        res.into_iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// The usual link: `NAME` from example.com (by name) through the
+/// least-privilege parent role, into a new zone in `account`.
+pub fn link(resource: &str, name: &str, account: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "route53delegation_link" "{resource}" {{
+  name = "{name}"
+  parent {{
+    zone_name = "example.com"
+    assume_role {{
+      role_arn = "{PARENT_ROLE}"
+    }}
+  }}
+  child {{
+    assume_role {{
+      role_arn = "{}"
+    }}
+  }}
+{extra}
+}}
+"#,
+        child_role(account)
+    )
+}
+
+pub fn ns_list(v: &serde_json::Value) -> Vec<String> {
+    let mut l: Vec<String> = v
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    l.sort();
+    l
+}
+
+pub fn operator_secret() -> String {
+    r53world::base_secret_key(OPERATOR_ACCOUNT)
+}
