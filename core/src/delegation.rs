@@ -322,12 +322,17 @@ impl Engine {
         if prior.is_none() {
             let current = record::read_ns(&parent, &parent_zone.id, &spec.name).await?;
             if let Some(cur) = current {
+                let child = self.clients.route53(&spec.child.account).await?;
                 let adopt_ns = match &spec.child.zone_id {
-                    Some(id) => {
-                        let child = self.clients.route53(&spec.child.account).await?;
-                        zone::get_zone(&child, id).await?.map(|z| z.name_servers)
+                    Some(id) => zone::get_zone(&child, id).await?.map(|z| z.name_servers),
+                    None => {
+                        // A zone an interrupted or tainted earlier attempt
+                        // created: the record pointing at it is ours.
+                        let prefix = zone::caller_reference_prefix(&spec.name, &parent_zone.id);
+                        zone::find_own_zone(&child, &spec.name, &prefix)
+                            .await?
+                            .map(|z| z.name_servers)
                     }
-                    None => None,
                 };
                 if adopt_ns.as_ref() != Some(&cur.values) && !spec.parent.allow_overwrite {
                     return Err(Error::ForeignRecord {
@@ -648,7 +653,12 @@ impl Engine {
             .or_else(|| prior.map(|p| p.child_zone_id.clone()).filter(|s| !s.is_empty()));
         let child_zone = match zone_id {
             Some(id) => zone::get_zone(&ctx.child, &id).await?,
-            None => None,
+            // No state: a zone an interrupted or tainted earlier attempt
+            // created is this delegation's own.
+            None => {
+                let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
+                zone::find_own_zone(&ctx.child, &spec.name, &prefix).await?
+            }
         };
         if let Some(z) = &child_zone {
             if z.name != spec.name {

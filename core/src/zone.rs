@@ -252,7 +252,9 @@ pub async fn create_zone(
     }
 }
 
-async fn find_own_zone(r53: &Client, name: &DomainName, prefix: &str) -> Result<Option<HostedZone>> {
+/// The zone an earlier attempt of the same delegation created (its
+/// CallerReference starts with `prefix`), if one exists.
+pub async fn find_own_zone(r53: &Client, name: &DomainName, prefix: &str) -> Result<Option<HostedZone>> {
     Ok(find_public_zones(r53, name)
         .await?
         .into_iter()

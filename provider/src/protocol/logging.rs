@@ -134,7 +134,8 @@ where
 /// The filter directive for the level Terraform asked for:
 /// `TF_LOG_PROVIDER`, else `TF_LOG` (`trace`, `debug`, `info`, `warn`,
 /// `error`, `off`, `json`); `warn` when neither is set. Chatty transport
-/// crates are capped at `info` so wire frames are never logged.
+/// crates are capped at `info` so wire frames are never logged, and so are
+/// the AWS credential providers, which log access key ids at `debug`.
 pub fn filter_directive(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> String {
     let raw = tf_log_provider
         .filter(|s| !s.is_empty())
@@ -163,6 +164,13 @@ pub fn filter_directive(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> 
             "aws_smithy_runtime",
             "aws_smithy_http_client",
             "aws_sigv4",
+            // Credential providers log key ids and expiry at debug.
+            "aws_config",
+            "aws_credential_types",
+            "aws_runtime",
+            "aws_sdk_sts",
+            "aws_sdk_sso",
+            "aws_sdk_ssooidc",
         ] {
             d.push_str(&format!(",{noisy}=info"));
         }

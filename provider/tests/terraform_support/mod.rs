@@ -59,6 +59,17 @@ pub async fn create_zone(world: &World, account: &str, name: &str) -> String {
         .send()
         .await
         .expect("create zone");
+    // Route 53 serves a new zone once its creation is INSYNC.
+    let change = out.change_info().unwrap().id().to_string();
+    route53delegation::change::wait_insync(
+        &console(world, account),
+        &change,
+        std::time::Duration::from_secs(30),
+        Default::default(),
+        &route53delegation::CancellationToken::new(),
+    )
+    .await
+    .expect("zone INSYNC");
     out.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string()
 }
 

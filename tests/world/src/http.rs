@@ -13,7 +13,7 @@ use crate::model::{
     self, format_time, is_read_op, normalize_name, reversed_key, ApiError, ChangeReq, Fault,
     Permission, Principal, RoleSpec,
 };
-use crate::Shared;
+use crate::{sigv4, Shared};
 
 const R53_NS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
 const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -75,8 +75,7 @@ fn error_xml(ns: &str, e: &ApiError) -> Response {
 
 fn access_key(headers: &HeaderMap) -> Option<String> {
     let auth = headers.get("authorization")?.to_str().ok()?;
-    let cred = auth.split("Credential=").nth(1)?;
-    Some(cred.split('/').next()?.trim().to_string())
+    sigv4::parse_auth(auth).map(|a| a.access_key)
 }
 
 async fn handle(
@@ -99,24 +98,45 @@ async fn handle(
         return admin(&shared, &method, rest, &body).await;
     }
     if let Some(rest) = path.strip_prefix("/2013-04-01") {
-        return route53(&shared, &method, rest, &query, &headers, &body).await;
+        let req = Req {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &body,
+        };
+        return route53(&shared, &req, rest, &query).await;
     }
     if method == Method::POST || !query.is_empty() {
         let mut form: Vec<(String, String)> =
             url::form_urlencoded::parse(&body).into_owned().collect();
         form.extend(query);
-        return sts(&shared, &headers, &form).await;
+        let req = Req {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &body,
+        };
+        return sts(&shared, &req, &form).await;
     }
     (StatusCode::NOT_FOUND, "r53world: unknown path").into_response()
 }
 
-/// Common pipeline: principal, call counting, faults, rate limit.
+/// The parts of a request the signature covers.
+struct Req<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+/// Common pipeline: principal, call counting, faults, signature, rate limit.
 async fn preamble(
     shared: &Shared,
-    headers: &HeaderMap,
+    req: &Req<'_>,
     op: &str,
     rate_limited_api: bool,
 ) -> Result<Principal, ApiError> {
+    let headers = req.headers;
     let key = access_key(headers);
     let principal = key
         .as_ref()
@@ -159,6 +179,40 @@ async fn preamble(
             ),
         });
     };
+    let signed = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(sigv4::parse_auth)
+        .is_some_and(|a| {
+            sigv4::verify(
+                &a,
+                &p.secret,
+                req.method.as_str(),
+                req.uri.path(),
+                req.uri.query(),
+                headers,
+                req.body,
+            )
+        });
+    if !signed {
+        return Err(ApiError::new(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        ));
+    }
+    if let Some(r) = &p.role {
+        let token = headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        if token != Some(r.token.as_str()) {
+            return Err(ApiError::new(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ));
+        }
+    }
     if rate_limited_api && shared.lock().rate_limited(&p.account) {
         return Err(ApiError::bad("Throttling", "Rate exceeded"));
     }
@@ -210,14 +264,13 @@ fn q<'a>(query: &'a [(String, String)], k: &str) -> Option<&'a str> {
 
 async fn route53(
     shared: &Shared,
-    method: &Method,
+    req: &Req<'_>,
     path: &str,
     query: &[(String, String)],
-    headers: &HeaderMap,
-    body: &[u8],
 ) -> Response {
+    let (method, body) = (req.method, req.body);
     let (op, segs) = r53_op(method, path);
-    let p = match preamble(shared, headers, op, true).await {
+    let p = match preamble(shared, req, op, true).await {
         Ok(p) => p,
         Err(e) => return error_xml(R53_NS, &e),
     };
@@ -686,14 +739,15 @@ fn sts_err(code: &'static str, status: u16, msg: impl Into<String>) -> Response 
     error_xml(STS_NS, &ApiError::new(status, code, msg))
 }
 
-async fn sts(shared: &Shared, headers: &HeaderMap, form: &[(String, String)]) -> Response {
+async fn sts(shared: &Shared, req: &Req<'_>, form: &[(String, String)]) -> Response {
+    let headers = req.headers;
     let action = q(form, "Action").unwrap_or("").to_string();
     let op: &'static str = match action.as_str() {
         "AssumeRole" => "AssumeRole",
         "GetCallerIdentity" => "GetCallerIdentity",
         _ => "UnknownSts",
     };
-    let p = match preamble(shared, headers, op, false).await {
+    let p = match preamble(shared, req, op, false).await {
         Ok(p) => p,
         Err(e) => return error_xml(STS_NS, &e),
     };

@@ -15,6 +15,7 @@ pub mod dns;
 mod http;
 pub mod infra;
 pub mod model;
+mod sigv4;
 
 pub use hickory_proto::rr::RecordType;
 pub use infra::{TSIG_KEY_NAME, TSIG_SECRET};

@@ -945,7 +945,12 @@ mod tests {
         v.sort_by_key(|n| reversed_key(n));
         assert_eq!(
             v,
-            ["example.com.", "z.a.example.com.", "b.example.com.", "a.example.net."]
+            [
+                "example.com.",
+                "z.a.example.com.",
+                "b.example.com.",
+                "a.example.net."
+            ]
         );
     }
 

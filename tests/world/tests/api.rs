@@ -61,16 +61,25 @@ async fn create_zone_gets_route53_style_ns_soa_and_counts() {
     );
     let count = c.get_hosted_zone_count().send().await.unwrap();
     assert_eq!(count.hosted_zone_count(), 1);
-    // Location header on the raw 201.
+    // Location header of the 201.
+    assert_eq!(
+        out.location(),
+        format!("https://route53.amazonaws.com/2013-04-01/hostedzone/{id}")
+    );
+    // A raw request with a bogus signature is rejected.
     let (k, _) = w.credentials(CHILD);
     let auth = format!("AWS4-HMAC-SHA256 Credential={k}/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=00");
-    let (status, head, _) = http(&w.endpoint(), "POST", "/2013-04-01/hostedzone", &[("Authorization", &auth)],
-        "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>raw.example.org</Name><CallerReference>raw</CallerReference></CreateHostedZoneRequest>");
-    assert_eq!(status, 201, "{head}");
+    let (status, _, body) = http(
+        &w.endpoint(),
+        "GET",
+        "/2013-04-01/hostedzone",
+        &[("Authorization", &auth)],
+        "",
+    );
+    assert_eq!(status, 403, "{body}");
     assert!(
-        head.to_ascii_lowercase()
-            .contains("location: https://route53.amazonaws.com/2013-04-01/hostedzone/z"),
-        "{head}"
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
     );
 }
 
@@ -762,6 +771,20 @@ async fn zones_are_per_account_and_least_privilege_role_is_enforced() {
         .send()
         .await
         .unwrap();
+    // Right key, wrong secret: the SigV4 signature is verified.
+    let (k, _) = w.credentials(CHILD);
+    let e = r53_with(&w.endpoint(), &k, "wrong-secret", None)
+        .list_hosted_zones()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "SignatureDoesNotMatch");
+    let e = sts_with(&w.endpoint(), &k, "wrong-secret")
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "SignatureDoesNotMatch");
     // Unknown access key.
     let e = r53_with(&w.endpoint(), "AKIANOSUCHKEY0000000", "x", None)
         .list_hosted_zones()

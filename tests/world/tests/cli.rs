@@ -16,7 +16,14 @@ fn serve_runs_until_sigterm_and_cleans_up() {
     let dir = cfg.dir.clone();
     drop(cfg);
     let mut child = Command::new(env!("CARGO_BIN_EXE_world"))
-        .args(["serve", "--net", &net.to_string(), "--insync-delay-ms", "50", "--dir"])
+        .args([
+            "serve",
+            "--net",
+            &net.to_string(),
+            "--insync-delay-ms",
+            "50",
+            "--dir",
+        ])
         .arg(&dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -25,27 +32,56 @@ fn serve_runs_until_sigterm_and_cleans_up() {
     let ready = dir.join("ready");
     let deadline = Instant::now() + Duration::from_secs(20);
     while !ready.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "world serve exited early");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "world serve exited early"
+        );
         assert!(Instant::now() < deadline, "world serve not ready");
         std::thread::sleep(Duration::from_millis(20));
     }
     let env = std::fs::read_to_string(&ready).unwrap();
-    assert!(env.contains(&format!("AWS_ENDPOINT_URL=http://127.{net}.0.10:8080")), "{env}");
-    assert!(env.contains("AWS_ACCESS_KEY_ID=AKIA999999999999WRLD"), "{env}");
-    let pid: u32 = std::fs::read_to_string(dir.join("world.pid")).unwrap().trim().parse().unwrap();
+    assert!(
+        env.contains(&format!("AWS_ENDPOINT_URL=http://127.{net}.0.10:8080")),
+        "{env}"
+    );
+    assert!(
+        env.contains("AWS_ACCESS_KEY_ID=AKIA999999999999WRLD"),
+        "{env}"
+    );
+    let pid: u32 = std::fs::read_to_string(dir.join("world.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(pid, child.id());
     let root: std::net::SocketAddr = format!("127.{net}.0.1:53").parse().unwrap();
     assert_eq!(dig(root, ".", "SOA", false).status, "NOERROR");
-    let (st, _, body) = http(&format!("http://127.{net}.0.10:8080"), "GET", "/admin/health", &[], "");
+    let (st, _, body) = http(
+        &format!("http://127.{net}.0.10:8080"),
+        "GET",
+        "/admin/health",
+        &[],
+        "",
+    );
     assert_eq!(st, 200, "{body}");
     let pids = std::fs::read_to_string(format!("/tmp/r53world-locks/{net}.pids")).unwrap();
-    let kids: Vec<String> = pids.lines().filter_map(|l| l.split('\t').next()).map(str::to_string).collect();
+    let kids: Vec<String> = pids
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .map(str::to_string)
+        .collect();
     assert_eq!(kids.len(), 4, "{pids}");
-    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     let st = child.wait().unwrap();
     assert!(st.success(), "world serve exit status {st}");
     for k in kids {
-        assert!(!std::path::Path::new(&format!("/proc/{k}")).exists(), "child {k} survived");
+        assert!(
+            !std::path::Path::new(&format!("/proc/{k}")).exists(),
+            "child {k} survived"
+        );
     }
     assert!(!ready.exists());
     let _ = std::fs::remove_dir_all(&dir);

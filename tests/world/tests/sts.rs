@@ -34,7 +34,15 @@ async fn assume_role_returns_temporary_credentials() {
         "arn:aws:sts::111111111111:assumed-role/delegation-parent/tf-run"
     );
     // GetCallerIdentity with the temporary and the base credentials.
-    let tmp = sts_with(&w.endpoint(), c.access_key_id(), c.secret_access_key());
+    let no_token = sts_with(&w.endpoint(), c.access_key_id(), c.secret_access_key());
+    let e = no_token.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidClientTokenId");
+    let tmp = sts_with_token(
+        &w.endpoint(),
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+    );
     let id = tmp.get_caller_identity().send().await.unwrap();
     assert_eq!(id.account(), Some("111111111111"));
     assert_eq!(

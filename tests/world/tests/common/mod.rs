@@ -38,6 +38,15 @@ pub fn r53(w: &World, account: &str) -> aws_sdk_route53::Client {
 }
 
 pub fn sts_with(endpoint: &str, key: &str, secret: &str) -> aws_sdk_sts::Client {
+    sts_with_token(endpoint, key, secret, None)
+}
+
+pub fn sts_with_token(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    token: Option<String>,
+) -> aws_sdk_sts::Client {
     let conf = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new("us-east-1"))
@@ -45,7 +54,7 @@ pub fn sts_with(endpoint: &str, key: &str, secret: &str) -> aws_sdk_sts::Client 
         .credentials_provider(aws_sdk_sts::config::Credentials::new(
             key,
             secret,
-            None,
+            token,
             None,
             "r53world-test",
         ))
