@@ -105,7 +105,10 @@ pub fn validate_role_arn(arn: &str) -> std::result::Result<(), String> {
         return Err(format!("{arn:?} is not an ARN; {expected}"));
     }
     if !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") {
-        return Err(format!("{arn:?} has unknown partition {:?}; {expected}", parts[1]));
+        return Err(format!(
+            "{arn:?} has unknown partition {:?}; {expected}",
+            parts[1]
+        ));
     }
     if parts[2] != "iam" || !parts[3].is_empty() {
         return Err(format!("{arn:?} is not an IAM ARN; {expected}"));
@@ -214,13 +217,12 @@ impl Clients {
     }
 
     async fn base_config(&self, s: &AccountSettings) -> SdkConfig {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(10)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(20)),
-            );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(10)
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(20)),
+        );
         if let Some(r) = &s.region {
             loader = loader.region(Region::new(r.clone()));
         }
@@ -343,19 +345,36 @@ mod tests {
 
     #[test]
     fn partitions_sign_route53_in_their_global_region() {
-        assert_eq!(Partition::of_region("eu-west-1").route53_signing_region(), "us-east-1");
-        assert_eq!(Partition::of_region("cn-north-1").route53_signing_region(), "cn-northwest-1");
-        assert_eq!(Partition::of_region("us-gov-east-1").route53_signing_region(), "us-gov-west-1");
+        assert_eq!(
+            Partition::of_region("eu-west-1").route53_signing_region(),
+            "us-east-1"
+        );
+        assert_eq!(
+            Partition::of_region("cn-north-1").route53_signing_region(),
+            "cn-northwest-1"
+        );
+        assert_eq!(
+            Partition::of_region("us-gov-east-1").route53_signing_region(),
+            "us-gov-west-1"
+        );
     }
 
     #[test]
     fn role_arns_are_checked() {
         assert!(validate_role_arn("arn:aws:iam::123456789012:role/delegation").is_ok());
         assert!(validate_role_arn("arn:aws-cn:iam::123456789012:role/path/to/r").is_ok());
-        assert!(validate_role_arn("arn:aws:iam::12345:role/x").unwrap_err().contains("12 digits"));
-        assert!(validate_role_arn("arn:aws:iam::123456789012:user/x").unwrap_err().contains("not a role"));
-        assert!(validate_role_arn("role/x").unwrap_err().contains("not an ARN"));
-        assert!(validate_role_arn("arn:aws:s3::123456789012:role/x").unwrap_err().contains("not an IAM"));
+        assert!(validate_role_arn("arn:aws:iam::12345:role/x")
+            .unwrap_err()
+            .contains("12 digits"));
+        assert!(validate_role_arn("arn:aws:iam::123456789012:user/x")
+            .unwrap_err()
+            .contains("not a role"));
+        assert!(validate_role_arn("role/x")
+            .unwrap_err()
+            .contains("not an ARN"));
+        assert!(validate_role_arn("arn:aws:s3::123456789012:role/x")
+            .unwrap_err()
+            .contains("not an IAM"));
         assert!(validate_role_arn("arn:aws:iam::123456789012:role/").is_err());
     }
 
@@ -382,6 +401,9 @@ mod tests {
         });
         assert_eq!(e.region.as_deref(), Some("eu-west-1"));
         assert_eq!(e.profile.as_deref(), Some("child"));
-        assert_eq!(e.endpoints.route53.as_deref(), Some("http://127.0.0.10:8080"));
+        assert_eq!(
+            e.endpoints.route53.as_deref(),
+            Some("http://127.0.0.10:8080")
+        );
     }
 }

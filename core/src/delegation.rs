@@ -262,7 +262,10 @@ impl Engine {
         &self.clients
     }
 
-    fn resolver_for(&self, spec: &VerifySpec) -> std::result::Result<AddressResolver, crate::dns::DnsError> {
+    fn resolver_for(
+        &self,
+        spec: &VerifySpec,
+    ) -> std::result::Result<AddressResolver, crate::dns::DnsError> {
         let list = if spec.resolvers.is_empty() {
             self.resolvers.clone()
         } else {
@@ -277,12 +280,16 @@ impl Engine {
 
     async fn parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
         let zone = match &spec.parent.zone {
-            ZoneRef::Id(id) => zone::get_zone(parent, id).await?.ok_or_else(|| Error::ZoneNotFound {
-                what: id.clone(),
-            })?,
-            ZoneRef::Name(n) => zone::find_public_zone(parent, n)
+            ZoneRef::Id(id) => zone::get_zone(parent, id)
                 .await?
-                .ok_or_else(|| Error::ZoneNotFound { what: n.to_string() })?,
+                .ok_or_else(|| Error::ZoneNotFound { what: id.clone() })?,
+            ZoneRef::Name(n) => {
+                zone::find_public_zone(parent, n)
+                    .await?
+                    .ok_or_else(|| Error::ZoneNotFound {
+                        what: n.to_string(),
+                    })?
+            }
         };
         if zone.private {
             return Err(Error::InvalidSetting {
@@ -384,7 +391,9 @@ impl Engine {
         let desired = Desired {
             ttl: spec.ttl,
             child: match &spec.child.zone_id {
-                Some(id) => ChildZoneMode::Adopt { zone_id: id.clone() },
+                Some(id) => ChildZoneMode::Adopt {
+                    zone_id: id.clone(),
+                },
                 None => ChildZoneMode::Create,
             },
             allow_overwrite: spec.parent.allow_overwrite,
@@ -445,7 +454,9 @@ impl Engine {
                         .map_err(|e| fail(e, prior_partial.clone()))?
                         .ok_or_else(|| {
                             fail(
-                                Error::ZoneNotFound { what: zone_id.clone() },
+                                Error::ZoneNotFound {
+                                    what: zone_id.clone(),
+                                },
                                 prior_partial.clone(),
                             )
                         })?;
@@ -502,7 +513,9 @@ impl Engine {
         }
         let mut findings = Vec::new();
         if prior.is_none() {
-            if let Ok(occ) = record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name).await {
+            if let Ok(occ) =
+                record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name).await
+            {
                 if !occ.is_empty() {
                     findings.push(occluded_finding(&spec.name, &occ));
                 }
@@ -534,7 +547,10 @@ impl Engine {
             });
         }
         let verify_timeout = spec.verify.timeout.min(remaining());
-        match self.verify(spec, &ctx, &state, verify_timeout, cancel).await {
+        match self
+            .verify(spec, &ctx, &state, verify_timeout, cancel)
+            .await
+        {
             Ok(report) => {
                 state.verification = Some(summary_of(&report, None));
                 if report.passed {
@@ -607,7 +623,10 @@ impl Engine {
             child,
             parent_zone,
         };
-        match self.verify(spec, &ctx, state, spec.verify.timeout, cancel).await {
+        match self
+            .verify(spec, &ctx, state, spec.verify.timeout, cancel)
+            .await
+        {
             Ok(r) => status_of(&r),
             Err(_) => failed_summary(),
         }
@@ -645,12 +664,17 @@ impl Engine {
         verify::verify(&req, &resolver, &opts, cancel).await
     }
 
-    async fn observe(&self, ctx: &Ctx, spec: &LinkSpec, prior: Option<&LinkState>) -> Result<Observed> {
-        let zone_id = spec
-            .child
-            .zone_id
-            .clone()
-            .or_else(|| prior.map(|p| p.child_zone_id.clone()).filter(|s| !s.is_empty()));
+    async fn observe(
+        &self,
+        ctx: &Ctx,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+    ) -> Result<Observed> {
+        let zone_id = spec.child.zone_id.clone().or_else(|| {
+            prior
+                .map(|p| p.child_zone_id.clone())
+                .filter(|s| !s.is_empty())
+        });
         let child_zone = match zone_id {
             Some(id) => zone::get_zone(&ctx.child, &id).await?,
             // No state: a zone an interrupted or tainted earlier attempt
@@ -712,7 +736,10 @@ impl Engine {
                     prior.child_zone_id, spec.name
                 ));
             }
-            return Ok(ReadOutcome { state: None, warnings });
+            return Ok(ReadOutcome {
+                state: None,
+                warnings,
+            });
         };
         s.parent_zone_name = parent_zone.name.clone();
         s.delegated = record::read_ns(&parent, &parent_zone.id, &spec.name).await?;
@@ -764,7 +791,10 @@ impl Engine {
                             w.push_str(&f.message());
                         }
                         warnings.push(w);
-                        return Ok(ReadOutcome { state: None, warnings });
+                        return Ok(ReadOutcome {
+                            state: None,
+                            warnings,
+                        });
                     }
                 }
             }
@@ -806,9 +836,7 @@ impl Engine {
                 })?,
         };
         let delegated = record::read_ns(&ctx.parent, &ctx.parent_zone.id, &spec.name).await?;
-        let written = delegated
-            .clone()
-            .filter(|d| d.values == zone.name_servers);
+        let written = delegated.clone().filter(|d| d.values == zone.name_servers);
         Ok(LinkState {
             parent_zone_id: ctx.parent_zone.id.clone(),
             parent_zone_name: ctx.parent_zone.name.clone(),
@@ -852,28 +880,37 @@ impl Engine {
             last_written: state.written.clone(),
         };
         let created = spec.child.zone_id.is_none();
-        let actions = plan::plan_destroy(&observed, created, spec.child.force_destroy).map_err(|e| match e {
-            PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-                action: "deleting NS record".into(),
-                name: spec.name.clone(),
-                zone_id: state.parent_zone_id.clone(),
-                expected,
-                found,
+        let actions = plan::plan_destroy(&observed, created, spec.child.force_destroy).map_err(
+            |e| match e {
+                PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
+                    action: "deleting NS record".into(),
+                    name: spec.name.clone(),
+                    zone_id: state.parent_zone_id.clone(),
+                    expected,
+                    found,
+                },
+                other => Error::InvalidSetting {
+                    attribute: "name".into(),
+                    message: other.to_string(),
+                },
             },
-            other => Error::InvalidSetting {
-                attribute: "name".into(),
-                message: other.to_string(),
-            },
-        })?;
+        )?;
         tracing::info!(name = %spec.name, ?actions, "destroying delegation");
         for action in actions {
             match action {
                 Action::RemoveNs { record } => {
                     if let Some(change) =
-                        record::delete_ns(&parent, &state.parent_zone_id, &spec.name, &record).await?
+                        record::delete_ns(&parent, &state.parent_zone_id, &spec.name, &record)
+                            .await?
                     {
-                        wait_insync(&parent, &change, timeout.saturating_sub(start.elapsed()), self.backoff, cancel)
-                            .await?;
+                        wait_insync(
+                            &parent,
+                            &change,
+                            timeout.saturating_sub(start.elapsed()),
+                            self.backoff,
+                            cancel,
+                        )
+                        .await?;
                     }
                 }
                 Action::DeleteZone { force, .. } => {

@@ -17,9 +17,9 @@ pub mod record;
 pub mod verify;
 pub mod zone;
 
-pub use name::{DomainName, NameError};
-pub use nsset::NsSet;
 pub use account::{AccountSettings, AssumeRole, Endpoints};
 pub use delegation::{Engine, EngineConfig, LinkSpec, LinkState};
 pub use error::{Error, Result};
+pub use name::{DomainName, NameError};
+pub use nsset::NsSet;
 pub use tokio_util::sync::CancellationToken;

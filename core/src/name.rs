@@ -212,7 +212,10 @@ mod tests {
 
     #[test]
     fn internationalised_names_become_punycode() {
-        assert_eq!(n("bücher.example.com").as_str(), "xn--bcher-kva.example.com");
+        assert_eq!(
+            n("bücher.example.com").as_str(),
+            "xn--bcher-kva.example.com"
+        );
         assert_eq!(n("BÜCHER.example.com"), n("xn--bcher-kva.example.com"));
     }
 

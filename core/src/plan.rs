@@ -108,7 +108,9 @@ pub enum PlanError {
         existing: NsSet,
     },
     /// On destroy, the parent NS record is no longer what this delegation wrote.
-    #[error("the parent NS record was changed by someone else: expected {expected}, found {found}")]
+    #[error(
+        "the parent NS record was changed by someone else: expected {expected}, found {found}"
+    )]
     ChangedElsewhere {
         /// What this delegation wrote.
         expected: NsSet,
@@ -237,7 +239,10 @@ mod tests {
     #[test]
     fn fresh_delegation_creates_zone_then_writes_ns() {
         let plan = plan_apply(&want(3600), &Observed::default()).unwrap();
-        assert_eq!(plan, vec![Action::CreateZone, Action::WriteNs { ttl: 3600 }]);
+        assert_eq!(
+            plan,
+            vec![Action::CreateZone, Action::WriteNs { ttl: 3600 }]
+        );
     }
 
     #[test]
@@ -382,7 +387,10 @@ mod tests {
 
     #[test]
     fn destroy_with_everything_gone_is_nothing() {
-        assert_eq!(plan_destroy(&Observed::default(), true, false).unwrap(), vec![]);
+        assert_eq!(
+            plan_destroy(&Observed::default(), true, false).unwrap(),
+            vec![]
+        );
     }
 
     #[test]

@@ -27,7 +27,12 @@ pub struct NsRecord {
 pub async fn read_ns(r53: &Client, zone_id: &str, name: &DomainName) -> Result<Option<NsRecord>> {
     let sets = list_records_from(r53, zone_id, Some((name, RrType::Ns)), 1)
         .await
-        .map_err(|e| rename(e, format!("reading NS record {name} in parent zone {zone_id}")))?;
+        .map_err(|e| {
+            rename(
+                e,
+                format!("reading NS record {name} in parent zone {zone_id}"),
+            )
+        })?;
     Ok(sets
         .into_iter()
         .find(|s| s.name == name.as_str() && s.rtype == "NS")
@@ -39,12 +44,21 @@ pub async fn read_ns(r53: &Client, zone_id: &str, name: &DomainName) -> Result<O
 
 /// Records in the parent zone at or below `name` other than the NS and DS at
 /// the cut: once delegated, no resolver will ever see them.
-pub async fn occluded_records(r53: &Client, zone_id: &str, name: &DomainName) -> Result<Vec<RecordSet>> {
+pub async fn occluded_records(
+    r53: &Client,
+    zone_id: &str,
+    name: &DomainName,
+) -> Result<Vec<RecordSet>> {
     // Route 53 lists names in reversed-label order, so every name at or below
     // `name` follows it directly.
     let sets = list_records_from(r53, zone_id, Some((name, RrType::A)), usize::MAX)
         .await
-        .map_err(|e| rename(e, format!("listing records under {name} in parent zone {zone_id}")))?;
+        .map_err(|e| {
+            rename(
+                e,
+                format!("listing records under {name} in parent zone {zone_id}"),
+            )
+        })?;
     let suffix = format!(".{}", name.as_str());
     Ok(sets
         .into_iter()
@@ -76,7 +90,9 @@ impl WriteOutcome {
     /// The change to wait for, if any.
     pub fn change_id(&self) -> Option<&str> {
         match self {
-            WriteOutcome::Created { change_id } | WriteOutcome::Replaced { change_id, .. } => Some(change_id),
+            WriteOutcome::Created { change_id } | WriteOutcome::Replaced { change_id, .. } => {
+                Some(change_id)
+            }
             WriteOutcome::Unchanged => None,
         }
     }
@@ -102,7 +118,13 @@ pub async fn write_ns(
         batch = batch.changes(
             Change::builder()
                 .action(ChangeAction::Delete)
-                .resource_record_set(record_set(name, RrType::Ns, cur.ttl, &cur.values.to_fqdns(), &action)?)
+                .resource_record_set(record_set(
+                    name,
+                    RrType::Ns,
+                    cur.ttl,
+                    &cur.values.to_fqdns(),
+                    &action,
+                )?)
                 .build()
                 .map_err(|e| build_error(action.clone(), e))?,
         );
@@ -110,7 +132,13 @@ pub async fn write_ns(
     batch = batch.changes(
         Change::builder()
             .action(ChangeAction::Create)
-            .resource_record_set(record_set(name, RrType::Ns, wanted.ttl, &wanted.values.to_fqdns(), &action)?)
+            .resource_record_set(record_set(
+                name,
+                RrType::Ns,
+                wanted.ttl,
+                &wanted.values.to_fqdns(),
+                &action,
+            )?)
             .build()
             .map_err(|e| build_error(action.clone(), e))?,
     );
@@ -162,7 +190,13 @@ pub async fn delete_ns(
         .changes(
             Change::builder()
                 .action(ChangeAction::Delete)
-                .resource_record_set(record_set(name, RrType::Ns, current.ttl, &current.values.to_fqdns(), &action)?)
+                .resource_record_set(record_set(
+                    name,
+                    RrType::Ns,
+                    current.ttl,
+                    &current.values.to_fqdns(),
+                    &action,
+                )?)
                 .build()
                 .map_err(|e| build_error(action.clone(), e))?,
         )
@@ -189,7 +223,11 @@ pub async fn delete_ns(
 
 fn rename(e: Error, action: String) -> Error {
     match e {
-        Error::Aws { code, message, .. } => Error::Aws { action, code, message },
+        Error::Aws { code, message, .. } => Error::Aws {
+            action,
+            code,
+            message,
+        },
         other => other,
     }
 }

@@ -124,7 +124,10 @@ pub async fn find_public_zones(r53: &Client, name: &DomainName) -> Result<Vec<Ho
     let mut out = Vec::new();
     let mut next: Option<(String, Option<String>)> = Some((name.fqdn(), None));
     while let Some((dns_name, zone_id)) = next.take() {
-        let mut req = r53.list_hosted_zones_by_name().dns_name(dns_name).max_items(100);
+        let mut req = r53
+            .list_hosted_zones_by_name()
+            .dns_name(dns_name)
+            .max_items(100);
         if let Some(z) = zone_id {
             req = req.hosted_zone_id(z);
         }
@@ -216,7 +219,12 @@ pub async fn create_zone(
         .name(name.fqdn())
         .caller_reference(&reference);
     if let Some(c) = comment {
-        req = req.hosted_zone_config(HostedZoneConfig::builder().comment(c).private_zone(false).build());
+        req = req.hosted_zone_config(
+            HostedZoneConfig::builder()
+                .comment(c)
+                .private_zone(false)
+                .build(),
+        );
     }
     match req.send().await {
         Ok(out) => {
@@ -254,7 +262,11 @@ pub async fn create_zone(
 
 /// The zone an earlier attempt of the same delegation created (its
 /// CallerReference starts with `prefix`), if one exists.
-pub async fn find_own_zone(r53: &Client, name: &DomainName, prefix: &str) -> Result<Option<HostedZone>> {
+pub async fn find_own_zone(
+    r53: &Client,
+    name: &DomainName,
+    prefix: &str,
+) -> Result<Option<HostedZone>> {
     Ok(find_public_zones(r53, name)
         .await?
         .into_iter()
@@ -275,8 +287,7 @@ pub async fn list_records_from(
 ) -> Result<Vec<RecordSet>> {
     let action = || format!("listing records of Route 53 hosted zone ({zone_id})");
     let mut out = Vec::new();
-    let mut next: Option<(String, Option<RrType>)> =
-        start.map(|(n, t)| (n.fqdn(), Some(t)));
+    let mut next: Option<(String, Option<RrType>)> = start.map(|(n, t)| (n.fqdn(), Some(t)));
     let mut first = true;
     while first || next.is_some() {
         first = false;
@@ -347,7 +358,12 @@ pub async fn delete_zone(r53: &Client, zone: &HostedZone, force: bool) -> Result
                     .collect(),
             });
         }
-        let action = || format!("deleting records of Route 53 hosted zone {} ({})", zone.name, zone.id);
+        let action = || {
+            format!(
+                "deleting records of Route 53 hosted zone {} ({})",
+                zone.name, zone.id
+            )
+        };
         for chunk in records.chunks(500) {
             let mut batch = ChangeBatch::builder().comment("route53delegation force_destroy");
             for r in chunk {
@@ -386,8 +402,17 @@ pub async fn delete_zone(r53: &Client, zone: &HostedZone, force: bool) -> Result
 }
 
 /// Builds a record set value for requests.
-pub(crate) fn record_set(name: &DomainName, rtype: RrType, ttl: i64, values: &[String], action: &str) -> Result<ResourceRecordSet> {
-    let mut b = ResourceRecordSet::builder().name(name.fqdn()).r#type(rtype).ttl(ttl);
+pub(crate) fn record_set(
+    name: &DomainName,
+    rtype: RrType,
+    ttl: i64,
+    values: &[String],
+    action: &str,
+) -> Result<ResourceRecordSet> {
+    let mut b = ResourceRecordSet::builder()
+        .name(name.fqdn())
+        .r#type(rtype)
+        .ttl(ttl);
     for v in values {
         b = b.resource_records(
             ResourceRecord::builder()

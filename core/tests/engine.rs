@@ -48,14 +48,25 @@ async fn create_verify_reapply_destroy() {
     let spec = spec("api.example.com");
     let cancel = CancellationToken::new();
 
-    let applied = f.engine.apply(&spec, None, T, &cancel).await.expect("apply");
+    let applied = f
+        .engine
+        .apply(&spec, None, T, &cancel)
+        .await
+        .expect("apply");
     let st = applied.state;
     assert_eq!(st.parent_zone_id, f.parent_zone_id);
     assert_eq!(st.name_servers.len(), 4, "a new zone has four name servers");
-    assert_eq!(st.delegated.as_ref().map(|d| &d.values), Some(&st.name_servers));
+    assert_eq!(
+        st.delegated.as_ref().map(|d| &d.values),
+        Some(&st.name_servers)
+    );
     let v = st.verification.as_ref().unwrap();
     assert_eq!(v.status, VerifyStatus::Verified);
-    assert!(v.servers_checked >= 8, "parent and child servers checked: {}", v.servers_checked);
+    assert!(
+        v.servers_checked >= 8,
+        "parent and child servers checked: {}",
+        v.servers_checked
+    );
     let report = applied.report.expect("report");
     assert!(report.passed, "{}", report.render());
 
@@ -66,19 +77,34 @@ async fn create_verify_reapply_destroy() {
 
     // Read shows no drift; a second apply writes nothing.
     let read = f.engine.read(&spec, &st).await.unwrap();
-    assert_eq!(read.state.as_ref(), Some(&st), "warnings: {:?}", read.warnings);
+    assert_eq!(
+        read.state.as_ref(),
+        Some(&st),
+        "warnings: {:?}",
+        read.warnings
+    );
     assert!(read.warnings.is_empty(), "{:?}", read.warnings);
     let before = writes(&f);
-    let again = f.engine.apply(&spec, Some(&st), T, &cancel).await.expect("re-apply");
+    let again = f
+        .engine
+        .apply(&spec, Some(&st), T, &cancel)
+        .await
+        .expect("re-apply");
     assert_eq!(writes(&f), before, "an in-sync delegation writes nothing");
     assert_eq!(again.state.child_zone_id, st.child_zone_id);
 
     // Destroy removes the parent record first, then the zone it created.
-    f.engine.destroy(&spec, &st, T, &cancel).await.expect("destroy");
+    f.engine
+        .destroy(&spec, &st, T, &cancel)
+        .await
+        .expect("destroy");
     assert_eq!(ns_in_parent(&f, "api.example.com"), None);
     assert!(child_zones(&f, CHILD, "api.example.com").is_empty());
     // Deleting what is already gone succeeds.
-    f.engine.destroy(&spec, &st, T, &cancel).await.expect("destroy again");
+    f.engine
+        .destroy(&spec, &st, T, &cancel)
+        .await
+        .expect("destroy again");
 }
 
 #[tokio::test]
@@ -111,17 +137,33 @@ async fn recreated_child_zone_is_detected_and_repointed() {
     let new_id = create_zone_as(&f.world, CHILD, "re.example.com").await;
 
     let read = f.engine.read(&spec, &st).await.unwrap();
-    let drifted = read.state.expect("still in state: a zone of the name exists");
+    let drifted = read
+        .state
+        .expect("still in state: a zone of the name exists");
     assert_eq!(drifted.child_zone_id, new_id);
-    assert_ne!(drifted.name_servers, st.name_servers, "a re-created zone has other servers");
-    assert_eq!(drifted.delegated.as_ref().unwrap().values, st.name_servers, "parent still at the old ones");
+    assert_ne!(
+        drifted.name_servers, st.name_servers,
+        "a re-created zone has other servers"
+    );
+    assert_eq!(
+        drifted.delegated.as_ref().unwrap().values,
+        st.name_servers,
+        "parent still at the old ones"
+    );
     assert!(
-        read.warnings.iter().any(|w| w.contains("was deleted") && w.contains(&new_id)),
+        read.warnings
+            .iter()
+            .any(|w| w.contains("was deleted") && w.contains(&new_id)),
         "{:?}",
         read.warnings
     );
 
-    let fixed = f.engine.apply(&spec, Some(&drifted), T, &c).await.expect("repair").state;
+    let fixed = f
+        .engine
+        .apply(&spec, Some(&drifted), T, &c)
+        .await
+        .expect("repair")
+        .state;
     assert_eq!(fixed.delegated.unwrap().values, drifted.name_servers);
     assert_eq!(fixed.verification.unwrap().status, VerifyStatus::Verified);
 }
@@ -156,12 +198,21 @@ async fn deleted_parent_record_is_detected_and_rewritten() {
     let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
     let parent = console(&f.world, PARENT_ACCOUNT);
     let name = DomainName::parse("norec.example.com").unwrap();
-    let cur = record::read_ns(&parent, &f.parent_zone_id, &name).await.unwrap().unwrap();
-    record::delete_ns(&parent, &f.parent_zone_id, &name, &cur).await.unwrap();
+    let cur = record::read_ns(&parent, &f.parent_zone_id, &name)
+        .await
+        .unwrap()
+        .unwrap();
+    record::delete_ns(&parent, &f.parent_zone_id, &name, &cur)
+        .await
+        .unwrap();
     let read = f.engine.read(&spec, &st).await.unwrap();
     let s = read.state.unwrap();
     assert_eq!(s.delegated, None);
-    assert!(read.warnings.iter().any(|w| w.contains("has no NS record")), "{:?}", read.warnings);
+    assert!(
+        read.warnings.iter().any(|w| w.contains("has no NS record")),
+        "{:?}",
+        read.warnings
+    );
     let fixed = f.engine.apply(&spec, Some(&s), T, &c).await.unwrap().state;
     assert_eq!(fixed.delegated.unwrap().values, fixed.name_servers);
 }
@@ -176,7 +227,9 @@ async fn foreign_record_is_not_overwritten_unless_allowed() {
         ttl: 600,
         values: NsSet::parse(["ns1.other-dns.net", "ns2.other-dns.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, None).await.unwrap();
+    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, None)
+        .await
+        .unwrap();
     let mut spec = spec("taken.example.com");
     let c = CancellationToken::new();
 
@@ -186,14 +239,23 @@ async fn foreign_record_is_not_overwritten_unless_allowed() {
     let err = f.engine.apply(&spec, None, T, &c).await.unwrap_err();
     assert!(err.to_string_contains("allow_overwrite"), "{}", err.error);
     assert!(err.partial.is_none());
-    assert_eq!(f.world.zones(CHILD).len(), zones_before, "nothing half-created");
+    assert_eq!(
+        f.world.zones(CHILD).len(),
+        zones_before,
+        "nothing half-created"
+    );
     assert_eq!(
         NsSet::parse(ns_in_parent(&f, "taken.example.com").unwrap()).unwrap(),
         theirs.values
     );
 
     spec.parent.allow_overwrite = true;
-    let st = f.engine.apply(&spec, None, T, &c).await.expect("overwrite allowed").state;
+    let st = f
+        .engine
+        .apply(&spec, None, T, &c)
+        .await
+        .expect("overwrite allowed")
+        .state;
     assert_eq!(st.delegated.unwrap().values, st.name_servers);
 }
 
@@ -221,9 +283,13 @@ async fn concurrent_change_makes_the_atomic_replace_fail() {
         ttl: 300,
         values: NsSet::parse(["ns1.b.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &v1, None).await.unwrap();
+    record::write_ns(&parent, &f.parent_zone_id, &name, &v1, None)
+        .await
+        .unwrap();
     // Someone replaces v1 with v2 after we read v1.
-    record::write_ns(&parent, &f.parent_zone_id, &name, &v2, Some(&v1)).await.unwrap();
+    record::write_ns(&parent, &f.parent_zone_id, &name, &v2, Some(&v1))
+        .await
+        .unwrap();
     let ours = NsRecord {
         ttl: 300,
         values: NsSet::parse(["ns1.c.net"]).unwrap(),
@@ -232,7 +298,11 @@ async fn concurrent_change_makes_the_atomic_replace_fail() {
         .await
         .unwrap_err();
     assert_eq!(err.aws_code(), Some("InvalidChangeBatch"), "{err}");
-    assert!(err.to_string().starts_with("writing NS record race.example.com in parent zone"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("writing NS record race.example.com in parent zone"),
+        "{err}"
+    );
     assert_eq!(
         NsSet::parse(ns_in_parent(&f, "race.example.com").unwrap()).unwrap(),
         v2.values,
@@ -252,14 +322,28 @@ async fn destroy_refuses_to_remove_a_record_changed_by_someone_else() {
         ttl: 300,
         values: NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, st.delegated.as_ref())
-        .await
-        .unwrap();
+    record::write_ns(
+        &parent,
+        &f.parent_zone_id,
+        &name,
+        &theirs,
+        st.delegated.as_ref(),
+    )
+    .await
+    .unwrap();
     let err = f.engine.destroy(&spec, &st, T, &c).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::RecordChanged { .. }), "{msg}");
-    assert!(msg.contains("ns1.other-dns.net") && msg.contains(st.name_servers.iter().next().unwrap().as_str()), "{msg}");
-    assert_eq!(child_zones(&f, CHILD, "changed.example.com").len(), 1, "zone kept");
+    assert!(
+        msg.contains("ns1.other-dns.net")
+            && msg.contains(st.name_servers.iter().next().unwrap().as_str()),
+        "{msg}"
+    );
+    assert_eq!(
+        child_zones(&f, CHILD, "changed.example.com").len(),
+        1,
+        "zone kept"
+    );
 }
 
 #[tokio::test]
@@ -273,19 +357,31 @@ async fn zone_with_records_is_kept_unless_force_destroy() {
         ttl: 300,
         values: NsSet::parse(["ns1.x.net"]).unwrap(),
     };
-    record::write_ns(&child, &st.child_zone_id, &DomainName::parse("www.full.example.com").unwrap(), &www, None)
-        .await
-        .unwrap();
+    record::write_ns(
+        &child,
+        &st.child_zone_id,
+        &DomainName::parse("www.full.example.com").unwrap(),
+        &www,
+        None,
+    )
+    .await
+    .unwrap();
     let err = f.engine.destroy(&spec, &st, T, &c).await.unwrap_err();
     assert!(matches!(err, Error::ZoneNotEmpty { .. }), "{err}");
-    assert!(err.to_string().contains("www.full.example.com NS"), "names the records: {err}");
+    assert!(
+        err.to_string().contains("www.full.example.com NS"),
+        "names the records: {err}"
+    );
     // The parent record went first: no delegation points at a zone being deleted...
     assert_eq!(ns_in_parent(&f, "full.example.com"), None);
     // ...and the zone survives with its records.
     assert_eq!(child_zones(&f, CHILD, "full.example.com").len(), 1);
 
     spec.child.force_destroy = true;
-    f.engine.destroy(&spec, &st, T, &c).await.expect("force destroy");
+    f.engine
+        .destroy(&spec, &st, T, &c)
+        .await
+        .expect("force destroy");
     assert!(child_zones(&f, CHILD, "full.example.com").is_empty());
 }
 
@@ -300,11 +396,19 @@ async fn adopting_an_existing_zone_never_deletes_it() {
     assert_eq!(st.child_zone_id, id);
     f.engine.destroy(&spec, &st, T, &c).await.unwrap();
     assert_eq!(ns_in_parent(&f, "adopt.example.com"), None);
-    assert_eq!(child_zones(&f, CHILD, "adopt.example.com").len(), 1, "adopted zone kept");
+    assert_eq!(
+        child_zones(&f, CHILD, "adopt.example.com").len(),
+        1,
+        "adopted zone kept"
+    );
 
     spec.child.zone_id = Some("ZNOSUCHZONE123".into());
     let err = f.engine.apply(&spec, None, T, &c).await.unwrap_err();
-    assert!(err.error.to_string().contains("child.zone_id"), "{}", err.error);
+    assert!(
+        err.error.to_string().contains("child.zone_id"),
+        "{}",
+        err.error
+    );
 }
 
 #[tokio::test]
@@ -316,13 +420,22 @@ async fn interrupted_create_adopts_the_zone_it_made() {
     let child = console(&f.world, CHILD);
     let name = DomainName::parse("crash.example.com").unwrap();
     let prefix = route53delegation::zone::caller_reference_prefix(&name, &f.parent_zone_id);
-    let first = route53delegation::zone::create_zone(&child, &name, &prefix, None).await.unwrap();
+    let first = route53delegation::zone::create_zone(&child, &name, &prefix, None)
+        .await
+        .unwrap();
     assert!(!first.recovered);
     // The "crashed" run never saved state; the next apply starts from nothing.
     let c = CancellationToken::new();
     let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
-    assert_eq!(st.child_zone_id, first.zone.id, "the earlier zone was adopted");
-    assert_eq!(child_zones(&f, CHILD, "crash.example.com").len(), 1, "no second zone");
+    assert_eq!(
+        st.child_zone_id, first.zone.id,
+        "the earlier zone was adopted"
+    );
+    assert_eq!(
+        child_zones(&f, CHILD, "crash.example.com").len(),
+        1,
+        "no second zone"
+    );
 }
 
 #[tokio::test]
@@ -332,8 +445,15 @@ async fn parent_by_id_name_not_under_it_and_ambiguous_names() {
     s.parent.zone = ZoneRef::Id(f.parent_zone_id.clone());
     let c = CancellationToken::new();
     let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
-    assert!(matches!(err.error, Error::NotUnderParent { .. }), "{}", err.error);
-    assert_eq!(err.error.to_string(), "name api.example.org is not a subdomain of the parent zone example.com");
+    assert!(
+        matches!(err.error, Error::NotUnderParent { .. }),
+        "{}",
+        err.error
+    );
+    assert_eq!(
+        err.error.to_string(),
+        "name api.example.org is not a subdomain of the parent zone example.com"
+    );
 
     // A second public example.com makes lookups by name ambiguous.
     let other = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
@@ -341,7 +461,10 @@ async fn parent_by_id_name_not_under_it_and_ambiguous_names() {
     let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
     let msg = err.error.to_string();
     assert!(matches!(err.error, Error::AmbiguousZone { .. }), "{msg}");
-    assert!(msg.contains(&other) && msg.contains(&f.parent_zone_id) && msg.contains("zone_id"), "{msg}");
+    assert!(
+        msg.contains(&other) && msg.contains(&f.parent_zone_id) && msg.contains("zone_id"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
@@ -349,7 +472,12 @@ async fn least_privilege_parent_role_and_denied_roles() {
     let f = fixture().await;
     let c = CancellationToken::new();
     // The parent role may only change NS records under example.com: enough.
-    let st = f.engine.apply(&spec("lp.example.com"), None, T, &c).await.unwrap().state;
+    let st = f
+        .engine
+        .apply(&spec("lp.example.com"), None, T, &c)
+        .await
+        .unwrap()
+        .state;
     assert_eq!(st.verification.unwrap().status, VerifyStatus::Verified);
 
     // A role whose trust does not allow the caller.
@@ -358,18 +486,31 @@ async fn least_privilege_parent_role_and_denied_roles() {
     let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
     let msg = err.error.to_string();
     assert!(matches!(err.error, Error::AssumeRole { .. }), "{msg}");
-    assert!(msg.starts_with("assuming role arn:aws:iam::222222222222:role/no-such-role: "), "{msg}");
-    assert!(msg.contains("AccessDenied") && msg.contains("trust policy"), "{msg}");
+    assert!(
+        msg.starts_with("assuming role arn:aws:iam::222222222222:role/no-such-role: "),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("AccessDenied") && msg.contains("trust policy"),
+        "{msg}"
+    );
 
     // External ID: required and wrong vs right.
     let mut s = spec("ext.example.com");
     s.child.account = role("arn:aws:iam::222222222222:role/delegation-child-ext");
     let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
-    assert!(matches!(err.error, Error::AssumeRole { .. }), "{}", err.error);
+    assert!(
+        matches!(err.error, Error::AssumeRole { .. }),
+        "{}",
+        err.error
+    );
     if let Some(r) = s.child.account.assume_role.as_mut() {
         r.external_id = Some("ext-secret-123".into());
     }
-    f.engine.apply(&s, None, T, &c).await.expect("external id matches");
+    f.engine
+        .apply(&s, None, T, &c)
+        .await
+        .expect("external id matches");
 }
 
 #[tokio::test]
@@ -380,20 +521,37 @@ async fn assume_role_access_denied_is_retried_for_iam_propagation() {
     let mut s = spec("iam.example.com");
     s.child.account = role(&arn);
     let c = CancellationToken::new();
-    let st = f.engine.apply(&s, None, T, &c).await.expect("third AssumeRole succeeds").state;
+    let st = f
+        .engine
+        .apply(&s, None, T, &c)
+        .await
+        .expect("third AssumeRole succeeds")
+        .state;
     assert!(!st.child_zone_id.is_empty());
 }
 
 #[tokio::test]
 async fn throttling_and_prior_request_not_complete_are_retried() {
     let f = fixture().await;
-    f.world.inject_fault("ChangeResourceRecordSets", Fault::Throttling, 2);
-    f.world.inject_fault("GetChange", Fault::PriorRequestNotComplete, 1);
-    f.world.inject_fault("CreateHostedZone", Fault::InternalFailure, 1);
+    f.world
+        .inject_fault("ChangeResourceRecordSets", Fault::Throttling, 2);
+    f.world
+        .inject_fault("GetChange", Fault::PriorRequestNotComplete, 1);
+    f.world
+        .inject_fault("CreateHostedZone", Fault::InternalFailure, 1);
     let c = CancellationToken::new();
-    let st = f.engine.apply(&spec("retry.example.com"), None, T, &c).await.expect("retried").state;
+    let st = f
+        .engine
+        .apply(&spec("retry.example.com"), None, T, &c)
+        .await
+        .expect("retried")
+        .state;
     assert_eq!(st.verification.unwrap().status, VerifyStatus::Verified);
-    assert_eq!(child_zones(&f, CHILD, "retry.example.com").len(), 1, "a retried create leaks no zone");
+    assert_eq!(
+        child_zones(&f, CHILD, "retry.example.com").len(),
+        1,
+        "a retried create leaks no zone"
+    );
 }
 
 #[tokio::test]
@@ -403,7 +561,11 @@ async fn clients_are_built_once_per_account_setting() {
     for n in ["a.example.com", "b.example.com", "c.example.com"] {
         f.engine.apply(&spec(n), None, T, &c).await.unwrap();
     }
-    assert_eq!(f.engine.clients().built(), 2, "one parent and one child client");
+    assert_eq!(
+        f.engine.clients().built(),
+        2,
+        "one parent and one child client"
+    );
 }
 
 #[tokio::test]
@@ -416,8 +578,13 @@ async fn verification_failure_returns_partial_state_and_names_the_cause() {
     // with the delegation.
     let child = console(&f.world, CHILD);
     let apex = DomainName::parse("lame.example.com").unwrap();
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
-    let mut rrs = ResourceRecordSet::builder().name(apex.fqdn()).r#type(RrType::Ns).ttl(172800);
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let mut rrs = ResourceRecordSet::builder()
+        .name(apex.fqdn())
+        .r#type(RrType::Ns)
+        .ttl(172800);
     for v in ["ns1.elsewhere.net.", "ns2.elsewhere.net."] {
         rrs = rrs.resource_records(ResourceRecord::builder().value(v).build().unwrap());
     }
@@ -434,9 +601,15 @@ async fn verification_failure_returns_partial_state_and_names_the_cause() {
         .await
         .unwrap();
     let cid = out.change_info().unwrap().id().to_string();
-    route53delegation::change::wait_insync(&child, &cid, T, Default::default(), &CancellationToken::new())
-        .await
-        .unwrap();
+    route53delegation::change::wait_insync(
+        &child,
+        &cid,
+        T,
+        Default::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
 
     let mut s = spec("lame.example.com");
     s.child.zone_id = Some(id.clone());
@@ -444,18 +617,30 @@ async fn verification_failure_returns_partial_state_and_names_the_cause() {
     let c = CancellationToken::new();
     let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
     let msg = err.error.to_string();
-    assert!(matches!(err.error, Error::VerificationFailed { .. }), "{msg}");
-    assert!(msg.starts_with("verifying delegation of lame.example.com: "), "{msg}");
+    assert!(
+        matches!(err.error, Error::VerificationFailed { .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.starts_with("verifying delegation of lame.example.com: "),
+        "{msg}"
+    );
     let report = err.report.expect("report");
     assert!(
-        report.findings.iter().any(|f| f.code() == "child_ns_mismatch"),
+        report
+            .findings
+            .iter()
+            .any(|f| f.code() == "child_ns_mismatch"),
         "{}",
         report.render()
     );
     let partial = err.partial.expect("partial state");
     assert_eq!(partial.child_zone_id, id);
     assert_eq!(partial.verification.unwrap().status, VerifyStatus::Failed);
-    assert!(partial.written.is_some(), "the record written is remembered, so destroy removes it");
+    assert!(
+        partial.written.is_some(),
+        "the record written is remembered, so destroy removes it"
+    );
 }
 
 #[tokio::test]
@@ -471,10 +656,25 @@ async fn cancellation_during_a_wait_ends_cleanly_with_partial_state() {
             c.cancel();
         })
     };
-    let err = f.engine.apply(&spec("cancel.example.com"), None, T, &c).await.unwrap_err();
+    let err = f
+        .engine
+        .apply(&spec("cancel.example.com"), None, T, &c)
+        .await
+        .unwrap_err();
     canceller.await.unwrap();
-    assert!(matches!(err.error, Error::Cancelled { .. }), "{}", err.error);
-    assert!(err.error.to_string().ends_with(": cancelled"), "{}", err.error);
+    assert!(
+        matches!(err.error, Error::Cancelled { .. }),
+        "{}",
+        err.error
+    );
+    assert!(
+        err.error.to_string().ends_with(": cancelled"),
+        "{}",
+        err.error
+    );
     let partial = err.partial.expect("partial state records the zone");
-    assert_eq!(child_zones(&f, CHILD, "cancel.example.com")[0].id, partial.child_zone_id);
+    assert_eq!(
+        child_zones(&f, CHILD, "cancel.example.com")[0].id,
+        partial.child_zone_id
+    );
 }

@@ -10,8 +10,8 @@ use route53delegation::{AccountSettings, Engine, EngineConfig};
 
 use crate::protocol::{
     async_trait, ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic,
-    ImportResponse, NestedBlock, NestingMode, PlanRequest, PlanResponse, ProviderImpl,
-    ReadRequest, ReadResponse, Schema, Type, Value,
+    ImportResponse, NestedBlock, NestingMode, PlanRequest, PlanResponse, ProviderImpl, ReadRequest,
+    ReadResponse, Schema, Type, Value,
 };
 use crate::resources::link::{self, Link};
 
@@ -49,7 +49,9 @@ pub struct Route53DelegationProvider {
     configured: RwLock<Option<Configured>>,
 }
 
-fn parse_provider_config(config: &Value) -> (Option<(EngineConfig, Option<Duration>)>, Vec<Diagnostic>) {
+fn parse_provider_config(
+    config: &Value,
+) -> (Option<(EngineConfig, Option<Duration>)>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let s = |k: &str| config.get_str(k).map(str::to_string);
     let mut defaults = AccountSettings {
@@ -62,32 +64,48 @@ fn parse_provider_config(config: &Value) -> (Option<(EngineConfig, Option<Durati
             route53: e.get_str("route53").map(str::to_string),
             sts: e.get_str("sts").map(str::to_string),
         };
-        for (k, v) in [("route53", &defaults.endpoints.route53), ("sts", &defaults.endpoints.sts)] {
+        for (k, v) in [
+            ("route53", &defaults.endpoints.route53),
+            ("sts", &defaults.endpoints.sts),
+        ] {
             if let Some(u) = v {
                 if !(u.starts_with("https://") || u.starts_with("http://")) {
                     diags.push(
-                        Diagnostic::error("Invalid endpoint", format!("{u:?} is not a URL; expected https://HOST[:PORT]"))
-                            .with_attribute(AttributePath::attr("endpoints").then_attr(k)),
+                        Diagnostic::error(
+                            "Invalid endpoint",
+                            format!("{u:?} is not a URL; expected https://HOST[:PORT]"),
+                        )
+                        .with_attribute(AttributePath::attr("endpoints").then_attr(k)),
                     );
                 }
             }
         }
     }
     let mut resolvers_raw: Vec<String> = match config.get("dns_resolvers") {
-        Some(Value::List(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     };
     if resolvers_raw.is_empty() {
         if let Ok(env) = std::env::var(RESOLVERS_ENV) {
-            resolvers_raw = env.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            resolvers_raw = env
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
     }
     let resolvers = match link::parse_resolvers(&resolvers_raw) {
         Ok(r) => r,
         Err(e) => {
             diags.push(
-                Diagnostic::error("Invalid resolver", format!("{e}; expected an address such as 127.0.0.53 or 127.0.0.53:5353"))
-                    .with_attribute(AttributePath::attr("dns_resolvers")),
+                Diagnostic::error(
+                    "Invalid resolver",
+                    format!("{e}; expected an address such as 127.0.0.53 or 127.0.0.53:5353"),
+                )
+                .with_attribute(AttributePath::attr("dns_resolvers")),
             );
             Vec::new()
         }
@@ -96,7 +114,10 @@ fn parse_provider_config(config: &Value) -> (Option<(EngineConfig, Option<Durati
         Some(t) => match crate::duration::parse(t) {
             Ok(d) => Some(d),
             Err(e) => {
-                diags.push(Diagnostic::error("Invalid duration", e).with_attribute(AttributePath::attr("verify_timeout")));
+                diags.push(
+                    Diagnostic::error("Invalid duration", e)
+                        .with_attribute(AttributePath::attr("verify_timeout")),
+                );
                 None
             }
         },
@@ -141,13 +162,18 @@ impl Route53DelegationProvider {
 fn unknown_type(type_name: &str) -> Vec<Diagnostic> {
     vec![Diagnostic::error(
         "Unknown resource type",
-        format!("this provider has no resource type {type_name:?}; it has {}", link::TYPE_NAME),
+        format!(
+            "this provider has no resource type {type_name:?}; it has {}",
+            link::TYPE_NAME
+        ),
     )]
 }
 
 /// Fills in the provider-level verification timeout where a link has none.
 fn with_default_verify(config: &Value, timeout: Option<Duration>) -> Value {
-    let Some(t) = timeout else { return config.clone() };
+    let Some(t) = timeout else {
+        return config.clone();
+    };
     let mut v = config.clone();
     let mut verify = match v.get("verify") {
         Some(o @ Value::Object(_)) => o.clone(),
@@ -185,7 +211,10 @@ impl ProviderImpl for Route53DelegationProvider {
             tracing::info!(terraform_version, "provider configured");
             let link = Link::new(Engine::new(engine_cfg));
             if let Ok(mut slot) = self.configured.write() {
-                *slot = Some(Configured { link, verify_timeout });
+                *slot = Some(Configured {
+                    link,
+                    verify_timeout,
+                });
             }
         }
         diags
@@ -200,47 +229,74 @@ impl ProviderImpl for Route53DelegationProvider {
 
     async fn read_resource(&self, req: ReadRequest) -> ReadResponse {
         if req.type_name != link::TYPE_NAME {
-            return ReadResponse { diagnostics: unknown_type(&req.type_name), ..Default::default() };
+            return ReadResponse {
+                diagnostics: unknown_type(&req.type_name),
+                ..Default::default()
+            };
         }
         match self.configured() {
             Ok(c) => c.link.read(req).await,
-            Err(d) => ReadResponse { new_state: req.current_state, private: req.private, diagnostics: d },
+            Err(d) => ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics: d,
+            },
         }
     }
 
     async fn plan_resource_change(&self, mut req: PlanRequest) -> PlanResponse {
         if req.type_name != link::TYPE_NAME {
-            return PlanResponse { diagnostics: unknown_type(&req.type_name), ..Default::default() };
+            return PlanResponse {
+                diagnostics: unknown_type(&req.type_name),
+                ..Default::default()
+            };
         }
         match self.configured() {
             Ok(c) => {
                 req.config = with_default_verify(&req.config, c.verify_timeout);
                 c.link.plan(req).await
             }
-            Err(d) => PlanResponse { planned_state: req.proposed_new_state, diagnostics: d, ..Default::default() },
+            Err(d) => PlanResponse {
+                planned_state: req.proposed_new_state,
+                diagnostics: d,
+                ..Default::default()
+            },
         }
     }
 
     async fn apply_resource_change(&self, mut req: ApplyRequest) -> ApplyResponse {
         if req.type_name != link::TYPE_NAME {
-            return ApplyResponse { diagnostics: unknown_type(&req.type_name), ..Default::default() };
+            return ApplyResponse {
+                diagnostics: unknown_type(&req.type_name),
+                ..Default::default()
+            };
         }
         match self.configured() {
             Ok(c) => {
                 req.config = with_default_verify(&req.config, c.verify_timeout);
                 c.link.apply(req).await
             }
-            Err(d) => ApplyResponse { new_state: req.prior_state, private: req.planned_private, diagnostics: d },
+            Err(d) => ApplyResponse {
+                new_state: req.prior_state,
+                private: req.planned_private,
+                diagnostics: d,
+            },
         }
     }
 
     async fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResponse {
         if type_name != link::TYPE_NAME {
-            return ImportResponse { imported: Vec::new(), diagnostics: unknown_type(type_name) };
+            return ImportResponse {
+                imported: Vec::new(),
+                diagnostics: unknown_type(type_name),
+            };
         }
         match self.configured() {
             Ok(c) => c.link.import(id).await,
-            Err(d) => ImportResponse { imported: Vec::new(), diagnostics: d },
+            Err(d) => ImportResponse {
+                imported: Vec::new(),
+                diagnostics: d,
+            },
         }
     }
 }

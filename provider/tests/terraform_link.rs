@@ -16,7 +16,10 @@ async fn create_plan_clean_update_ttl_destroy() {
     assert!(out.contains("1 added"), "{out}");
     let r = tf.resource("route53delegation_link.api");
     assert_eq!(r["verification"]["status"], "verified", "{r}");
-    assert!(r["verification"]["servers_checked"].as_i64().unwrap() >= 8, "{r}");
+    assert!(
+        r["verification"]["servers_checked"].as_i64().unwrap() >= 8,
+        "{r}"
+    );
     assert_eq!(r["ttl"], 3600, "default TTL");
     let ns = ns_list(&r["name_servers"]);
     assert_eq!(ns.len(), 4);
@@ -64,14 +67,23 @@ async fn recreated_child_zone_plan_shows_repair_and_apply_fixes_it() {
 
     let (code, plan) = tf.plan();
     assert_eq!(code, 2, "{plan}");
-    assert!(plan.contains("delegated_name_servers"), "plan shows the repair:\n{plan}");
+    assert!(
+        plan.contains("delegated_name_servers"),
+        "plan shows the repair:\n{plan}"
+    );
     assert!(plan.contains("was deleted"), "plan warns:\n{plan}");
     assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
     tf.apply();
     let after = tf.resource("route53delegation_link.api");
     assert_eq!(after["child_zone_id"], new_id.as_str());
-    assert_eq!(ns_list(&after["delegated_name_servers"]), ns_list(&after["name_servers"]));
-    assert_eq!(parent_ns(&env, "re.example.com"), Some(ns_list(&after["name_servers"])));
+    assert_eq!(
+        ns_list(&after["delegated_name_servers"]),
+        ns_list(&after["name_servers"])
+    );
+    assert_eq!(
+        parent_ns(&env, "re.example.com"),
+        Some(ns_list(&after["name_servers"]))
+    );
     assert_eq!(after["verification"]["status"], "verified");
     tf.assert_no_changes();
 }
@@ -96,7 +108,10 @@ async fn deleted_or_edited_parent_record_is_drift() {
     assert_eq!(code, 2, "{plan}");
     assert!(plan.contains("has no NS record"), "{plan}");
     tf.apply();
-    assert_eq!(parent_ns(&env, "drift.example.com"), Some(ns_list(&r["name_servers"])));
+    assert_eq!(
+        parent_ns(&env, "drift.example.com"),
+        Some(ns_list(&r["name_servers"]))
+    );
     tf.assert_no_changes();
 
     // Someone points it elsewhere: plan refuses to overwrite their record.
@@ -114,7 +129,10 @@ async fn deleted_or_edited_parent_record_is_drift() {
     let out = tf.fails(&["plan", "-input=false", "-no-color"]);
     assert!(out.contains("NS record written by someone else"), "{out}");
     assert!(out.contains("allow_overwrite"), "{out}");
-    assert_eq!(parent_ns(&env, "drift.example.com"), Some(vec!["ns1.other-dns.net".to_string()]));
+    assert_eq!(
+        parent_ns(&env, "drift.example.com"),
+        Some(vec!["ns1.other-dns.net".to_string()])
+    );
 }
 
 #[tokio::test]
@@ -132,7 +150,13 @@ async fn import_with_cli_and_import_block_then_plan_is_clean() {
 
     // terraform import
     let cli = Tf::new(&env, "cli", &body);
-    let out = cli.ok(&["import", "-input=false", "-no-color", "route53delegation_link.api", &id]);
+    let out = cli.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "route53delegation_link.api",
+        &id,
+    ]);
     assert!(out.contains("Import successful"), "{out}");
     cli.assert_no_changes();
     let r = cli.resource("route53delegation_link.api");
@@ -146,15 +170,27 @@ async fn import_with_cli_and_import_block_then_plan_is_clean() {
     );
     let (code, plan) = block.plan();
     assert_eq!(code, 2, "{plan}");
-    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    assert!(
+        plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
     block.apply();
     block.write(&env, &body);
     block.assert_no_changes();
 
     // A malformed ID explains the format.
     let bad = Tf::new(&env, "bad", &body);
-    let out = bad.fails(&["import", "-input=false", "-no-color", "route53delegation_link.api", "imp.example.com"]);
-    assert!(out.contains("NAME@PARENT_ZONE_ID") && out.contains("parent_zone_name"), "{out}");
+    let out = bad.fails(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "route53delegation_link.api",
+        "imp.example.com",
+    ]);
+    assert!(
+        out.contains("NAME@PARENT_ZONE_ID") && out.contains("parent_zone_name"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -182,15 +218,26 @@ resource "route53delegation_link" "env" {{
     let tf = Tf::new(&env, "main", &body);
     let out = tf.apply();
     assert!(out.contains("3 added"), "{out}");
-    for (env_name, account) in [("dev", "222222222222"), ("test", "333333333333"), ("prod", "444444444444")] {
+    for (env_name, account) in [
+        ("dev", "222222222222"),
+        ("test", "333333333333"),
+        ("prod", "444444444444"),
+    ] {
         let name = format!("{env_name}.example.com");
-        assert_eq!(zones_named(&env, account, &name).len(), 1, "{name} in {account}");
+        assert_eq!(
+            zones_named(&env, account, &name).len(),
+            1,
+            "{name} in {account}"
+        );
         assert!(parent_ns(&env, &name).is_some());
     }
     tf.assert_no_changes();
     tf.destroy();
     for account in ["222222222222", "333333333333", "444444444444"] {
-        assert!(env.world.zones(account).is_empty(), "{account} left with zones");
+        assert!(
+            env.world.zones(account).is_empty(),
+            "{account} left with zones"
+        );
     }
 }
 
@@ -239,8 +286,14 @@ async fn bad_inputs_give_diagnostics_and_touch_nothing() {
     let env = env().await;
     let cases = [
         (link("x", "*.example.com", CHILD, ""), "wildcard"),
-        (link("x", "api.example.org", CHILD, ""), "is not a subdomain of parent.zone_name example.com"),
-        (link("x", "api.example.com", CHILD, "  ttl = 5"), "ttl must be a whole number of seconds from 60 to 172800"),
+        (
+            link("x", "api.example.org", CHILD, ""),
+            "is not a subdomain of parent.zone_name example.com",
+        ),
+        (
+            link("x", "api.example.com", CHILD, "  ttl = 5"),
+            "ttl must be a whole number of seconds from 60 to 172800",
+        ),
         (
             link("x", "api.example.com", CHILD, "").replace(
                 "zone_name = \"example.com\"",
@@ -249,18 +302,27 @@ async fn bad_inputs_give_diagnostics_and_touch_nothing() {
             "set only one of parent.zone_id and parent.zone_name",
         ),
         (
-            link("x", "api.example.com", CHILD, "").replace(&child_role(CHILD), "arn:aws:iam::2222:role/x"),
+            link("x", "api.example.com", CHILD, "")
+                .replace(&child_role(CHILD), "arn:aws:iam::2222:role/x"),
             "not 12 digits",
         ),
         (
-            link("x", "api.example.com", CHILD, "  timeouts {\n    create = \"soon\"\n  }"),
+            link(
+                "x",
+                "api.example.com",
+                CHILD,
+                "  timeouts {\n    create = \"soon\"\n  }",
+            ),
             "is not a duration",
         ),
     ];
     for (i, (body, expect)) in cases.iter().enumerate() {
         let tf = Tf::new(&env, &format!("bad{i}"), body);
         let out = tf.fails(&["plan", "-input=false", "-no-color"]);
-        assert!(out.contains(expect), "case {i}: expected {expect:?} in:\n{out}");
+        assert!(
+            out.contains(expect),
+            "case {i}: expected {expect:?} in:\n{out}"
+        );
         let out = tf.fails(&["validate", "-no-color"]);
         assert!(out.contains(expect), "validate, case {i}: {out}");
     }
@@ -277,12 +339,17 @@ async fn bad_inputs_give_diagnostics_and_touch_nothing() {
 #[tokio::test]
 async fn a_role_that_may_not_be_assumed_is_a_clear_error() {
     let env = env().await;
-    let body = link("api", "denied.example.com", CHILD, "")
-        .replace(&child_role(CHILD), "arn:aws:iam::222222222222:role/not-a-role");
+    let body = link("api", "denied.example.com", CHILD, "").replace(
+        &child_role(CHILD),
+        "arn:aws:iam::222222222222:role/not-a-role",
+    );
     let tf = Tf::new(&env, "main", &body);
     let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert!(out.contains("Cannot assume role"), "{out}");
-    assert!(out.contains("assuming role arn:aws:iam::222222222222:role/not-a-role: "), "{out}");
+    assert!(
+        out.contains("assuming role arn:aws:iam::222222222222:role/not-a-role: "),
+        "{out}"
+    );
     assert!(out.contains("AccessDenied"), "{out}");
     assert!(zones_named(&env, CHILD, "denied.example.com").is_empty());
     assert_eq!(parent_ns(&env, "denied.example.com"), None);
@@ -297,14 +364,24 @@ async fn ctrl_c_during_verification_leaves_consistent_state() {
     let client = route53delegation::dns::DnsClient::default();
     let name = route53delegation::DomainName::parse("wait.example.com").unwrap();
     let r = client
-        .query(env.world.resolver(), &name, route53delegation::dns::RecordType::SOA, true)
+        .query(
+            env.world.resolver(),
+            &name,
+            route53delegation::dns::RecordType::SOA,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(r.rcode, "NXDOMAIN");
     let tf = Tf::new(
         &env,
         "main",
-        &link("api", "wait.example.com", CHILD, "  verify {\n    recursive = true\n    timeout = \"10m\"\n  }"),
+        &link(
+            "api",
+            "wait.example.com",
+            CHILD,
+            "  verify {\n    recursive = true\n    timeout = \"10m\"\n  }",
+        ),
     );
     let child = tf
         .cmd(&["apply", "-auto-approve", "-input=false", "-no-color"])
@@ -315,22 +392,34 @@ async fn ctrl_c_during_verification_leaves_consistent_state() {
     // Wait until the zone exists and the parent record is written.
     let start = std::time::Instant::now();
     while parent_ns(&env, "wait.example.com").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(60), "apply never wrote the record");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "apply never wrote the record"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_secs(2));
     // Ctrl-C: SIGINT to Terraform, which asks the provider to stop.
     let pid = child.id() as i32;
-    let rc = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    let rc = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(rc.success());
     let out = child.wait_with_output().unwrap();
     let text = text(&out);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("cancelled"), "clean error:\n{text}");
-    assert!(!text.contains("panicked") && !text.contains("RUST_BACKTRACE"), "{text}");
+    assert!(
+        !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
+        "{text}"
+    );
     // The state knows the zone, so destroy cleans up everything.
     let r = tf.resource("route53delegation_link.api");
-    let zone_id = r["child_zone_id"].as_str().expect("zone in state").to_string();
+    let zone_id = r["child_zone_id"]
+        .as_str()
+        .expect("zone in state")
+        .to_string();
     assert_eq!(zones_named(&env, CHILD, "wait.example.com")[0].id, zone_id);
     assert_eq!(r["verification"]["status"], "cancelled");
     tf.destroy();
@@ -361,13 +450,19 @@ async fn trace_logs_contain_no_credentials() {
         .lines()
         .filter(|l| l.contains("provider.terraform-provider-route53delegation"))
         .collect();
-    assert!(!provider_lines.is_empty(), "the provider logged through Terraform");
+    assert!(
+        !provider_lines.is_empty(),
+        "the provider logged through Terraform"
+    );
     let secret = operator_secret();
     assert!(!logs.contains(&secret), "base secret key in TF_LOG output");
     assert!(!text(&out).contains(&secret));
     for l in &provider_lines {
         assert!(!l.contains(ext), "provider logged the external id: {l}");
-        assert!(!l.contains("ASIA"), "provider logged temporary credentials: {l}");
+        assert!(
+            !l.contains("ASIA"),
+            "provider logged temporary credentials: {l}"
+        );
         assert!(!l.to_ascii_lowercase().contains("secret_access_key"), "{l}");
     }
     assert!(!plan.contains(ext), "external_id is sensitive: {plan}");

@@ -37,7 +37,10 @@ pub fn operator_env() {
         std::env::remove_var("AWS_PROFILE");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
         std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/r53d-config");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/r53d-credentials");
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/r53d-credentials",
+        );
     });
 }
 
@@ -49,7 +52,9 @@ pub struct Fixture {
 
 pub async fn fixture() -> Fixture {
     operator_env();
-    let world = World::start(WorldConfig::for_test()).await.expect("start world");
+    let world = World::start(WorldConfig::for_test())
+        .await
+        .expect("start world");
     let parent_zone_id = create_zone_as(&world, PARENT_ACCOUNT, "example.com").await;
     world
         .register_domain("example.com", &parent_zone_id)
@@ -90,7 +95,9 @@ pub fn console(world: &World, account: &str) -> aws_sdk_route53::Client {
         .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
         .region(aws_sdk_route53::config::Region::new("us-east-1"))
         .endpoint_url(world.endpoint())
-        .credentials_provider(aws_sdk_route53::config::Credentials::new(k, s, None, None, "test"))
+        .credentials_provider(aws_sdk_route53::config::Credentials::new(
+            k, s, None, None, "test",
+        ))
         .build();
     aws_sdk_route53::Client::from_conf(conf)
 }
@@ -114,7 +121,11 @@ pub async fn create_zone_as(world: &World, account: &str, name: &str) -> String 
     )
     .await
     .expect("zone INSYNC");
-    out.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string()
+    out.hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string()
 }
 
 pub fn rand_suffix() -> u64 {

@@ -81,9 +81,21 @@ pub fn schema() -> Schema {
         .attribute(Attribute::new("recursive", Type::Bool).optional().description("Also resolve `name` through the first resolver. A cached negative answer there is reported with its remaining TTL. Default `false`."));
     let timeouts = Block::new()
         .description("How long each operation may take, e.g. `30m` (the default for each).")
-        .attribute(Attribute::new("create", s()).optional().description("Timeout for create."))
-        .attribute(Attribute::new("update", s()).optional().description("Timeout for update."))
-        .attribute(Attribute::new("delete", s()).optional().description("Timeout for delete."));
+        .attribute(
+            Attribute::new("create", s())
+                .optional()
+                .description("Timeout for create."),
+        )
+        .attribute(
+            Attribute::new("update", s())
+                .optional()
+                .description("Timeout for update."),
+        )
+        .attribute(
+            Attribute::new("delete", s())
+                .optional()
+                .description("Timeout for delete."),
+        );
     let block = Block::new()
         .description("Delegates a subdomain to its own Route 53 hosted zone, usually in another AWS account, and verifies the delegation over DNS before calling it done. Destroy removes the parent NS record first, then the zone it created, so no delegation is left dangling.")
         .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID`."))
@@ -106,11 +118,30 @@ pub fn schema() -> Schema {
 
 fn assume_role_block(side: &str) -> Block {
     Block::new()
-        .description(format!("Role to assume in the {side} account with STS, using the base credentials."))
-        .attribute(Attribute::new("role_arn", Type::String).required().description("`arn:aws:iam::ACCOUNT:role/NAME`."))
-        .attribute(Attribute::new("session_name", Type::String).optional().description("Session name. Default `route53delegation`."))
-        .attribute(Attribute::new("external_id", Type::String).optional().sensitive().description("External ID the role's trust policy requires."))
-        .attribute(Attribute::new("duration", Type::String).optional().description("Session duration, `15m` to `12h`. Default `1h`."))
+        .description(format!(
+            "Role to assume in the {side} account with STS, using the base credentials."
+        ))
+        .attribute(
+            Attribute::new("role_arn", Type::String)
+                .required()
+                .description("`arn:aws:iam::ACCOUNT:role/NAME`."),
+        )
+        .attribute(
+            Attribute::new("session_name", Type::String)
+                .optional()
+                .description("Session name. Default `route53delegation`."),
+        )
+        .attribute(
+            Attribute::new("external_id", Type::String)
+                .optional()
+                .sensitive()
+                .description("External ID the role's trust policy requires."),
+        )
+        .attribute(
+            Attribute::new("duration", Type::String)
+                .optional()
+                .description("Session duration, `15m` to `12h`. Default `1h`."),
+        )
 }
 
 fn verification_type() -> Type {
@@ -188,7 +219,12 @@ impl Checker {
     fn zone_id(&mut self, v: &Value, name: &str, path: AttributePath) -> Option<String> {
         let s = self.string(v, name)?;
         let bare = s.trim().trim_start_matches("/hostedzone/").to_string();
-        if bare.is_empty() || bare.len() > 32 || !bare.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        if bare.is_empty()
+            || bare.len() > 32
+            || !bare
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
             self.error(
                 path,
                 "Invalid hosted zone ID",
@@ -218,7 +254,11 @@ impl Checker {
                 let duration = self.duration(r, "duration", rp.clone().then_attr("duration"));
                 if let Some(d) = duration {
                     if let Err(e) = validate_session_duration(d) {
-                        self.error(rp.clone().then_attr("duration"), "Invalid session duration", e);
+                        self.error(
+                            rp.clone().then_attr("duration"),
+                            "Invalid session duration",
+                            e,
+                        );
                     }
                 }
                 if let Some(arn) = arn {
@@ -286,13 +326,19 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
         Some(p @ Value::Object(_)) => {
             let zone_id = c.zone_id(p, "zone_id", ppath.clone().then_attr("zone_id"));
             let zone_name_raw = c.string(p, "zone_name");
-            let zone_name = zone_name_raw.as_deref().and_then(|z| match DomainName::parse(z) {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    c.error(ppath.clone().then_attr("zone_name"), "Invalid zone name", e.to_string());
-                    None
-                }
-            });
+            let zone_name = zone_name_raw
+                .as_deref()
+                .and_then(|z| match DomainName::parse(z) {
+                    Ok(n) => Some(n),
+                    Err(e) => {
+                        c.error(
+                            ppath.clone().then_attr("zone_name"),
+                            "Invalid zone name",
+                            e.to_string(),
+                        );
+                        None
+                    }
+                });
             let id_set = !matches!(p.get("zone_id"), None | Some(Value::Null));
             let name_set = !matches!(p.get("zone_name"), None | Some(Value::Null));
             if id_set && name_set {
@@ -330,7 +376,11 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
             None
         }
         _ => {
-            c.error(ppath.clone(), "Missing parent block", "a parent block is required".into());
+            c.error(
+                ppath.clone(),
+                "Missing parent block",
+                "a parent block is required".into(),
+            );
             None
         }
     };
@@ -348,7 +398,11 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
             None
         }
         _ => {
-            c.error(cpath.clone(), "Missing child block", "a child block is required".into());
+            c.error(
+                cpath.clone(),
+                "Missing child block",
+                "a child block is required".into(),
+            );
             None
         }
     };
@@ -444,7 +498,11 @@ fn encode_private(st: &LinkState) -> Vec<u8> {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_list)
-        .map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -456,15 +514,18 @@ fn ns_list(set: &NsSet) -> Value {
 pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
     let get = |k: &str| state.get_str(k).unwrap_or_default().to_string();
     let name_servers = NsSet::parse(strings(state.get("name_servers"))).unwrap_or_default();
-    let delegated_values = NsSet::parse(strings(state.get("delegated_name_servers"))).unwrap_or_default();
+    let delegated_values =
+        NsSet::parse(strings(state.get("delegated_name_servers"))).unwrap_or_default();
     let ttl = state.get_i64("ttl").unwrap_or(DEFAULT_TTL);
-    let delegated = (!delegated_values.is_empty()).then(|| NsRecord {
+    let delegated = (!delegated_values.is_empty()).then_some(NsRecord {
         ttl,
         values: delegated_values,
     });
     let p: Private = serde_json::from_slice(private).unwrap_or_default();
     let written = match p.written {
-        Some(w) => NsSet::parse(&w.values).ok().map(|values| NsRecord { ttl: w.ttl, values }),
+        Some(w) => NsSet::parse(&w.values)
+            .ok()
+            .map(|values| NsRecord { ttl: w.ttl, values }),
         // State from elsewhere (e.g. import): the record is ours if it
         // already holds the child's servers.
         None => delegated.clone().filter(|d| d.values == name_servers),
@@ -473,8 +534,10 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
         let status = VerifyStatus::parse(v.get_str("status")?)?;
         let checked_at = v
             .get_str("checked_at")
-            .and_then(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
-            .map(|t| SystemTime::from(t))
+            .and_then(|s| {
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map(SystemTime::from)
             .unwrap_or(SystemTime::UNIX_EPOCH);
         Some(VerificationSummary {
             status,
@@ -501,7 +564,10 @@ fn verification_value(v: &Option<VerificationSummary>) -> Value {
             let at = time::OffsetDateTime::from(v.checked_at)
                 .replace_nanosecond(0)
                 .ok()
-                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
                 .unwrap_or_default();
             Value::object([
                 ("status", Value::string(v.status.as_str())),
@@ -516,9 +582,15 @@ fn verification_value(v: &Option<VerificationSummary>) -> Value {
 /// prior state supplies every configured attribute).
 fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
     let mut v = base.clone();
-    v.set("id", Value::String(format!("{spec_name}@{}", st.parent_zone_id)));
+    v.set(
+        "id",
+        Value::String(format!("{spec_name}@{}", st.parent_zone_id)),
+    );
     v.set("parent_zone_id", Value::String(st.parent_zone_id.clone()));
-    v.set("parent_zone_name", Value::String(st.parent_zone_name.to_string()));
+    v.set(
+        "parent_zone_name",
+        Value::String(st.parent_zone_name.to_string()),
+    );
     v.set(
         "child_zone_id",
         if st.child_zone_id.is_empty() {
@@ -537,7 +609,10 @@ fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
             v.set("delegated_name_servers", Value::List(Vec::new()));
         }
     }
-    if matches!(v.get("ttl"), None | Some(Value::Null) | Some(Value::Unknown)) {
+    if matches!(
+        v.get("ttl"),
+        None | Some(Value::Null) | Some(Value::Unknown)
+    ) {
         v.set("ttl", Value::int(DEFAULT_TTL));
     }
     v.set("verification", verification_value(&st.verification));
@@ -551,12 +626,24 @@ fn error_diag(summary: &str, e: &impl std::fmt::Display) -> Diagnostic {
 fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
     use route53delegation::Error as E;
     let (summary, path) = match e {
-        E::NotUnderParent { .. } => ("Name not under the parent zone", Some(AttributePath::attr("name"))),
-        E::AmbiguousZone { .. } => ("Ambiguous hosted zone name", Some(AttributePath::attr("parent").then_attr("zone_name"))),
+        E::NotUnderParent { .. } => (
+            "Name not under the parent zone",
+            Some(AttributePath::attr("name")),
+        ),
+        E::AmbiguousZone { .. } => (
+            "Ambiguous hosted zone name",
+            Some(AttributePath::attr("parent").then_attr("zone_name")),
+        ),
         E::ZoneNotFound { .. } => ("Hosted zone not found", None),
-        E::ForeignRecord { .. } => ("NS record written by someone else", Some(AttributePath::attr("parent").then_attr("allow_overwrite"))),
+        E::ForeignRecord { .. } => (
+            "NS record written by someone else",
+            Some(AttributePath::attr("parent").then_attr("allow_overwrite")),
+        ),
         E::RecordChanged { .. } => ("NS record changed by someone else", None),
-        E::ZoneNotEmpty { .. } => ("Child hosted zone not empty", Some(AttributePath::attr("child").then_attr("force_destroy"))),
+        E::ZoneNotEmpty { .. } => (
+            "Child hosted zone not empty",
+            Some(AttributePath::attr("child").then_attr("force_destroy")),
+        ),
         E::AssumeRole { .. } => ("Cannot assume role", None),
         E::VerificationFailed { .. } => ("Delegation not verified", None),
         E::Cancelled { .. } => ("Interrupted", None),
@@ -642,13 +729,20 @@ impl Link {
                 match self.engine.preflight(&cfg.spec, None).await {
                     Ok(pre) => {
                         planned.set("parent_zone_id", Value::String(pre.parent_zone.id.clone()));
-                        planned.set("parent_zone_name", Value::String(pre.parent_zone.name.to_string()));
-                        planned.set("id", Value::String(format!("{}@{}", cfg.spec.name, pre.parent_zone.id)));
+                        planned.set(
+                            "parent_zone_name",
+                            Value::String(pre.parent_zone.name.to_string()),
+                        );
+                        planned.set(
+                            "id",
+                            Value::String(format!("{}@{}", cfg.spec.name, pre.parent_zone.id)),
+                        );
                         if let Some(id) = &cfg.spec.child.zone_id {
                             planned.set("child_zone_id", Value::String(id.clone()));
                         }
                         for w in pre.warnings {
-                            resp.diagnostics.push(Diagnostic::warning("Records hidden by the delegation", w));
+                            resp.diagnostics
+                                .push(Diagnostic::warning("Records hidden by the delegation", w));
                         }
                     }
                     Err(e) => resp.diagnostics.push(core_error_diag(&e)),
@@ -660,16 +754,27 @@ impl Link {
 
         // Update.
         let mut replace = Vec::new();
-        let prior_name = prior.get_str("name").and_then(|n| DomainName::parse(n).ok());
-        let new_name = req.config.get_str("name").and_then(|n| DomainName::parse(n).ok());
+        let prior_name = prior
+            .get_str("name")
+            .and_then(|n| DomainName::parse(n).ok());
+        let new_name = req
+            .config
+            .get_str("name")
+            .and_then(|n| DomainName::parse(n).ok());
         if prior_name != new_name {
             replace.push(AttributePath::attr("name"));
         }
-        let child_zone = |v: &Value| v.get("child").and_then(|c| c.get_str("zone_id").map(str::to_string));
+        let child_zone = |v: &Value| {
+            v.get("child")
+                .and_then(|c| c.get_str("zone_id").map(str::to_string))
+        };
         if child_zone(prior) != child_zone(&req.config) {
             replace.push(AttributePath::attr("child").then_attr("zone_id"));
         }
-        let comment = |v: &Value| v.get("child").and_then(|c| c.get_str("comment").map(str::to_string));
+        let comment = |v: &Value| {
+            v.get("child")
+                .and_then(|c| c.get_str("comment").map(str::to_string))
+        };
         if comment(prior) != comment(&req.config) && child_zone(&req.config).is_none() {
             replace.push(AttributePath::attr("child").then_attr("comment"));
         }
@@ -678,9 +783,14 @@ impl Link {
             pz.and_then(|p| p.get_str("zone_id")),
             pz.and_then(|p| p.get_str("zone_name")),
         ) {
-            (Some(id), _) => Some(id.trim_start_matches("/hostedzone/")) != prior.get_str("parent_zone_id"),
+            (Some(id), _) => {
+                Some(id.trim_start_matches("/hostedzone/")) != prior.get_str("parent_zone_id")
+            }
             (None, Some(n)) => {
-                DomainName::parse(n).ok() != prior.get_str("parent_zone_name").and_then(|p| DomainName::parse(p).ok())
+                DomainName::parse(n).ok()
+                    != prior
+                        .get_str("parent_zone_name")
+                        .and_then(|p| DomainName::parse(p).ok())
             }
             _ => false,
         };
@@ -703,7 +813,14 @@ impl Link {
             resp.planned_state = planned;
             return resp;
         }
-        for k in ["id", "child_zone_id", "parent_zone_id", "parent_zone_name", "name_servers", "verification"] {
+        for k in [
+            "id",
+            "child_zone_id",
+            "parent_zone_id",
+            "parent_zone_name",
+            "name_servers",
+            "verification",
+        ] {
             planned.set(k, prior.get(k).cloned().unwrap_or(Value::Null));
         }
         // The parent should refer to exactly the child's servers.
@@ -716,7 +833,11 @@ impl Link {
             .get("verification")
             .and_then(|v| v.get_str("status"))
             .unwrap_or("");
-        let expected = if verify_enabled { "verified" } else { "skipped" };
+        let expected = if verify_enabled {
+            "verified"
+        } else {
+            "skipped"
+        };
         if repair || ttl_changes || status != expected {
             planned.set("verification", Value::Unknown);
         }
@@ -754,7 +875,10 @@ impl Link {
         let Some(cfg) = cfg else {
             let mut d = diags;
             if d.is_empty() {
-                d.push(Diagnostic::error("Invalid configuration", "the configuration is incomplete at apply time"));
+                d.push(Diagnostic::error(
+                    "Invalid configuration",
+                    "the configuration is incomplete at apply time",
+                ));
             }
             return ApplyResponse {
                 new_state: req.prior_state.clone(),
@@ -762,10 +886,19 @@ impl Link {
                 diagnostics: d,
             };
         };
-        let prior = (!req.prior_state.is_null()).then(|| link_state(&req.prior_state, &req.planned_private));
-        let timeout = if prior.is_some() { cfg.timeouts.update } else { cfg.timeouts.create };
+        let prior = (!req.prior_state.is_null())
+            .then(|| link_state(&req.prior_state, &req.planned_private));
+        let timeout = if prior.is_some() {
+            cfg.timeouts.update
+        } else {
+            cfg.timeouts.create
+        };
         let base = req.planned_state.clone();
-        match self.engine.apply(&cfg.spec, prior.as_ref(), timeout, &cancel).await {
+        match self
+            .engine
+            .apply(&cfg.spec, prior.as_ref(), timeout, &cancel)
+            .await
+        {
             Ok(applied) => {
                 if let Some(r) = &applied.report {
                     tracing::info!(name = %cfg.spec.name, report = %r.render(), "delegation verified");
@@ -812,7 +945,11 @@ impl Link {
             };
         };
         let st = link_state(&req.prior_state, &req.planned_private);
-        match self.engine.destroy(&cfg.spec, &st, cfg.timeouts.delete, cancel).await {
+        match self
+            .engine
+            .destroy(&cfg.spec, &st, cfg.timeouts.delete, cancel)
+            .await
+        {
             Ok(()) => ApplyResponse {
                 new_state: Value::Null,
                 private: Vec::new(),
@@ -893,7 +1030,10 @@ impl Link {
                 .join("; ");
             return ImportResponse {
                 imported: Vec::new(),
-                diagnostics: vec![Diagnostic::error("Invalid import ID", format!("{detail}\n\n{}", import_id::HELP))],
+                diagnostics: vec![Diagnostic::error(
+                    "Invalid import ID",
+                    format!("{detail}\n\n{}", import_id::HELP),
+                )],
             };
         };
         match self.engine.import(&cfg.spec).await {
@@ -908,7 +1048,11 @@ impl Link {
                     verify,
                     ..cfg.spec.clone()
                 };
-                st.verification = Some(self.engine.verify_state(&spec, &st, &CancellationToken::new()).await);
+                st.verification = Some(
+                    self.engine
+                        .verify_state(&spec, &st, &CancellationToken::new())
+                        .await,
+                );
                 let mut v = value.clone();
                 if let Some(d) = &st.delegated {
                     v.set("ttl", Value::int(d.ttl));
@@ -938,7 +1082,14 @@ pub mod import_id {
     /// Shown with every parse error.
     pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts), or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id or role_duration.";
 
-    const SIDE_KEYS: [&str; 6] = ["region", "profile", "role_arn", "session_name", "external_id", "role_duration"];
+    const SIDE_KEYS: [&str; 6] = [
+        "region",
+        "profile",
+        "role_arn",
+        "session_name",
+        "external_id",
+        "role_duration",
+    ];
 
     /// Parses an import ID into a resource object with the configured
     /// attributes filled in.
@@ -961,7 +1112,9 @@ pub mod import_id {
                     || k == "parent_zone_id"
                     || k == "parent_zone_name"
                     || k == "child_zone_id"
-                    || SIDE_KEYS.iter().any(|s| k == format!("parent_{s}") || k == format!("child_{s}"));
+                    || SIDE_KEYS
+                        .iter()
+                        .any(|s| k == format!("parent_{s}") || k == format!("child_{s}"));
                 if !known {
                     return Err(format!("unknown key {k:?}.\n\n{HELP}"));
                 }
@@ -973,7 +1126,11 @@ pub mod import_id {
         if !kv.contains_key("name") {
             return Err(format!("the name key is missing.\n\n{HELP}"));
         }
-        let opt = |k: &str| kv.get(k).map(|v| Value::String(v.clone())).unwrap_or(Value::Null);
+        let opt = |k: &str| {
+            kv.get(k)
+                .map(|v| Value::String(v.clone()))
+                .unwrap_or(Value::Null)
+        };
         let side = |p: &str| {
             let role = match kv.get(&format!("{p}_role_arn")) {
                 Some(arn) => Value::object([
@@ -990,10 +1147,15 @@ pub mod import_id {
                 ("assume_role".to_string(), role),
             ]
         };
-        if kv.keys().any(|k| k.ends_with("_session_name") || k.ends_with("_external_id") || k.ends_with("_role_duration"))
-            && !kv.keys().any(|k| k.ends_with("_role_arn"))
+        if kv.keys().any(|k| {
+            k.ends_with("_session_name")
+                || k.ends_with("_external_id")
+                || k.ends_with("_role_duration")
+        }) && !kv.keys().any(|k| k.ends_with("_role_arn"))
         {
-            return Err(format!("session_name, external_id and role_duration need a role_arn.\n\n{HELP}"));
+            return Err(format!(
+                "session_name, external_id and role_duration need a role_arn.\n\n{HELP}"
+            ));
         }
         let mut parent = side("parent");
         parent.push(("zone_id".into(), opt("parent_zone_id")));
@@ -1058,7 +1220,12 @@ mod tests {
 
     fn paths(d: &[Diagnostic]) -> Vec<String> {
         d.iter()
-            .map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default())
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -1070,7 +1237,11 @@ mod tests {
 
     #[test]
     fn good_config_parses() {
-        let (c, d) = parse_config(&cfg("API.example.com.", parent_by_name("example.com"), child()));
+        let (c, d) = parse_config(&cfg(
+            "API.example.com.",
+            parent_by_name("example.com"),
+            child(),
+        ));
         assert!(d.is_empty(), "{d:?}");
         let c = c.unwrap();
         assert_eq!(c.spec.name.as_str(), "api.example.com");
@@ -1079,11 +1250,21 @@ mod tests {
 
     #[test]
     fn bad_inputs_name_the_attribute() {
-        let (_, d) = parse_config(&cfg("api.example.org", parent_by_name("example.com"), child()));
+        let (_, d) = parse_config(&cfg(
+            "api.example.org",
+            parent_by_name("example.com"),
+            child(),
+        ));
         assert_eq!(paths(&d), vec!["name"]);
-        assert!(d[0].detail.contains("not a subdomain of parent.zone_name example.com"));
+        assert!(d[0]
+            .detail
+            .contains("not a subdomain of parent.zone_name example.com"));
 
-        let (_, d) = parse_config(&cfg("*.example.com", parent_by_name("example.com"), child()));
+        let (_, d) = parse_config(&cfg(
+            "*.example.com",
+            parent_by_name("example.com"),
+            child(),
+        ));
         assert!(d[0].detail.contains("wildcard"), "{d:?}");
 
         let both = Value::object([
@@ -1105,13 +1286,20 @@ mod tests {
 
         let bad_role = Value::object([
             ("zone_name", Value::string("example.com")),
-            ("assume_role", Value::object([("role_arn", Value::string("arn:aws:iam::1:role/x"))])),
+            (
+                "assume_role",
+                Value::object([("role_arn", Value::string("arn:aws:iam::1:role/x"))]),
+            ),
         ]);
         let (_, d) = parse_config(&cfg("api.example.com", bad_role, child()));
         assert_eq!(paths(&d), vec!["parent.assume_role.role_arn"]);
 
         let bad_zone = Value::object([("zone_id", Value::string("not a zone"))]);
-        let (_, d) = parse_config(&cfg("api.example.com", parent_by_name("example.com"), bad_zone));
+        let (_, d) = parse_config(&cfg(
+            "api.example.com",
+            parent_by_name("example.com"),
+            bad_zone,
+        ));
         assert_eq!(paths(&d), vec!["child.zone_id"]);
     }
 
@@ -1138,9 +1326,15 @@ mod tests {
         let role = c.spec.child.account.assume_role.unwrap();
         assert_eq!(role.external_id.as_deref(), Some("x"));
 
-        assert!(import_id::parse("api.example.com").unwrap_err().contains("NAME@PARENT_ZONE_ID"));
-        assert!(import_id::parse("name=a.example.com;colour=blue").unwrap_err().contains("unknown key"));
-        assert!(import_id::parse("parent_zone_id=Z1").unwrap_err().contains("name key is missing"));
+        assert!(import_id::parse("api.example.com")
+            .unwrap_err()
+            .contains("NAME@PARENT_ZONE_ID"));
+        assert!(import_id::parse("name=a.example.com;colour=blue")
+            .unwrap_err()
+            .contains("unknown key"));
+        assert!(import_id::parse("parent_zone_id=Z1")
+            .unwrap_err()
+            .contains("name key is missing"));
     }
 
     #[test]

@@ -24,9 +24,14 @@ pub struct Env {
 }
 
 pub async fn env() -> Env {
-    let world = World::start(WorldConfig::for_test()).await.expect("start world");
+    let world = World::start(WorldConfig::for_test())
+        .await
+        .expect("start world");
     let parent_zone_id = create_zone(&world, PARENT_ACCOUNT, "example.com").await;
-    world.register_domain("example.com", &parent_zone_id).await.expect("register");
+    world
+        .register_domain("example.com", &parent_zone_id)
+        .await
+        .expect("register");
     Env {
         world,
         parent_zone_id,
@@ -42,7 +47,9 @@ pub fn console(world: &World, account: &str) -> aws_sdk_route53::Client {
         .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
         .region(aws_sdk_route53::config::Region::new("us-east-1"))
         .endpoint_url(world.endpoint())
-        .credentials_provider(aws_sdk_route53::config::Credentials::new(k, s, None, None, "test"))
+        .credentials_provider(aws_sdk_route53::config::Credentials::new(
+            k, s, None, None, "test",
+        ))
         .build();
     aws_sdk_route53::Client::from_conf(conf)
 }
@@ -70,7 +77,11 @@ pub async fn create_zone(world: &World, account: &str, name: &str) -> String {
     )
     .await
     .expect("zone INSYNC");
-    out.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string()
+    out.hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string()
 }
 
 /// Values of the NS record for `name` in the parent zone, as the world holds it.
@@ -85,7 +96,11 @@ pub fn parent_ns(env: &Env, name: &str) -> Option<Vec<String>> {
         .into_iter()
         .find(|r| r.name == fq && r.rtype == "NS")
         .map(|r| {
-            let mut v: Vec<String> = r.values.iter().map(|s| s.trim_end_matches('.').to_string()).collect();
+            let mut v: Vec<String> = r
+                .values
+                .iter()
+                .map(|s| s.trim_end_matches('.').to_string())
+                .collect();
             v.sort();
             v
         })
@@ -93,7 +108,11 @@ pub fn parent_ns(env: &Env, name: &str) -> Option<Vec<String>> {
 
 pub fn zones_named(env: &Env, account: &str, name: &str) -> Vec<r53world::ZoneInfo> {
     let fq = format!("{name}.");
-    env.world.zones(account).into_iter().filter(|z| z.name == fq).collect()
+    env.world
+        .zones(account)
+        .into_iter()
+        .filter(|z| z.name == fq)
+        .collect()
 }
 
 /// A Terraform working directory.
@@ -128,7 +147,10 @@ impl Tf {
         envs.push(("CHECKPOINT_DISABLE".into(), "1".into()));
         envs.push(("HOME".into(), env.tmp.path().display().to_string()));
         envs.push(("AWS_CONFIG_FILE".into(), "/nonexistent/config".into()));
-        envs.push(("AWS_SHARED_CREDENTIALS_FILE".into(), "/nonexistent/credentials".into()));
+        envs.push((
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            "/nonexistent/credentials".into(),
+        ));
         let tf = Tf { dir, envs };
         tf.write(env, body);
         tf
@@ -187,7 +209,10 @@ provider "route53delegation" {{
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let text = text(&out);
-        assert!(!out.status.success(), "terraform {args:?} should have failed:\n{text}");
+        assert!(
+            !out.status.success(),
+            "terraform {args:?} should have failed:\n{text}"
+        );
         text
     }
 
@@ -235,7 +260,11 @@ provider "route53delegation" {{
 }
 
 pub fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// The usual link: `NAME` from example.com (by name) through the
@@ -266,7 +295,11 @@ resource "route53delegation_link" "{resource}" {{
 pub fn ns_list(v: &serde_json::Value) -> Vec<String> {
     let mut l: Vec<String> = v
         .as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     l.sort();
     l

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 pub mod dns;
 mod http;
-pub mod infra;
-pub mod model;
+mod infra;
+mod model;
 mod sigv4;
 
 pub use hickory_proto::rr::RecordType;

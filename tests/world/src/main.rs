@@ -207,7 +207,7 @@ fn up(o: &Opts) -> Result<()> {
     std::fs::write(dir.join("env"), &env)?;
     let overrides = match &o.provider_dir {
         Some(p) => format!(
-            "  dev_overrides {{\n    \"registry.terraform.io/local/route53delegation\" = \"{}\"\n  }}\n",
+            "  dev_overrides {{\n    \"registry.terraform.io/route53delegation/route53delegation\" = \"{}\"\n  }}\n",
             abs(p)?.display()
         ),
         None => String::new(),

@@ -139,7 +139,6 @@ pub struct Zone {
 #[derive(Debug, Clone)]
 pub struct ChangeRec {
     pub account: String,
-    pub zone_id: String,
     pub submitted_at: time::OffsetDateTime,
     pub comment: Option<String>,
     pub due: Instant,
@@ -488,7 +487,6 @@ impl State {
             id.clone(),
             ChangeRec {
                 account: account.to_string(),
-                zone_id: zone.id.clone(),
                 submitted_at: time::OffsetDateTime::now_utc(),
                 comment,
                 due,

@@ -1,0 +1,23 @@
+# An import ID mirrors the configuration, because Read (which import calls)
+# never sees the configuration: the ID alone must say which parent zone to
+# look in and which roles reach the parent and child accounts.
+#
+# Semicolon-separated key=value pairs:
+#   name                       the delegated subdomain (required)
+#   parent_zone_id | parent_zone_name    the parent zone (exactly one)
+#   child_zone_id              adopt this zone instead of the one found by name
+#   parent_* and child_*       region, profile, role_arn, session_name,
+#                              external_id, role_duration
+terraform import route53delegation_link.api \
+  'name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child'
+
+# Shorthand NAME@PARENT_ZONE_ID (the resource's id), when the provider's own
+# credentials reach both the parent and the child account:
+terraform import route53delegation_link.api 'api.example.com@Z0123456789ABCDEFGHIJ'
+
+# Terraform 1.5 and later can import from configuration instead:
+#
+#   import {
+#     to = route53delegation_link.api
+#     id = "name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child"
+#   }
