@@ -173,6 +173,8 @@ pub struct LinkState {
     pub written: Option<NsRecord>,
     /// The last verification.
     pub verification: Option<VerificationSummary>,
+    /// The child zone's comment, as read.
+    pub child_comment: Option<String>,
 }
 
 /// An apply that failed, with the state reached, so nothing leaks.
@@ -414,6 +416,7 @@ impl Engine {
             delegated: None,
             written: None,
             verification: None,
+            child_comment: None,
         });
         state.parent_zone_id = ctx.parent_zone.id.clone();
         state.parent_zone_name = ctx.parent_zone.name.clone();
@@ -709,8 +712,13 @@ impl Engine {
     async fn read_back(&self, ctx: &Ctx, spec: &LinkSpec, state: &LinkState) -> Result<LinkState> {
         let mut s = state.clone();
         if !s.child_zone_id.is_empty() {
-            if let Some(z) = zone::get_zone(&ctx.child, &s.child_zone_id).await? {
+            if let Some(mut z) = zone::get_zone(&ctx.child, &s.child_zone_id).await? {
+                if spec.child.zone_id.is_none() && z.comment != spec.child.comment {
+                    zone::update_comment(&ctx.child, &z.id, spec.child.comment.as_deref()).await?;
+                    z.comment = spec.child.comment.clone();
+                }
                 s.name_servers = z.name_servers;
+                s.child_comment = z.comment;
             }
         }
         s.delegated = record::read_ns(&ctx.parent, &ctx.parent_zone.id, &spec.name).await?;
@@ -757,6 +765,7 @@ impl Engine {
                     ));
                 }
                 s.name_servers = z.name_servers;
+                s.child_comment = z.comment;
             }
             None => {
                 let replacement = if spec.child.zone_id.is_none() {
@@ -776,6 +785,7 @@ impl Engine {
                         ));
                         s.child_zone_id = z.id;
                         s.name_servers = z.name_servers;
+                        s.child_comment = z.comment;
                     }
                     None => {
                         let mut w = format!(
@@ -845,6 +855,7 @@ impl Engine {
             delegated,
             written,
             verification: None,
+            child_comment: zone.comment,
         })
     }
 

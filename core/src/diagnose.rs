@@ -313,13 +313,17 @@ pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
     diagnose_child(req, checks, &mut out);
 
     let authoritative_ok = authoritative_ok(checks);
+    let parent_zone_misdelegated = checks.iter().any(|c| {
+        c.kind == CheckKind::ParentZone && !c.ok && c.error.is_none() && c.ns_seen.is_some()
+    });
     for c in checks.iter().filter(|c| c.kind == CheckKind::Recursive) {
         let (Some(resolver), None, false) = (c.address, &c.error, c.ok) else {
             continue;
         };
-        // With the authoritative side broken, a failing resolver is a
-        // consequence, not a finding of its own.
-        if !authoritative_ok {
+        // With the authoritative side broken, or the parent domain delegated
+        // to other servers (resolvers never ask the parent hosted zone), a
+        // failing resolver is a consequence, not a finding of its own.
+        if !authoritative_ok || parent_zone_misdelegated {
             continue;
         }
         let rcode = c.rcode.clone().unwrap_or_default();

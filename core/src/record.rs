@@ -49,8 +49,11 @@ pub async fn occluded_records(
     zone_id: &str,
     name: &DomainName,
 ) -> Result<Vec<RecordSet>> {
-    // Route 53 lists names in reversed-label order, so every name at or below
-    // `name` follows it directly.
+    // Route 53 lists names by their reversed-label text (`com.example.api`),
+    // so every name at or below `name` follows it, but possibly after
+    // siblings such as `api-x.example.com` (`-` sorts before `.`): read on
+    // while the reversed text starts with the name's, and keep those at or
+    // under it.
     let sets = list_records_from(r53, zone_id, Some((name, RrType::A)), usize::MAX)
         .await
         .map_err(|e| {
@@ -59,10 +62,13 @@ pub async fn occluded_records(
                 format!("listing records under {name} in parent zone {zone_id}"),
             )
         })?;
+    let reversed = |n: &str| n.rsplit('.').collect::<Vec<_>>().join(".");
+    let prefix = reversed(name.as_str());
     let suffix = format!(".{}", name.as_str());
     Ok(sets
         .into_iter()
-        .take_while(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
+        .take_while(|s| reversed(&s.name).starts_with(&prefix))
+        .filter(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
         .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
         .collect())
 }

@@ -261,8 +261,13 @@ pub async fn check_once(
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::Recursive | CheckKind::ParentZone))
         .all(|c| c.ok);
-    let passed = authoritative_ok && (!opts.require_recursive || others_ok);
     let mut findings = diagnose::diagnose(req, &checks);
+    // The parent domain delegated elsewhere at its TLD is never "verified":
+    // the record sits in a zone no resolver asks, whatever the servers say.
+    let misdelegated = findings
+        .iter()
+        .any(|f| matches!(f, Finding::ParentZoneNotDelegated { .. }));
+    let passed = authoritative_ok && !misdelegated && (!opts.require_recursive || others_ok);
     let elsewhere = findings.iter().find_map(|f| match f {
         Finding::ParentPointsElsewhere { parent_ns, .. } => Some(parent_ns.clone()),
         _ => None,

@@ -273,6 +273,17 @@ pub async fn find_own_zone(
         .find(|z| z.caller_reference.starts_with(prefix)))
 }
 
+/// Sets a zone's comment (`None` clears it).
+pub async fn update_comment(r53: &Client, zone_id: &str, comment: Option<&str>) -> Result<()> {
+    r53.update_hosted_zone_comment()
+        .id(zone_id)
+        .comment(comment.unwrap_or(""))
+        .send()
+        .await
+        .map_err(|e| Error::aws(format!("updating comment of Route 53 hosted zone ({zone_id})"), e))?;
+    Ok(())
+}
+
 /// Lists every record set in a zone.
 pub async fn list_records(r53: &Client, zone_id: &str) -> Result<Vec<RecordSet>> {
     list_records_from(r53, zone_id, None, usize::MAX).await

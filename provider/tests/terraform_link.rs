@@ -31,8 +31,12 @@ async fn create_plan_clean_update_ttl_destroy() {
     // Plan shows no changes.
     tf.assert_no_changes();
 
-    // TTL changes in place: same zone, new TTL.
-    tf.write(&env, &link("api", "api.example.com", CHILD, "  ttl = 300"));
+    // TTL and the zone's comment change in place: same zone.
+    tf.write(
+        &env,
+        &link("api", "api.example.com", CHILD, "  ttl = 300")
+            .replace("  child {\n", "  child {\n    comment = \"team api\"\n"),
+    );
     let (code, plan) = tf.plan();
     assert_eq!(code, 2);
     assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
@@ -40,6 +44,16 @@ async fn create_plan_clean_update_ttl_destroy() {
     let r2 = tf.resource("route53delegation_link.api");
     assert_eq!(r2["ttl"], 300);
     assert_eq!(r2["child_zone_id"], r["child_zone_id"]);
+    let zone = console(&env.world, CHILD)
+        .get_hosted_zone()
+        .id(r2["child_zone_id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        zone.hosted_zone().unwrap().config().unwrap().comment(),
+        Some("team api")
+    );
     tf.assert_no_changes();
 
     // Destroy leaves no parent record and no zone it created.

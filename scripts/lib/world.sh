@@ -47,16 +47,18 @@ bootstrap_parent() {
   echo "$id"
 }
 
-# start_world DIR: runs `world serve` (target/debug/world) in the background
+# start_world DIR NET: runs `world serve` (target/debug/world) in the background
 # in the current network namespace, waits until it is ready and exports its
 # environment (endpoints, operator credentials, R53WORLD_RESOLVER). Call
-# stop_world when done (e.g. from an EXIT trap).
+# stop_world when done (e.g. from an EXIT trap). Worlds lock their net number
+# machine-wide (/tmp/r53world-locks): 0 is `world up`'s (scripts/demo.sh),
+# tests take 1 to 250, scripts/examples.sh 251, scripts/check-release.sh 252.
 WORLD_PID=
 start_world() {
-  local dir=$1 i
+  local dir=$1 net=$2 i
   mkdir -p "$dir"
   rm -f "$dir/ready"
-  target/debug/world serve --dir "$dir" --net 0 >"$dir/world.log" 2>&1 &
+  target/debug/world serve --dir "$dir" --net "$net" >"$dir/world.log" 2>&1 &
   WORLD_PID=$!
   for i in $(seq 300); do
     [ -s "$dir/ready" ] && break

@@ -15,9 +15,10 @@ terraform import route53delegation_link.api \
 # credentials reach both the parent and the child account:
 terraform import route53delegation_link.api 'api.example.com@Z0123456789ABCDEFGHIJ'
 
-# Terraform 1.5 and later can import from configuration instead:
+# Terraform 1.5 and later can import from configuration instead, with the
+# same ID (import-by-string-id.tf next to this file):
 #
 #   import {
 #     to = route53delegation_link.api
-#     id = "name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child"
+#     id = "name=api.example.com;parent_zone_name=example.com;..."
 #   }

@@ -68,7 +68,7 @@ pub fn schema() -> Schema {
         "Adopt this existing public hosted zone (named `name`) instead of creating one. Changing it replaces the link.",
     ))
     .attribute(Attribute::new("comment", s()).optional().description(
-        "Comment of a hosted zone the link creates. Changing it replaces the zone.",
+        "Comment of a hosted zone the link creates; updated in place, and a comment changed outside Terraform shows as drift.",
     ))
     .attribute(Attribute::new("force_destroy", Type::Bool).optional().description(
         "On destroy, delete the records of a zone the link created before deleting the zone. Default `false`: a zone holding records other than its apex SOA and NS is kept and destroy fails naming them.",
@@ -545,7 +545,12 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
             servers_checked: v.get_i64("servers_checked").unwrap_or(0) as u32,
         })
     });
+    let child_comment = state
+        .get("child")
+        .and_then(|c| c.get_str("comment"))
+        .map(str::to_string);
     LinkState {
+        child_comment,
         parent_zone_id: get("parent_zone_id"),
         parent_zone_name: DomainName::parse(&get("parent_zone_name"))
             .unwrap_or_else(|_| DomainName::parse("invalid").expect("static name")),
@@ -616,6 +621,16 @@ fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
         v.set("ttl", Value::int(DEFAULT_TTL));
     }
     v.set("verification", verification_value(&st.verification));
+    // A zone this link manages: its comment as read (drift shows in plan).
+    if let Some(Value::Object(child)) = v.get_mut("child") {
+        let managed = matches!(child.get("zone_id"), None | Some(Value::Null));
+        if managed && !st.child_zone_id.is_empty() {
+            child.insert(
+                "comment".into(),
+                st.child_comment.clone().map(Value::String).unwrap_or(Value::Null),
+            );
+        }
+    }
     v
 }
 
@@ -770,13 +785,6 @@ impl Link {
         };
         if child_zone(prior) != child_zone(&req.config) {
             replace.push(AttributePath::attr("child").then_attr("zone_id"));
-        }
-        let comment = |v: &Value| {
-            v.get("child")
-                .and_then(|c| c.get_str("comment").map(str::to_string))
-        };
-        if comment(prior) != comment(&req.config) && child_zone(&req.config).is_none() {
-            replace.push(AttributePath::attr("child").then_attr("comment"));
         }
         let pz = req.config.get("parent");
         let parent_moves = match (
@@ -1357,6 +1365,7 @@ mod tests {
                 checked_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
                 servers_checked: 12,
             }),
+            child_comment: None,
         };
         let base = cfg("api.example.com", parent_by_name("example.com"), child());
         let v = with_state(&base, &DomainName::parse("api.example.com").unwrap(), &st);

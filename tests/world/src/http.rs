@@ -240,6 +240,7 @@ fn r53_op(method: &Method, path: &str) -> (&'static str, Vec<String>) {
         ("GET", ["hostedzonecount"]) => "GetHostedZoneCount",
         ("GET", ["hostedzone", _]) => "GetHostedZone",
         ("DELETE", ["hostedzone", _]) => "DeleteHostedZone",
+        ("POST", ["hostedzone", _]) => "UpdateHostedZoneComment",
         ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
         ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
         ("GET", ["change", _]) => "GetChange",
@@ -308,6 +309,7 @@ async fn route53(
             ))
         }
         "GetHostedZone" => get_zone(shared, &p, &segs[1]),
+        "UpdateHostedZoneComment" => update_comment(shared, &p, &segs[1], body),
         "DeleteHostedZone" => {
             let mut st = shared.lock();
             st.delete_zone(&p.account, &segs[1]).map(|c| {
@@ -477,6 +479,37 @@ fn create_zone(shared: &Shared, p: &Principal, body: &[u8]) -> Result<Response, 
         r.headers_mut().insert("location", v);
     }
     Ok(r)
+}
+
+fn update_comment(
+    shared: &Shared,
+    p: &Principal,
+    id: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let doc = parse_xml(body)?;
+    let comment = child_text(doc.root_element(), "Comment").map(str::to_string);
+    if comment.as_ref().is_some_and(|c| c.len() > 256) {
+        return Err(ApiError::bad(
+            "InvalidInput",
+            "Comment can be at most 256 characters",
+        ));
+    }
+    let mut st = shared.lock();
+    st.zone(&p.account, id)?;
+    let z = st
+        .accounts
+        .get_mut(&p.account)
+        .and_then(|a| a.zones.get_mut(id))
+        .ok_or_else(|| model::no_such_zone(id))?;
+    z.comment = comment.filter(|c| !c.is_empty());
+    Ok(xml(
+        StatusCode::OK,
+        format!(
+            "<UpdateHostedZoneCommentResponse xmlns=\"{R53_NS}\">{}</UpdateHostedZoneCommentResponse>",
+            zone_xml(z)
+        ),
+    ))
 }
 
 fn get_zone(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiError> {

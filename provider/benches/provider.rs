@@ -1,0 +1,453 @@
+//! `cargo bench -p terraform-provider-route53delegation`: what the provider
+//! costs. Measures, in one run, and prints a table plus one JSON line
+//! (`BENCH_JSON {...}`):
+//!
+//! 1. the size of the release binary the bench uses;
+//! 2. time from process start to the go-plugin handshake line (mTLS, 20 runs);
+//! 3. peak RSS (`VmHWM`) of the provider process, idle and while Terraform
+//!    applies, plans and destroys 50 links;
+//! 4. API calls per link for apply, a no-op plan and destroy, by operation,
+//!    and the wall time of each Terraform command.
+//!
+//! Reports numbers only; nothing about timing is asserted. Needs the real
+//! Terraform CLI on PATH and a network namespace with only loopback (the
+//! world binds port 53 on 127.N addresses): run
+//! `scripts/netns.sh cargo bench -p terraform-provider-route53delegation --offline`
+//! (build first, outside the namespace, with `--no-run`), or `scripts/bench.sh`.
+#![allow(clippy::print_stdout)]
+
+#[path = "../tests/terraform_support/mod.rs"]
+mod terraform_support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use terraform_support::{Env, Tf, BIN, PARENT_ROLE};
+
+const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+const HANDSHAKE_RUNS: usize = 20;
+const LINKS: u64 = 50;
+const STS_OPS: [&str; 2] = ["AssumeRole", "GetCallerIdentity"];
+
+/// Exits with instructions unless only loopback is up (see
+/// `core/tests/common/mod.rs`): /proc/self/net is per network namespace.
+fn require_loopback_only_namespace() {
+    let dev = std::fs::read_to_string("/proc/self/net/dev").unwrap_or_default();
+    let others: Vec<String> = dev
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|i| i.trim().to_string())
+        .filter(|i| i != "lo")
+        .collect();
+    if !others.is_empty() {
+        eprintln!(
+            "this benchmark starts a local world that binds port 53 on 127.N addresses and must run \
+             in a network namespace with only loopback (found interfaces {others:?}).\n\
+             Build first, then run it in one:\n\n    \
+             cargo bench -p terraform-provider-route53delegation --no-run\n    \
+             scripts/netns.sh cargo bench -p terraform-provider-route53delegation --offline\n\n\
+             (or scripts/bench.sh, which does both and runs the r53world bench too)"
+        );
+        std::process::exit(2);
+    }
+}
+
+/// A go-plugin style client certificate: self-signed CA, CN/SAN localhost,
+/// ECDSA P-521 (as in `tests/protocol_common`).
+fn client_cert_pem() -> String {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
+    };
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("P-521 key");
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "HashiCorp");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    params.self_signed(&key).expect("self-signed").pem()
+}
+
+/// `VmHWM` / `VmRSS` of a process, in KiB.
+fn mem_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn kill_wait(child: &mut Child, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+struct Handshake {
+    min: Duration,
+    median: Duration,
+    max: Duration,
+    hwm_kib: u64,
+}
+
+/// Starts the binary like Terraform does, `HANDSHAKE_RUNS` times, timing
+/// spawn → first stdout line.
+fn handshake_times() -> Handshake {
+    let pem = client_cert_pem();
+    let mut times = Vec::new();
+    let mut hwm = Vec::new();
+    for _ in 0..HANDSHAKE_RUNS {
+        let mut cmd = Command::new(BIN);
+        cmd.env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+            .env("PLUGIN_CLIENT_CERT", &pem)
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("PLUGIN_MIN_PORT")
+            .env_remove("PLUGIN_MAX_PORT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let t0 = Instant::now();
+        let mut child = cmd.spawn().expect("spawn provider");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read handshake");
+        times.push(t0.elapsed());
+        assert_eq!(
+            line.trim_end().split('|').count(),
+            6,
+            "handshake line {line:?}"
+        );
+        hwm.push(mem_kib(child.id(), "VmHWM"));
+        kill_wait(&mut child, "-KILL");
+    }
+    times.sort();
+    hwm.sort_unstable();
+    Handshake {
+        min: times[0],
+        median: times[times.len() / 2],
+        max: times[times.len() - 1],
+        hwm_kib: hwm[hwm.len() / 2],
+    }
+}
+
+/// The provider in `-debug` mode, with the world's credentials; returns the
+/// process and its `TF_REATTACH_PROVIDERS` value.
+fn start_debug_provider(env: &Env) -> (Child, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("-debug")
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .env("HOME", env.tmp.path())
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(env.tmp.path().join("provider.log")).expect("log file"));
+    for (k, v) in env.world.env() {
+        if k.starts_with("AWS_") {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("spawn provider -debug");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read reattach line");
+    let value = line
+        .trim_end()
+        .strip_prefix("TF_REATTACH_PROVIDERS='")
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("unexpected debug-mode line {line:?}"))
+        .to_string();
+    (child, value)
+}
+
+fn links_body() -> String {
+    format!(
+        r#"
+locals {{
+  names = toset([for i in range({LINKS}) : format("sub%02d", i)])
+}}
+
+resource "route53delegation_link" "bench" {{
+  for_each = local.names
+  name     = "${{each.key}}.example.com"
+  parent {{
+    zone_name = "example.com"
+    assume_role {{ role_arn = "{PARENT_ROLE}" }}
+  }}
+  child {{
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+  }}
+}}
+"#
+    )
+}
+
+type Counts = BTreeMap<(String, String), u64>;
+
+/// Per operation (summed over accounts): calls made between two snapshots.
+fn diff(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ((acct, op), n) in after {
+        let was = before.get(&(acct.clone(), op.clone())).copied().unwrap_or(0);
+        if *n > was {
+            *out.entry(op.clone()).or_insert(0) += n - was;
+        }
+    }
+    out
+}
+
+struct Phase {
+    name: &'static str,
+    wall: Duration,
+    calls: BTreeMap<String, u64>,
+    hwm_kib: u64,
+    rss_kib: u64,
+    exit_code: i32,
+}
+
+impl Phase {
+    fn total(&self, sts: bool) -> u64 {
+        self.calls
+            .iter()
+            .filter(|(op, _)| STS_OPS.contains(&op.as_str()) == sts)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+fn run_phase(
+    env: &Env,
+    tf: &Tf,
+    reattach: &str,
+    pid: u32,
+    name: &'static str,
+    args: &[&str],
+) -> Phase {
+    let before = env.world.call_counts();
+    let t0 = Instant::now();
+    let out = tf
+        .cmd(args)
+        .env("TF_REATTACH_PROVIDERS", reattach)
+        .output()
+        .expect("cannot run terraform (the Terraform CLI must be on PATH)");
+    let wall = t0.elapsed();
+    let code = out.status.code().unwrap_or(-1);
+    let ok = code == 0 || (name == "plan" && code == 2);
+    assert!(
+        ok,
+        "terraform {args:?} failed ({code}):\n{}",
+        terraform_support::text(&out)
+    );
+    Phase {
+        name,
+        wall,
+        calls: diff(&before, &env.world.call_counts()),
+        hwm_kib: mem_kib(pid, "VmHWM"),
+        rss_kib: mem_kib(pid, "VmRSS"),
+        exit_code: code,
+    }
+}
+
+fn main() {
+    require_loopback_only_namespace();
+    if Command::new("terraform").arg("version").output().is_err() {
+        eprintln!("the Terraform CLI (1.11 or newer) must be on PATH");
+        std::process::exit(2);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    // 1. Binary size.
+    let size = std::fs::metadata(BIN).expect("provider binary").len();
+
+    // 2. Handshake latency.
+    let hs = handshake_times();
+
+    // 3 + 4. Terraform over 50 links, against a provider we own.
+    let env = rt.block_on(terraform_support::env());
+    let (mut provider, reattach) = start_debug_provider(&env);
+    let pid = provider.id();
+    // Let the just-started process settle before sampling its idle memory.
+    std::thread::sleep(Duration::from_millis(200));
+    let idle_hwm = mem_kib(pid, "VmHWM");
+    let tf = Tf::new(&env, "bench", &links_body());
+    let phases = [
+        run_phase(
+            &env,
+            &tf,
+            &reattach,
+            pid,
+            "apply",
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+        ),
+        run_phase(
+            &env,
+            &tf,
+            &reattach,
+            pid,
+            "plan",
+            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+        ),
+        run_phase(
+            &env,
+            &tf,
+            &reattach,
+            pid,
+            "destroy",
+            &["destroy", "-auto-approve", "-input=false", "-no-color"],
+        ),
+    ];
+    let left: usize = ["222222222222"]
+        .iter()
+        .map(|a| env.world.zones(a).len())
+        .sum();
+    kill_wait(&mut provider, "-INT");
+
+    // Report.
+    let per = |n: u64| n as f64 / LINKS as f64;
+    println!();
+    println!("provider benchmark ({LINKS} links, terraform parallelism default)");
+    println!("binary                 {BIN}");
+    println!(
+        "binary size            {size} bytes ({:.2} MiB)",
+        size as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "start → handshake      min {:.1} ms, median {:.1} ms, max {:.1} ms ({HANDSHAKE_RUNS} runs, mTLS)",
+        ms(hs.min),
+        ms(hs.median),
+        ms(hs.max)
+    );
+    println!(
+        "VmHWM at handshake     {:.1} MiB (median of runs)",
+        mib(hs.hwm_kib)
+    );
+    println!("VmHWM idle (-debug)    {:.1} MiB", mib(idle_hwm));
+    for p in &phases {
+        println!(
+            "VmHWM after {:<10} {:.1} MiB (VmRSS {:.1} MiB)",
+            p.name,
+            mib(p.hwm_kib),
+            mib(p.rss_kib)
+        );
+    }
+    println!();
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "calls per link", "apply", "plan", "destroy"
+    );
+    let mut ops: Vec<&String> = phases.iter().flat_map(|p| p.calls.keys()).collect();
+    ops.sort();
+    ops.dedup();
+    for op in &ops {
+        let cell = |p: &Phase| per(p.calls.get(*op).copied().unwrap_or(0));
+        println!(
+            "  {:<26} {:>10.2} {:>10.2} {:>10.2}",
+            op,
+            cell(&phases[0]),
+            cell(&phases[1]),
+            cell(&phases[2])
+        );
+    }
+    for (label, sts) in [("Route 53 total", false), ("STS total", true)] {
+        println!(
+            "  {:<26} {:>10.2} {:>10.2} {:>10.2}",
+            label,
+            per(phases[0].total(sts)),
+            per(phases[1].total(sts)),
+            per(phases[2].total(sts))
+        );
+    }
+    println!(
+        "  {:<26} {:>9.2}s {:>9.2}s {:>9.2}s",
+        "wall time",
+        phases[0].wall.as_secs_f64(),
+        phases[1].wall.as_secs_f64(),
+        phases[2].wall.as_secs_f64()
+    );
+    if phases[1].exit_code != 0 {
+        println!("note: the plan after apply was not empty (exit code {})", phases[1].exit_code);
+    }
+    if left != 0 {
+        println!("note: {left} zones left in the child account after destroy");
+    }
+
+    let phase_json = |p: &Phase| {
+        json!({
+            "wall_s": p.wall.as_secs_f64(),
+            "exit_code": p.exit_code,
+            "vmhwm_kib": p.hwm_kib,
+            "vmrss_kib": p.rss_kib,
+            "route53_calls": p.total(false),
+            "sts_calls": p.total(true),
+            "route53_calls_per_link": per(p.total(false)),
+            "sts_calls_per_link": per(p.total(true)),
+            "calls": p.calls,
+        })
+    };
+    let report = json!({
+        "links": LINKS,
+        "binary": BIN,
+        "binary_bytes": size,
+        "binary_mib": size as f64 / (1024.0 * 1024.0),
+        "handshake_ms": {
+            "runs": HANDSHAKE_RUNS,
+            "min": ms(hs.min),
+            "median": ms(hs.median),
+            "max": ms(hs.max),
+        },
+        "vmhwm_handshake_kib": hs.hwm_kib,
+        "vmhwm_idle_debug_kib": idle_hwm,
+        "apply": phase_json(&phases[0]),
+        "plan": phase_json(&phases[1]),
+        "destroy": phase_json(&phases[2]),
+        "child_zones_left": left,
+    });
+    println!();
+    println!("BENCH_JSON {report}");
+}
