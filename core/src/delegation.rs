@@ -154,6 +154,8 @@ pub struct VerificationSummary {
     pub checked_at: SystemTime,
     /// Number of server checks made in the last round.
     pub servers_checked: u32,
+    /// One line: what was checked and found.
+    pub summary: String,
 }
 
 /// What a front end keeps between runs.
@@ -535,6 +537,7 @@ impl Engine {
                 status: VerifyStatus::Skipped,
                 checked_at: SystemTime::now(),
                 servers_checked: 0,
+                summary: "verification is switched off (verify.enabled = false)".into(),
             });
             return Ok(Applied {
                 state,
@@ -582,6 +585,7 @@ impl Engine {
                         .as_ref()
                         .map(|r| r.servers_checked() as u32)
                         .unwrap_or(0),
+                    summary: format!("verification of {} was interrupted", spec.name),
                 });
                 Err(Box::new(ApplyFailure {
                     error: Error::Cancelled {
@@ -610,16 +614,23 @@ impl Engine {
         state: &LinkState,
         cancel: &CancellationToken,
     ) -> VerificationSummary {
-        let status_of = |r: &VerificationReport| summary_of(r, None);
         let parent = match self.clients.route53(&spec.parent.account).await {
             Ok(p) => p,
-            Err(_) => return failed_summary(),
+            Err(e) => return failed_summary(e.to_string()),
         };
-        let Ok(Some(parent_zone)) = zone::get_zone(&parent, &state.parent_zone_id).await else {
-            return failed_summary();
+        let parent_zone = match zone::get_zone(&parent, &state.parent_zone_id).await {
+            Ok(Some(z)) => z,
+            Ok(None) => {
+                return failed_summary(format!(
+                    "the parent hosted zone {} no longer exists",
+                    state.parent_zone_id
+                ))
+            }
+            Err(e) => return failed_summary(e.to_string()),
         };
-        let Ok(child) = self.clients.route53(&spec.child.account).await else {
-            return failed_summary();
+        let child = match self.clients.route53(&spec.child.account).await {
+            Ok(c) => c,
+            Err(e) => return failed_summary(e.to_string()),
         };
         let ctx = Ctx {
             parent,
@@ -630,8 +641,8 @@ impl Engine {
             .verify(spec, &ctx, state, spec.verify.timeout, cancel)
             .await
         {
-            Ok(r) => status_of(&r),
-            Err(_) => failed_summary(),
+            Ok(r) => summary_of(&r, None),
+            Err(e) => failed_summary(e.to_string()),
         }
     }
 
@@ -977,14 +988,16 @@ fn summary_of(report: &VerificationReport, status: Option<VerifyStatus>) -> Veri
         }),
         checked_at: SystemTime::now(),
         servers_checked: report.servers_checked() as u32,
+        summary: report.summary(),
     }
 }
 
-fn failed_summary() -> VerificationSummary {
+fn failed_summary(why: String) -> VerificationSummary {
     VerificationSummary {
         status: VerifyStatus::Failed,
         checked_at: SystemTime::now(),
         servers_checked: 0,
+        summary: why,
     }
 }
 

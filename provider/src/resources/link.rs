@@ -108,7 +108,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::new("parent_zone_name", s()).computed().description("Name of the parent hosted zone."))
         .attribute(Attribute::new("name_servers", Type::list(s())).computed().description("The child zone's name servers, sorted."))
         .attribute(Attribute::new("delegated_name_servers", Type::list(s())).computed().description("The name servers the parent's NS record for `name` holds now, sorted. A plan that changes it is repairing the delegation."))
-        .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification: `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339) and `servers_checked`."))
+        .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification: `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339), `servers_checked` and a one-line `summary`."))
         .nested_block(NestedBlock::new("parent", NestingMode::Single, parent).items(1, 1))
         .nested_block(NestedBlock::new("child", NestingMode::Single, child).items(1, 1))
         .nested_block(NestedBlock::new("verify", NestingMode::Single, verify))
@@ -149,6 +149,7 @@ fn verification_type() -> Type {
         ("status", Type::String),
         ("checked_at", Type::String),
         ("servers_checked", Type::Number),
+        ("summary", Type::String),
     ])
 }
 
@@ -543,6 +544,7 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
             status,
             checked_at,
             servers_checked: v.get_i64("servers_checked").unwrap_or(0) as u32,
+            summary: v.get_str("summary").unwrap_or_default().to_string(),
         })
     });
     let child_comment = state
@@ -578,6 +580,7 @@ fn verification_value(v: &Option<VerificationSummary>) -> Value {
                 ("status", Value::string(v.status.as_str())),
                 ("checked_at", Value::String(at)),
                 ("servers_checked", Value::int(i64::from(v.servers_checked))),
+                ("summary", Value::String(v.summary.clone())),
             ])
         }
     }
@@ -1364,6 +1367,7 @@ mod tests {
                 status: VerifyStatus::Verified,
                 checked_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
                 servers_checked: 12,
+                summary: "delegation of api.example.com verified".into(),
             }),
             child_comment: None,
         };

@@ -55,33 +55,7 @@ pub fn console(world: &World, account: &str) -> aws_sdk_route53::Client {
 }
 
 pub async fn create_zone(world: &World, account: &str, name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let out = console(world, account)
-        .create_hosted_zone()
-        .name(name)
-        .caller_reference(format!("console-{name}-{nanos}"))
-        .send()
-        .await
-        .expect("create zone");
-    // Route 53 serves a new zone once its creation is INSYNC.
-    let change = out.change_info().unwrap().id().to_string();
-    route53delegation::change::wait_insync(
-        &console(world, account),
-        &change,
-        std::time::Duration::from_secs(30),
-        Default::default(),
-        &route53delegation::CancellationToken::new(),
-    )
-    .await
-    .expect("zone INSYNC");
-    out.hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_string()
+    world.create_zone(account, name).await.expect("create zone")
 }
 
 /// Values of the NS record for `name` in the parent zone, as the world holds it.

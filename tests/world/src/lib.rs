@@ -507,6 +507,31 @@ impl World {
             .insert(role_arn.to_string(), n);
     }
 
+    /// Creates a public hosted zone in `account`, as its owner would in the
+    /// console, and waits until it is INSYNC (served over DNS). Returns the
+    /// zone ID without the `/hostedzone/` prefix.
+    pub async fn create_zone(&self, account: &str, name: &str) -> Result<String, WorldError> {
+        let reference = format!("console-{name}-{:016x}", rand::random::<u64>());
+        let (id, change) = self
+            .shared
+            .lock()
+            .create_zone(&self.shared.infra.pool, account, name, &reference, None, false, Vec::new())
+            .map_err(|e| WorldError::Invalid(format!("creating hosted zone {name}: {}", e.message)))?;
+        let id = id.trim_start_matches("/hostedzone/").to_string();
+        let change = change.trim_start_matches("/change/").to_string();
+        loop {
+            let done = {
+                let mut st = self.shared.lock();
+                st.advance();
+                st.change_status(&change).is_none_or(|(_, insync)| insync)
+            };
+            if done {
+                return Ok(id);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Hosted zones of an account, with their current (API) records.
     pub fn zones(&self, account: &str) -> Vec<ZoneInfo> {
         let st = self.shared.lock();
