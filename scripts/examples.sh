@@ -68,7 +68,7 @@ say "building the provider and the world"
 cargo build --locked -q -p terraform-provider-route53delegation --bin terraform-provider-route53delegation -p r53world --bin world
 
 dev_overrides_rc "$tmp/dev.tfrc"
-export TF_CLI_CONFIG_FILE="$tmp/dev.tfrc" HOME="$tmp"
+export TF_CLI_CONFIG_FILE="$tmp/dev.tfrc"
 
 validate() { # NAME DIR
   local out

@@ -280,7 +280,12 @@ pub async fn update_comment(r53: &Client, zone_id: &str, comment: Option<&str>) 
         .comment(comment.unwrap_or(""))
         .send()
         .await
-        .map_err(|e| Error::aws(format!("updating comment of Route 53 hosted zone ({zone_id})"), e))?;
+        .map_err(|e| {
+            Error::aws(
+                format!("updating comment of Route 53 hosted zone ({zone_id})"),
+                e,
+            )
+        })?;
     Ok(())
 }
 

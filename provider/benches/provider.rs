@@ -230,9 +230,45 @@ type Counts = BTreeMap<(String, String), u64>;
 fn diff(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for ((acct, op), n) in after {
-        let was = before.get(&(acct.clone(), op.clone())).copied().unwrap_or(0);
+        let was = before
+            .get(&(acct.clone(), op.clone()))
+            .copied()
+            .unwrap_or(0);
         if *n > was {
             *out.entry(op.clone()).or_insert(0) += n - was;
+        }
+    }
+    out
+}
+
+/// Per account: calls made between two snapshots (Route 53 throttles per
+/// account, so this is what bounds a real apply).
+fn diff_by_account(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ((acct, op), n) in after {
+        let was = before
+            .get(&(acct.clone(), op.clone()))
+            .copied()
+            .unwrap_or(0);
+        if *n > was && !STS_OPS.contains(&op.as_str()) {
+            *out.entry(acct.clone()).or_insert(0) += n - was;
+        }
+    }
+    out
+}
+
+/// Per account and operation: calls made between two snapshots.
+fn diff_matrix(before: &Counts, after: &Counts) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((acct, op), n) in after {
+        let was = before
+            .get(&(acct.clone(), op.clone()))
+            .copied()
+            .unwrap_or(0);
+        if *n > was {
+            out.entry(acct.clone())
+                .or_default()
+                .insert(op.clone(), n - was);
         }
     }
     out
@@ -242,6 +278,8 @@ struct Phase {
     name: &'static str,
     wall: Duration,
     calls: BTreeMap<String, u64>,
+    route53_by_account: BTreeMap<String, u64>,
+    by_account_op: BTreeMap<String, BTreeMap<String, u64>>,
     hwm_kib: u64,
     rss_kib: u64,
     exit_code: i32,
@@ -273,8 +311,9 @@ fn run_phase(
         .output()
         .expect("cannot run terraform (the Terraform CLI must be on PATH)");
     let wall = t0.elapsed();
+    let after = env.world.call_counts();
     let code = out.status.code().unwrap_or(-1);
-    let ok = code == 0 || (name == "plan" && code == 2);
+    let ok = code == 0 || (name.starts_with("plan") && code == 2);
     assert!(
         ok,
         "terraform {args:?} failed ({code}):\n{}",
@@ -283,7 +322,9 @@ fn run_phase(
     Phase {
         name,
         wall,
-        calls: diff(&before, &env.world.call_counts()),
+        calls: diff(&before, &after),
+        route53_by_account: diff_by_account(&before, &after),
+        by_account_op: diff_matrix(&before, &after),
         hwm_kib: mem_kib(pid, "VmHWM"),
         rss_kib: mem_kib(pid, "VmRSS"),
         exit_code: code,
@@ -316,42 +357,28 @@ fn main() {
     std::thread::sleep(Duration::from_millis(200));
     let idle_hwm = mem_kib(pid, "VmHWM");
     let tf = Tf::new(&env, "bench", &links_body());
-    let phases = [
-        run_phase(
-            &env,
-            &tf,
-            &reattach,
-            pid,
-            "apply",
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-        ),
-        run_phase(
-            &env,
-            &tf,
-            &reattach,
-            pid,
-            "plan",
-            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-        ),
-        run_phase(
-            &env,
-            &tf,
-            &reattach,
-            pid,
-            "destroy",
-            &["destroy", "-auto-approve", "-input=false", "-no-color"],
-        ),
+    let plan = ["plan", "-detailed-exitcode", "-input=false", "-no-color"];
+    let apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let destroy = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+    // `plan_new` (nothing exists yet) is informational: it splits apply's
+    // calls into Terraform's planning part and the apply proper.
+    let steps: [(&'static str, &[&str]); 4] = [
+        ("plan_new", &plan),
+        ("apply", &apply),
+        ("plan", &plan),
+        ("destroy", &destroy),
     ];
-    let left: usize = ["222222222222"]
-        .iter()
-        .map(|a| env.world.zones(a).len())
-        .sum();
+    let phases: Vec<Phase> = steps
+        .into_iter()
+        .map(|(name, args)| run_phase(&env, &tf, &reattach, pid, name, args))
+        .collect();
+    let left = env.world.zones(terraform_support::CHILD).len();
     kill_wait(&mut provider, "-INT");
 
     // Report.
     let per = |n: u64| n as f64 / LINKS as f64;
     println!();
-    println!("provider benchmark ({LINKS} links, terraform parallelism default)");
+    println!("provider benchmark ({LINKS} links, Terraform's default parallelism of 10)");
     println!("binary                 {BIN}");
     println!(
         "binary size            {size} bytes ({:.2} MiB)",
@@ -377,41 +404,66 @@ fn main() {
         );
     }
     println!();
-    println!(
-        "{:<28} {:>10} {:>10} {:>10}",
-        "calls per link", "apply", "plan", "destroy"
+    let row = |label: &str, cells: Vec<String>| {
+        let cells: String = cells.iter().map(|c| format!(" {c:>10}")).collect();
+        println!("  {label:<26}{cells}");
+    };
+    row(
+        "calls per link",
+        phases.iter().map(|p| p.name.to_string()).collect(),
     );
     let mut ops: Vec<&String> = phases.iter().flat_map(|p| p.calls.keys()).collect();
     ops.sort();
     ops.dedup();
-    for op in &ops {
-        let cell = |p: &Phase| per(p.calls.get(*op).copied().unwrap_or(0));
-        println!(
-            "  {:<26} {:>10.2} {:>10.2} {:>10.2}",
+    for op in ops {
+        row(
             op,
-            cell(&phases[0]),
-            cell(&phases[1]),
-            cell(&phases[2])
+            phases
+                .iter()
+                .map(|p| format!("{:.2}", per(p.calls.get(op).copied().unwrap_or(0))))
+                .collect(),
         );
     }
     for (label, sts) in [("Route 53 total", false), ("STS total", true)] {
-        println!(
-            "  {:<26} {:>10.2} {:>10.2} {:>10.2}",
+        row(
             label,
-            per(phases[0].total(sts)),
-            per(phases[1].total(sts)),
-            per(phases[2].total(sts))
+            phases
+                .iter()
+                .map(|p| format!("{:.2}", per(p.total(sts))))
+                .collect(),
         );
     }
-    println!(
-        "  {:<26} {:>9.2}s {:>9.2}s {:>9.2}s",
+    let mut accts: Vec<&String> = phases
+        .iter()
+        .flat_map(|p| p.route53_by_account.keys())
+        .collect();
+    accts.sort();
+    accts.dedup();
+    for acct in accts {
+        row(
+            &format!("Route 53 in {acct}"),
+            phases
+                .iter()
+                .map(|p| {
+                    let n = p.route53_by_account.get(acct).copied().unwrap_or(0);
+                    format!("{:.2}", per(n))
+                })
+                .collect(),
+        );
+    }
+    row(
         "wall time",
-        phases[0].wall.as_secs_f64(),
-        phases[1].wall.as_secs_f64(),
-        phases[2].wall.as_secs_f64()
+        phases
+            .iter()
+            .map(|p| format!("{:.2}s", p.wall.as_secs_f64()))
+            .collect(),
     );
-    if phases[1].exit_code != 0 {
-        println!("note: the plan after apply was not empty (exit code {})", phases[1].exit_code);
+    row(
+        "exit code",
+        phases.iter().map(|p| p.exit_code.to_string()).collect(),
+    );
+    if phases[2].exit_code != 0 {
+        println!("note: the plan after apply was not empty");
     }
     if left != 0 {
         println!("note: {left} zones left in the child account after destroy");
@@ -428,9 +480,11 @@ fn main() {
             "route53_calls_per_link": per(p.total(false)),
             "sts_calls_per_link": per(p.total(true)),
             "calls": p.calls,
+            "route53_calls_by_account": p.route53_by_account,
+            "calls_by_account_and_operation": p.by_account_op,
         })
     };
-    let report = json!({
+    let mut report = json!({
         "links": LINKS,
         "binary": BIN,
         "binary_bytes": size,
@@ -443,11 +497,11 @@ fn main() {
         },
         "vmhwm_handshake_kib": hs.hwm_kib,
         "vmhwm_idle_debug_kib": idle_hwm,
-        "apply": phase_json(&phases[0]),
-        "plan": phase_json(&phases[1]),
-        "destroy": phase_json(&phases[2]),
         "child_zones_left": left,
     });
+    for p in &phases {
+        report[p.name] = phase_json(p);
+    }
     println!();
     println!("BENCH_JSON {report}");
 }

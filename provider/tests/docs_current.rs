@@ -44,7 +44,10 @@ fn docs_match_the_generator() {
     let want = pages(tmp.path());
     let have = pages(&root.join("docs"));
     assert!(want.contains_key(Path::new("index.md")), "{want:?}");
-    assert!(want.contains_key(Path::new("resources/link.md")), "{want:?}");
+    assert!(
+        want.contains_key(Path::new("resources/link.md")),
+        "{want:?}"
+    );
     let names = |m: &BTreeMap<PathBuf, String>| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
         names(&have),

@@ -106,7 +106,6 @@ pub async fn create_zone_as(world: &World, account: &str, name: &str) -> String 
     world.create_zone(account, name).await.expect("create zone")
 }
 
-
 pub fn role(arn: &str) -> AccountSettings {
     AccountSettings {
         assume_role: Some(AssumeRole {

@@ -630,7 +630,10 @@ fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
         if managed && !st.child_zone_id.is_empty() {
             child.insert(
                 "comment".into(),
-                st.child_comment.clone().map(Value::String).unwrap_or(Value::Null),
+                st.child_comment
+                    .clone()
+                    .map(Value::String)
+                    .unwrap_or(Value::Null),
             );
         }
     }

@@ -515,8 +515,18 @@ impl World {
         let (id, change) = self
             .shared
             .lock()
-            .create_zone(&self.shared.infra.pool, account, name, &reference, None, false, Vec::new())
-            .map_err(|e| WorldError::Invalid(format!("creating hosted zone {name}: {}", e.message)))?;
+            .create_zone(
+                &self.shared.infra.pool,
+                account,
+                name,
+                &reference,
+                None,
+                false,
+                Vec::new(),
+            )
+            .map_err(|e| {
+                WorldError::Invalid(format!("creating hosted zone {name}: {}", e.message))
+            })?;
         let id = id.trim_start_matches("/hostedzone/").to_string();
         let change = change.trim_start_matches("/change/").to_string();
         loop {
