@@ -239,7 +239,15 @@ pub struct Engine {
     clients: Clients,
     resolvers: Vec<SocketAddr>,
     backoff: Backoff,
+    parent_zones: std::sync::Arc<std::sync::Mutex<ParentZoneCache>>,
 }
+
+/// Parent zones looked up, by account and reference, so that many links under
+/// one parent zone (a `for_each`) look it up once per Terraform command.
+type ParentZoneCache = std::collections::HashMap<(AccountSettings, ZoneRef), (Instant, HostedZone)>;
+
+/// How long a parent zone lookup is reused.
+pub const PARENT_ZONE_CACHE_TTL: Duration = Duration::from_secs(300);
 
 struct Ctx {
     parent: Client,
@@ -258,6 +266,7 @@ impl Engine {
             clients,
             resolvers: cfg.resolvers,
             backoff: cfg.insync_backoff.unwrap_or_default(),
+            parent_zones: Default::default(),
         }
     }
 
@@ -282,8 +291,8 @@ impl Engine {
         }
     }
 
-    async fn parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
-        let zone = match &spec.parent.zone {
+    async fn lookup_parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
+        Ok(match &spec.parent.zone {
             ZoneRef::Id(id) => zone::get_zone(parent, id)
                 .await?
                 .ok_or_else(|| Error::ZoneNotFound { what: id.clone() })?,
@@ -293,6 +302,30 @@ impl Engine {
                     .ok_or_else(|| Error::ZoneNotFound {
                         what: n.to_string(),
                     })?
+            }
+        })
+    }
+
+    async fn parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
+        let key = (
+            self.clients.effective(&spec.parent.account),
+            spec.parent.zone.clone(),
+        );
+        let cached = self
+            .parent_zones
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+            .filter(|(at, _)| at.elapsed() < PARENT_ZONE_CACHE_TTL)
+            .map(|(_, z)| z);
+        let zone = match cached {
+            Some(z) => z,
+            None => {
+                let z = self.lookup_parent_zone(parent, spec).await?;
+                if let Ok(mut c) = self.parent_zones.lock() {
+                    c.insert(key, (Instant::now(), z.clone()));
+                }
+                z
             }
         };
         if zone.private {

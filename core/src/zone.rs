@@ -4,7 +4,8 @@
 //! `r53d/<identity>/<nonce>`, where `<identity>` is a hash of what the zone is
 //! for (see [`caller_reference_prefix`]). Before creating, the account is
 //! searched for a zone with the same prefix; one found is the zone an earlier,
-//! interrupted attempt made, and it is adopted instead of leaking a second one.
+//! interrupted attempt made, and it is adopted instead of leaking a second one
+//! (the engine does this search before [`create_zone`]).
 //! A retried request with the same reference gets `HostedZoneAlreadyExists`,
 //! which is resolved the same way.
 
@@ -188,8 +189,10 @@ pub struct Created {
     pub recovered: bool,
 }
 
-/// Creates a public hosted zone, or returns the one an earlier attempt with
-/// the same CallerReference prefix made.
+/// Creates a public hosted zone with a CallerReference starting with
+/// `prefix`. A retried request that Route 53 already served
+/// (`HostedZoneAlreadyExists`) returns the zone it made. Callers look for a
+/// zone of an earlier, interrupted attempt first with [`find_own_zone`].
 pub async fn create_zone(
     r53: &Client,
     name: &DomainName,
@@ -197,14 +200,6 @@ pub async fn create_zone(
     comment: Option<&str>,
 ) -> Result<Created> {
     let action = || format!("creating Route 53 hosted zone ({name})");
-    if let Some(zone) = find_own_zone(r53, name, prefix).await? {
-        tracing::info!(zone_id = %zone.id, %name, "found the hosted zone an earlier attempt created");
-        return Ok(Created {
-            zone,
-            change_id: None,
-            recovered: true,
-        });
-    }
     let nonce = format!(
         "{:x}{:08x}",
         std::time::SystemTime::now()

@@ -458,7 +458,10 @@ async fn parent_by_id_name_not_under_it_and_ambiguous_names() {
     // A second public example.com makes lookups by name ambiguous.
     let other = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
     let s = spec("amb.example.com");
-    let err = f.engine.apply(&s, None, T, &c).await.unwrap_err();
+    // A new engine (a new Terraform command): parent zone lookups are cached
+    // for the life of one.
+    let engine = engine_for(&f.world);
+    let err = engine.apply(&s, None, T, &c).await.unwrap_err();
     let msg = err.error.to_string();
     assert!(matches!(err.error, Error::AmbiguousZone { .. }), "{msg}");
     assert!(

@@ -6,8 +6,10 @@
 //! 2. time from process start to the go-plugin handshake line (mTLS, 20 runs);
 //! 3. peak RSS (`VmHWM`) of the provider process, idle and while Terraform
 //!    applies, plans and destroys 50 links;
-//! 4. API calls per link for apply, a no-op plan and destroy, by operation,
-//!    and the wall time of each Terraform command.
+//! 4. API calls per link (by operation, by account, and both in the JSON) and
+//!    wall time of each Terraform command: a plan of the new links
+//!    (`plan_new`, informational: apply without a saved plan plans first),
+//!    apply, a no-op plan and destroy.
 //!
 //! Reports numbers only; nothing about timing is asserted. Needs the real
 //! Terraform CLI on PATH and a network namespace with only loopback (the
