@@ -19,18 +19,25 @@ say "build"
 cargo build --workspace --all-targets --locked
 cargo build --release --locked -p terraform-provider-route53delegation
 cargo test --workspace --no-run --locked
-if [ -x scripts/docs.sh ]; then
-  say "docs are current"
-  scripts/docs.sh --check
-fi
+say "docs are current"
+scripts/docs.sh --check
 
 say "tests (network namespace with only loopback)"
 # The world's recursive resolver is the only name server the tests' code may
 # ask; everything else is on 127.0.0.0/8 too.
 scripts/netns.sh cargo test --workspace --offline --locked -- --test-threads="${TEST_THREADS:-4}"
 
-if [ -x scripts/examples.sh ]; then
-  say "examples"
-  scripts/examples.sh
+say "examples"
+scripts/examples.sh
+
+say "demo (the Quick start's first command)"
+demo_log=$(mktemp)
+if ! scripts/demo.sh >"$demo_log" 2>&1; then
+  cat "$demo_log" >&2
+  rm -f "$demo_log"
+  echo "test: the demo failed (full output above)" >&2
+  exit 1
 fi
+sed -n '/==== Summary ====/,$p' "$demo_log" >&2
+rm -f "$demo_log"
 say "all checks passed in $(( $(date +%s) - start ))s"

@@ -12,7 +12,7 @@ use aws_sdk_route53::Client;
 use crate::error::{Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
-use crate::zone::{build_error, list_records_from, record_set, RecordSet};
+use crate::zone::{build_error, list_records_from, list_records_while, record_set, RecordSet};
 
 /// An NS record set: TTL and values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
@@ -54,20 +54,21 @@ pub async fn occluded_records(
     // siblings such as `api-x.example.com` (`-` sorts before `.`): read on
     // while the reversed text starts with the name's, and keep those at or
     // under it.
-    let sets = list_records_from(r53, zone_id, Some((name, RrType::A)), usize::MAX)
-        .await
-        .map_err(|e| {
-            rename(
-                e,
-                format!("listing records under {name} in parent zone {zone_id}"),
-            )
-        })?;
     let reversed = |n: &str| n.rsplit('.').collect::<Vec<_>>().join(".");
     let prefix = reversed(name.as_str());
     let suffix = format!(".{}", name.as_str());
+    let sets = list_records_while(r53, zone_id, Some((name, RrType::A)), usize::MAX, |s| {
+        reversed(&s.name).starts_with(&prefix)
+    })
+    .await
+    .map_err(|e| {
+        rename(
+            e,
+            format!("listing records under {name} in parent zone {zone_id}"),
+        )
+    })?;
     Ok(sets
         .into_iter()
-        .take_while(|s| reversed(&s.name).starts_with(&prefix))
         .filter(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
         .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
         .collect())

@@ -286,7 +286,7 @@ pub async fn update_comment(r53: &Client, zone_id: &str, comment: Option<&str>) 
 
 /// Lists every record set in a zone.
 pub async fn list_records(r53: &Client, zone_id: &str) -> Result<Vec<RecordSet>> {
-    list_records_from(r53, zone_id, None, usize::MAX).await
+    list_records_while(r53, zone_id, None, usize::MAX, |_| true).await
 }
 
 /// Lists record sets starting at `start` (in Route 53's order), at most `limit`.
@@ -296,6 +296,21 @@ pub async fn list_records_from(
     start: Option<(&DomainName, RrType)>,
     limit: usize,
 ) -> Result<Vec<RecordSet>> {
+    list_records_while(r53, zone_id, start, limit, |_| true).await
+}
+
+/// Lists at most `limit` record sets starting at `start` (in Route 53's
+/// order) for as long as `more` accepts them: paging stops at the first set
+/// it refuses, so a scan of one name's subtree never reads the rest of the
+/// zone.
+pub async fn list_records_while(
+    r53: &Client,
+    zone_id: &str,
+    start: Option<(&DomainName, RrType)>,
+    limit: usize,
+    mut more: impl FnMut(&RecordSet) -> bool,
+) -> Result<Vec<RecordSet>> {
+    let page_size = limit.min(100);
     let action = || format!("listing records of Route 53 hosted zone ({zone_id})");
     let mut out = Vec::new();
     let mut next: Option<(String, Option<RrType>)> = start.map(|(n, t)| (n.fqdn(), Some(t)));
@@ -305,7 +320,7 @@ pub async fn list_records_from(
         let mut req = r53
             .list_resource_record_sets()
             .hosted_zone_id(zone_id)
-            .max_items(limit.clamp(1, 300) as i32);
+            .max_items(page_size.clamp(1, 300) as i32);
         if let Some((n, t)) = next.take() {
             req = req.start_record_name(n);
             if let Some(t) = t {
@@ -319,7 +334,7 @@ pub async fn list_records_from(
                 .trim_end_matches('.')
                 .to_ascii_lowercase()
                 .replace("\\052", "*");
-            out.push(RecordSet {
+            let set = RecordSet {
                 name,
                 rtype: rrs.r#type().as_str().to_string(),
                 ttl: rrs.ttl(),
@@ -330,7 +345,11 @@ pub async fn list_records_from(
                     .collect(),
                 special: rrs.alias_target().is_some() || rrs.set_identifier().is_some(),
                 raw: rrs.clone(),
-            });
+            };
+            if !more(&set) {
+                return Ok(out);
+            }
+            out.push(set);
             if out.len() >= limit {
                 return Ok(out);
             }

@@ -681,3 +681,61 @@ async fn cancellation_during_a_wait_ends_cleanly_with_partial_state() {
         partial.child_zone_id
     );
 }
+
+#[tokio::test]
+async fn plan_time_checks_do_not_read_the_whole_parent_zone() {
+    // Guards: Route 53 throttling on big parent zones: the occlusion scan
+    // reads only the delegated name's subtree.
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let f = fixture().await;
+    let parent = console(&f.world, PARENT_ACCOUNT);
+    let mut batch = ChangeBatch::builder();
+    for i in 0..400 {
+        let rrs = ResourceRecordSet::builder()
+            .name(format!("host{i:03}.example.com."))
+            .r#type(RrType::A)
+            .ttl(300)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value("127.0.0.1")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        batch = batch.changes(
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(rrs)
+                .build()
+                .unwrap(),
+        );
+    }
+    parent
+        .change_resource_record_sets()
+        .hosted_zone_id(&f.parent_zone_id)
+        .change_batch(batch.build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let lrrs = |f: &Fixture| {
+        f.world
+            .call_counts()
+            .iter()
+            .filter(|((_, op), _)| op == "ListResourceRecordSets")
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    let before = lrrs(&f);
+    f.engine
+        .preflight(&spec("app.example.com"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        lrrs(&f) - before,
+        2,
+        "one read of the NS record, one page of the subtree"
+    );
+}
