@@ -18,6 +18,8 @@
 //! (build first, outside the namespace, with `--no-run`), or `scripts/bench.sh`.
 #![allow(clippy::print_stdout)]
 
+#[path = "../tests/protocol_common/mod.rs"]
+mod protocol_common;
 #[path = "../tests/terraform_support/mod.rs"]
 mod terraform_support;
 
@@ -56,35 +58,6 @@ fn require_loopback_only_namespace() {
         );
         std::process::exit(2);
     }
-}
-
-/// A go-plugin style client certificate: self-signed CA, CN/SAN localhost,
-/// ECDSA P-521 (as in `tests/protocol_common`).
-fn client_cert_pem() -> String {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-    };
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("P-521 key");
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "HashiCorp");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    params.self_signed(&key).expect("self-signed").pem()
 }
 
 /// `VmHWM` / `VmRSS` of a process, in KiB.
@@ -130,7 +103,7 @@ struct Handshake {
 /// Starts the binary like Terraform does, `HANDSHAKE_RUNS` times, timing
 /// spawn → first stdout line.
 fn handshake_times() -> Handshake {
-    let pem = client_cert_pem();
+    let pem = protocol_common::client_cert().cert_pem;
     let mut times = Vec::new();
     let mut hwm = Vec::new();
     for _ in 0..HANDSHAKE_RUNS {

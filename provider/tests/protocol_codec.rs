@@ -70,7 +70,7 @@ fn sample() -> Value {
             "check",
             Value::List(vec![Value::object([(
                 "resolver",
-                Value::string("1.1.1.1"),
+                Value::string("127.0.0.53"),
             )])]),
         ),
     ])
@@ -180,7 +180,7 @@ fn json_state_decoding() {
         "id": "abc", "name": "dev.example.com", "ttl": 300, "enabled": null,
         "tags": {"team": "dns"}, "servers": ["a", "b"], "aliases": [],
         "parent": {"zone_id": "Z1", "role_arn": null},
-        "check": [{"resolver": "8.8.8.8"}]
+        "check": [{"resolver": "127.0.0.54"}]
     });
     let v = decode_json(&state, &ty).unwrap();
     assert_eq!(v.get_str("id"), Some("abc"));
@@ -196,7 +196,7 @@ fn json_state_decoding() {
                 .then_attr("resolver")
         )
         .and_then(Value::as_str),
-        Some("8.8.8.8")
+        Some("127.0.0.54")
     );
     assert_eq!(
         v.at_path(&AttributePath::attr("tags").then_key("team"))

@@ -10,7 +10,6 @@
 //! written (default: `ROOT/docs`). The output depends only on the schemas and
 //! the example files, so `scripts/docs.sh --check` can compare it with the
 //! committed docs.
-#![allow(clippy::print_stdout)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,7 +37,7 @@ fn main() -> Result<()> {
                 ))
             }
             "-h" | "--help" => {
-                println!("usage: gen-docs [--root DIR] [--out DIR]");
+                eprintln!("usage: gen-docs [--root DIR] [--out DIR]");
                 return Ok(());
             }
             other => bail!("unknown argument {other:?}; usage: gen-docs [--root DIR] [--out DIR]"),
@@ -51,7 +50,7 @@ fn main() -> Result<()> {
             std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
-        println!("wrote {}", path.display());
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
