@@ -40,4 +40,14 @@ if ! scripts/demo.sh >"$demo_log" 2>&1; then
 fi
 sed -n '/==== Summary ====/,$p' "$demo_log" >&2
 rm -f "$demo_log"
+# The demo's world must be gone: no namespace, no server processes.
+if ip netns list 2>/dev/null | grep -qw r53world; then
+  echo "test: the demo left the r53world network namespace behind" >&2
+  exit 1
+fi
+if pgrep -f '/world serve' >/dev/null; then
+  echo "test: the demo left the world running:" >&2
+  pgrep -af '/world serve' >&2 || true
+  exit 1
+fi
 say "all checks passed in $(( $(date +%s) - start ))s"

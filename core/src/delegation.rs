@@ -955,7 +955,7 @@ impl Engine {
             match action {
                 Action::RemoveNs { record } => {
                     if let Some(change) =
-                        record::delete_ns(&parent, &state.parent_zone_id, &spec.name, &record)
+                        record::delete_exact(&parent, &state.parent_zone_id, &spec.name, &record)
                             .await?
                     {
                         wait_insync(

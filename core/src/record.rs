@@ -178,7 +178,6 @@ pub async fn delete_ns(
     name: &DomainName,
     written: &NsRecord,
 ) -> Result<Option<String>> {
-    let action = format!("deleting NS record {name} in parent zone {zone_id}");
     let Some(current) = read_ns(r53, zone_id, name).await? else {
         return Ok(None);
     };
@@ -192,6 +191,19 @@ pub async fn delete_ns(
         });
     }
     // Delete what is there (same values; the TTL may have been edited).
+    delete_exact(r53, zone_id, name, &current).await
+}
+
+/// Deletes exactly this NS record (as just read), in one batch: if it
+/// changed since, Route 53 rejects the DELETE and nothing is lost; if it is
+/// gone already, that is success (`Ok(None)`).
+pub async fn delete_exact(
+    r53: &Client,
+    zone_id: &str,
+    name: &DomainName,
+    current: &NsRecord,
+) -> Result<Option<String>> {
+    let action = format!("deleting NS record {name} in parent zone {zone_id}");
     let batch = ChangeBatch::builder()
         .comment(format!("route53delegation: remove delegation of {name}"))
         .changes(
@@ -219,7 +231,9 @@ pub async fn delete_ns(
         Ok(out) => Ok(out.change_info().map(|c| c.id().to_string())),
         Err(e) => {
             let err = Error::aws(action, e);
-            if err.is_not_found() {
+            let gone = matches!(&err, Error::Aws { code, message, .. }
+                if code == "InvalidChangeBatch" && message.contains("but it was not found"));
+            if err.is_not_found() || gone {
                 Ok(None)
             } else {
                 Err(err)
