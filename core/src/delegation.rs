@@ -545,6 +545,20 @@ impl Engine {
             .read_back(&ctx, spec, &state)
             .await
             .map_err(|e| fail(e, Some(state.clone())))?;
+        // A zone this delegation manages carries the configured comment.
+        if spec.child.zone_id.is_none()
+            && !state.child_zone_id.is_empty()
+            && state.child_comment != spec.child.comment
+        {
+            zone::update_comment(
+                &ctx.child,
+                &state.child_zone_id,
+                spec.child.comment.as_deref(),
+            )
+            .await
+            .map_err(|e| fail(e, Some(state.clone())))?;
+            state.child_comment = spec.child.comment.clone();
+        }
         if state.written.is_none() {
             // Adopted delegation already in place: it is ours from now on.
             state.written = state.delegated.clone();
@@ -756,11 +770,7 @@ impl Engine {
     async fn read_back(&self, ctx: &Ctx, spec: &LinkSpec, state: &LinkState) -> Result<LinkState> {
         let mut s = state.clone();
         if !s.child_zone_id.is_empty() {
-            if let Some(mut z) = zone::get_zone(&ctx.child, &s.child_zone_id).await? {
-                if spec.child.zone_id.is_none() && z.comment != spec.child.comment {
-                    zone::update_comment(&ctx.child, &z.id, spec.child.comment.as_deref()).await?;
-                    z.comment = spec.child.comment.clone();
-                }
+            if let Some(z) = zone::get_zone(&ctx.child, &s.child_zone_id).await? {
                 s.name_servers = z.name_servers;
                 s.child_comment = z.comment;
             }

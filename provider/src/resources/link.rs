@@ -861,16 +861,14 @@ impl Link {
                 if let Some(d) = &st.delegated {
                     let ours = st.written.as_ref().map(|w| &w.values) == Some(&d.values);
                     if !ours && !cfg.spec.parent.allow_overwrite {
-                        resp.diagnostics.push(
-                            Diagnostic::error(
-                                "NS record written by someone else",
-                                format!(
-                                    "the NS record for {} in parent zone {} holds {} , which this link did not write; the child zone's name servers are {}; set parent.allow_overwrite = true to replace it",
-                                    cfg.spec.name, st.parent_zone_id, d.values, st.name_servers
-                                ).replace(" ,", ","),
-                            )
-                            .with_attribute(AttributePath::attr("parent").then_attr("allow_overwrite")),
-                        );
+                        resp.diagnostics.push(core_error_diag(
+                            &route53delegation::Error::ForeignRecord {
+                                name: cfg.spec.name.clone(),
+                                zone_id: st.parent_zone_id.clone(),
+                                existing: d.values.clone(),
+                                wanted: st.name_servers.clone(),
+                            },
+                        ));
                     }
                 }
             }
