@@ -94,6 +94,13 @@ impl ProviderImpl for TestProvider {
     }
 
     async fn apply_resource_change(&self, req: ApplyRequest) -> ApplyResponse {
+        if req.config.get_str("name") == Some("panic-after-create") {
+            // The object exists remotely from here on: record it, then crash.
+            let mut created = req.planned_state.clone();
+            created.set("id", Value::string("created-1"));
+            req.checkpoint.record(created, b"reached".to_vec());
+            panic!("boom after create: {SECRET}");
+        }
         if req.config.get_str("name") == Some("wait-for-stop") {
             tokio::select! {
                 () = req.cancel.cancelled() => {}
@@ -478,4 +485,36 @@ async fn stop_provider_cancels_in_flight_apply() {
         .into_inner();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(errors(&r.diagnostics)[0].summary, "Cancelled");
+}
+
+/// Failure mode: the implementation panics after it created the object; a
+/// guard that answered with the prior (null) state would make Terraform
+/// forget the object, which then leaks. The state recorded as reached is
+/// returned instead, with a clean diagnostic.
+#[tokio::test]
+async fn a_panic_during_apply_returns_the_state_reached_not_the_prior_state() {
+    let svc = ProviderService::new(Arc::new(TestProvider::default()), CancellationToken::new());
+    let rty = resource_block().implied_type();
+    let planned = dv(&config_value("panic-after-create"), &rty);
+    let r = svc
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: None,
+            planned_state: planned.clone(),
+            config: planned,
+            planned_private: Vec::new(),
+            provider_meta: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let e = errors(&r.diagnostics);
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].summary, "Internal provider error");
+    assert!(!e[0].detail.contains(SECRET) && !e[0].detail.contains("boom"));
+    let state = decode_msgpack(&r.new_state.expect("a new state").msgpack, &rty).unwrap();
+    assert_eq!(state.get_str("id"), Some("created-1"));
+    // The write-only value is still nulled on this path.
+    assert!(state.get("password").is_none_or(Value::is_null));
+    assert_eq!(r.private, b"reached");
 }

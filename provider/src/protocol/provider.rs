@@ -89,6 +89,35 @@ pub struct ApplyRequest {
     pub planned_private: Vec<u8>,
     /// Cancelled when Terraform calls `StopProvider`.
     pub cancel: CancellationToken,
+    /// Where the implementation records the state reached so far (say, right
+    /// after creating an object), so that if it fails without producing a
+    /// response (a panic, an unencodable value) Terraform still gets that
+    /// state instead of the prior one and nothing created is forgotten.
+    pub checkpoint: Checkpoint,
+}
+
+/// The latest state an apply has reached, kept by the protocol layer for
+/// the case where the implementation fails without answering. Cheap to
+/// clone; clones share the same slot.
+#[derive(Debug, Clone, Default)]
+pub struct Checkpoint(std::sync::Arc<std::sync::Mutex<Option<Reached>>>);
+
+/// A state and its private data.
+type Reached = (Value, Vec<u8>);
+
+impl Checkpoint {
+    /// Records `state` (and its private data) as reached.
+    pub fn record(&self, state: Value, private: Vec<u8>) {
+        // A poisoned lock only means a panic elsewhere while recording; the
+        // slot's value is still a whole state.
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some((state, private));
+    }
+
+    /// The last state recorded, if any.
+    pub fn latest(&self) -> Option<Reached> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// Output of [`ProviderImpl::apply_resource_change`].

@@ -87,6 +87,14 @@ impl ServeOptions {
     }
 }
 
+/// How often the provider checks that Terraform, its parent process, is
+/// still alive.
+pub const PARENT_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long in-flight work gets to notice the cancellation after Terraform
+/// died, before the process exits regardless.
+pub const PARENT_GONE_GRACE: Duration = Duration::from_millis(700);
+
 /// Writes one line to stdout and flushes. Stdout belongs to the go-plugin
 /// handshake; this is the only place the provider writes to it.
 fn write_stdout_line(line: &str) -> io::Result<()> {
@@ -94,6 +102,54 @@ fn write_stdout_line(line: &str) -> io::Result<()> {
     out.write_all(line.as_bytes())?;
     out.write_all(b"\n")?;
     out.flush()
+}
+
+/// Gives stdout back once the handshake line is written: file descriptor 1
+/// is pointed at `/dev/null`, which closes our end of Terraform's pipe.
+///
+/// go-plugin's client keeps reading the plugin's stdout after the handshake
+/// and, when the plugin exits, `exec.Cmd.Wait` closes the read end of that
+/// pipe. If the reader has not yet seen end-of-file at that moment it logs
+/// `[ERROR] provider: error encountered while scanning stdout: read |0: file
+/// already closed` (a race that a busy machine loses about one run in ten).
+/// Releasing the pipe right after the handshake gives the reader its
+/// end-of-file while the provider is still serving, so nothing is left to
+/// race at exit. Nothing else writes to stdout (logs go to stderr).
+fn release_stdout() -> io::Result<()> {
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+    rustix::stdio::dup2_stdout(&null).map_err(io::Error::from)
+}
+
+/// Stops the provider when Terraform is gone (killed with SIGKILL, crashed):
+/// the parent process id changes when the parent exits, because the orphan
+/// is re-parented. Polling `getppid` is cheap and, unlike
+/// `PR_SET_PDEATHSIG` (which fires when the parent *thread* that forked us
+/// exits, something the Go runtime may do while Terraform lives on), has no
+/// false alarms. On noticing, in-flight work is cancelled exactly as
+/// `StopProvider` does, the server is shut down, and after
+/// [`PARENT_GONE_GRACE`] the process exits whatever is still running, so no
+/// further AWS call is made on behalf of a Terraform that is gone.
+fn watch_parent(stop: CancellationToken, shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PARENT_POLL_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if std::os::unix::process::parent_id() != parent {
+                break;
+            }
+        }
+        tracing::warn!(
+            parent_pid = parent,
+            "Terraform (the parent process) exited; cancelling in-flight operations and stopping"
+        );
+        stop.cancel();
+        shutdown.cancel();
+        tokio::time::sleep(PARENT_GONE_GRACE).await;
+        tracing::warn!("exiting: Terraform is gone");
+        std::process::exit(1);
+    });
 }
 
 /// The go-plugin handshake line.
@@ -283,12 +339,26 @@ async fn accept_loop(
     }
 }
 
-/// Handles SIGINT: ignored in plugin mode (Terraform forwards Ctrl-C to the
-/// whole process group and then stops us via StopProvider/Shutdown); stops
-/// the server in debug mode.
-fn handle_sigint(debug: bool, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .context("installing the SIGINT handler")?;
+/// Handles signals. SIGINT is ignored in plugin mode (Terraform forwards
+/// Ctrl-C to the whole process group and then stops us via
+/// StopProvider/Shutdown) and stops the server in debug mode. SIGTERM
+/// cancels in-flight work as StopProvider does and shuts the server down.
+fn handle_signals(
+    debug: bool,
+    stop: CancellationToken,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let term_shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        if sigterm.recv().await.is_some() {
+            tracing::info!("SIGTERM received; cancelling in-flight operations and stopping");
+            stop.cancel();
+            term_shutdown.cancel();
+        }
+    });
+    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     tokio::spawn(async move {
         while sigint.recv().await.is_some() {
             if debug {
@@ -320,7 +390,10 @@ pub async fn serve_with(
     super::tls::install_crypto_provider();
 
     let shutdown = CancellationToken::new();
-    handle_sigint(opts.debug, shutdown.clone())?;
+    // Cancelled by StopProvider, SIGTERM, or Terraform's death; reaches
+    // every wait in the core.
+    let stop = CancellationToken::new();
+    handle_signals(opts.debug, stop.clone(), shutdown.clone())?;
 
     if let Ok(versions) = std::env::var("PLUGIN_PROTOCOL_VERSIONS") {
         if !versions.split(',').any(|v| v.trim() == "6") {
@@ -370,9 +443,11 @@ pub async fn serve_with(
             server_cert.as_ref().map(|c| c.as_ref()),
         ))
         .context("writing the handshake to stdout")?;
+        release_stdout().context("releasing stdout after the handshake")?;
+        watch_parent(stop.clone(), shutdown.clone());
     }
 
-    run_server(provider, incoming, shutdown).await
+    run_server(provider, incoming, stop, shutdown).await
 }
 
 type Incoming = futures::stream::BoxStream<'static, io::Result<PluginConn>>;
@@ -401,15 +476,15 @@ pub async fn serve_plain_on(
 ) -> Result<(), ServeError> {
     super::tls::install_crypto_provider();
     let incoming = start_accepting(listener, None, shutdown.clone());
-    run_server(provider, incoming, shutdown).await
+    run_server(provider, incoming, CancellationToken::new(), shutdown).await
 }
 
 async fn run_server(
     provider: Arc<dyn ProviderImpl>,
     incoming: Incoming,
+    stop: CancellationToken,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
-    let stop = CancellationToken::new();
     let provider_svc = ProviderService::new(provider, stop);
     let router = tonic::transport::Server::builder()
         .add_service(

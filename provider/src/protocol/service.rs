@@ -22,7 +22,7 @@ use super::diag::{AttributePath, Diagnostic, PathStep, Severity};
 use super::proto::grpc_health_v1 as health;
 use super::proto::plugin;
 use super::proto::tfplugin6 as pb;
-use super::provider::{ApplyRequest, PlanRequest, ProviderImpl, ReadRequest};
+use super::provider::{ApplyRequest, Checkpoint, PlanRequest, ProviderImpl, ReadRequest};
 use super::schema::{Attribute, Block, NestedBlock, NestingMode, Schema, StringKind};
 use super::value::{Type, Value};
 
@@ -576,6 +576,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
         tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, "rpc start");
+        let checkpoint = Checkpoint::default();
         let result = async {
             let schema = self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
             let ty = schema.block.implied_type();
@@ -594,6 +595,7 @@ impl pb::provider_server::Provider for ProviderService {
                     config,
                     planned_private: req.planned_private.clone(),
                     cancel: self.stop.clone(),
+                    checkpoint: checkpoint.clone(),
                 }),
             )
             .await
@@ -614,13 +616,31 @@ impl pb::provider_server::Provider for ProviderService {
             }
         }
         .await;
-        let resp = result.unwrap_or_else(|diags| pb::apply_resource_change::Response {
-            // Keep the prior state so Terraform does not lose track of the
-            // object when we could not produce a new one.
-            new_state: req.prior_state.clone(),
-            private: req.planned_private.clone(),
-            diagnostics: diags_to_proto(&diags),
-            legacy_type_system: false,
+        let resp = result.unwrap_or_else(|diags| {
+            // No new state from the implementation: answer with the last state
+            // it recorded as reached (an object it created must not be
+            // forgotten), else the prior state, so Terraform never loses
+            // track of an object.
+            let reached = self
+                .resource_schema(&req.type_name)
+                .ok()
+                .and_then(|schema| {
+                    let (state, private) = checkpoint.latest()?;
+                    let state = schema.block.null_write_only(&state);
+                    let dv = encode_dynamic(&state, &schema.block.implied_type(), "state reached")
+                        .ok()?;
+                    Some((dv, private))
+                });
+            let (new_state, private) = match reached {
+                Some((dv, private)) => (Some(dv), private),
+                None => (req.prior_state.clone(), req.planned_private.clone()),
+            };
+            pb::apply_resource_change::Response {
+                new_state,
+                private,
+                diagnostics: diags_to_proto(&diags),
+                legacy_type_system: false,
+            }
         });
         tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, diagnostics = resp.diagnostics.len(), "rpc done");
         Ok(Response::new(resp))
