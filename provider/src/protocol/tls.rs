@@ -197,8 +197,8 @@ pub fn generate_self_signed(organization: &str) -> anyhow::Result<GeneratedCert>
 
 /// Parses the first certificate of a PEM bundle.
 pub fn parse_pem_cert(pem: &str) -> anyhow::Result<CertificateDer<'static>> {
-    let mut rd = pem.as_bytes();
-    let first = rustls_pemfile::certs(&mut rd).next();
+    use rustls_pki_types::pem::PemObject as _;
+    let first = CertificateDer::pem_slice_iter(pem.as_bytes()).next();
     match first {
         Some(Ok(c)) => Ok(c),
         Some(Err(e)) => Err(anyhow::anyhow!("invalid PEM certificate: {e}")),
