@@ -30,10 +30,12 @@ use crate::zone::{self, HostedZone};
 /// hour; long enough that the referral is cached. Route 53's own apex NS TTL
 /// is 172800 (two days), which would make a wrong referral stick for two days.
 pub const DEFAULT_TTL: i64 = 3600;
-/// Smallest TTL accepted for the parent NS record.
-pub const MIN_TTL: i64 = 60;
-/// Largest TTL accepted for the parent NS record (two days, Route 53's apex NS TTL).
-pub const MAX_TTL: i64 = 172_800;
+/// Smallest TTL accepted for the parent NS record: Route 53's own limit, so
+/// that any existing delegation (the AWS provider's documented example and
+/// Cloud Posse write 30) can be imported and kept as it is.
+pub const MIN_TTL: i64 = 0;
+/// Largest TTL accepted for the parent NS record: Route 53's own limit.
+pub const MAX_TTL: i64 = 2_147_483_647;
 /// Default deadline for DNS verification.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(300);
 

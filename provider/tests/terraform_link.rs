@@ -305,8 +305,8 @@ async fn bad_inputs_give_diagnostics_and_touch_nothing() {
             "is not a subdomain of parent.zone_name example.com",
         ),
         (
-            link("x", "api.example.com", CHILD, "  ttl = 5"),
-            "ttl must be a whole number of seconds from 60 to 172800",
+            link("x", "api.example.com", CHILD, "  ttl = -5"),
+            "ttl must be a whole number of seconds from 0 to 2147483647",
         ),
         (
             link("x", "api.example.com", CHILD, "").replace(

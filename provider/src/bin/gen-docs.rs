@@ -6,8 +6,8 @@
 //! ```
 //!
 //! `--root` is the repository (default: this crate's parent directory), where
-//! `examples/` is read; `--out` is where `index.md` and `resources/*.md` are
-//! written (default: `ROOT/docs`). The output depends only on the schemas and
+//! `examples/` is read; `--out` is where `index.md`, `resources/*.md` and
+//! `guides/*.md` (one per example with a `README.md`) are written (default: `ROOT/docs`). The output depends only on the schemas and
 //! the example files, so `scripts/docs.sh --check` can compare it with the
 //! committed docs.
 
@@ -111,6 +111,35 @@ fn render(root: &Path) -> Result<Vec<(String, String)>> {
         );
     }
     pages.push((format!("resources/{short}.md"), md));
+
+    // The guides: every example with a README, its configuration after it.
+    let mut guides: Vec<String> = std::fs::read_dir(root.join("examples"))
+        .context("read examples/")?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("README.md").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    guides.sort();
+    for name in guides {
+        let readme = read(&format!("examples/{name}/README.md"))?;
+        let Some(title) = readme
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .map(str::to_string)
+        else {
+            bail!("examples/{name}/README.md must start with a '# ' title");
+        };
+        let body = readme.lines().skip(1).collect::<Vec<_>>().join("\n");
+        let mut md = frontmatter(&title, Some("Guides"), &title);
+        let _ = write!(
+            md,
+            "# {title}\n{}\n\n## Configuration\n\n`examples/{name}/main.tf` in the repository:\n\n```terraform\n{}\n```\n",
+            body.trim_end(),
+            read(&format!("examples/{name}/main.tf"))?,
+        );
+        pages.push((format!("guides/{name}.md"), md));
+    }
     Ok(pages)
 }
 

@@ -101,7 +101,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID`."))
         .attribute(Attribute::new("name", s()).required().description("The subdomain to delegate, e.g. `api.example.com`. Trailing dot and letter case do not matter; internationalised names are converted to punycode. Changing it replaces the link."))
         .attribute(Attribute::new("ttl", Type::Number).optional().computed().description(format!(
-            "TTL of the NS record in the parent zone, {MIN_TTL} to {MAX_TTL} seconds. Default {DEFAULT_TTL} (one hour): a repaired delegation reaches resolvers within the hour, where Route 53's usual NS TTL of two days would keep a wrong referral cached for two days."
+            "TTL of the NS record in the parent zone, {MIN_TTL} to {MAX_TTL} seconds (Route 53's range, so an existing delegation imports as it is). Default {DEFAULT_TTL} (one hour): a repaired delegation reaches resolvers within the hour, where Route 53's usual NS TTL of two days would keep a wrong referral cached for two days."
         )))
         .attribute(Attribute::new("child_zone_id", s()).computed().description("ID of the child hosted zone."))
         .attribute(Attribute::new("parent_zone_id", s()).computed().description("ID of the parent hosted zone."))
@@ -640,6 +640,23 @@ fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
     v
 }
 
+/// What is wrong with a stored state, for messages: `` (attr: detail; ...)``.
+fn state_problems(diags: &[Diagnostic]) -> String {
+    let problems: Vec<String> = diags
+        .iter()
+        .filter(|d| d.severity == crate::protocol::Severity::Error)
+        .map(|d| match &d.attribute {
+            Some(path) => format!("{path}: {}", d.detail),
+            None => d.detail.clone(),
+        })
+        .collect();
+    if problems.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", problems.join("; "))
+    }
+}
+
 fn error_diag(summary: &str, e: &impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(summary, e.to_string())
 }
@@ -977,14 +994,17 @@ impl Link {
 
     /// ReadResource.
     pub async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let (cfg, _) = parse_config(&req.current_state);
+        let (cfg, diags) = parse_config(&req.current_state);
         let Some(cfg) = cfg else {
             return ReadResponse {
                 new_state: req.current_state.clone(),
                 private: req.private.clone(),
                 diagnostics: vec![Diagnostic::error(
                     "Cannot read",
-                    "the stored state of this link is incomplete; import it again",
+                    format!(
+                        "the stored state of this link is incomplete or invalid{}; import it again",
+                        state_problems(&diags)
+                    ),
                 )],
             };
         };
@@ -1291,10 +1311,10 @@ mod tests {
         assert_eq!(paths(&d), vec!["parent"]);
 
         let mut v = cfg("api.example.com", parent_by_name("example.com"), child());
-        v.set("ttl", Value::int(5));
+        v.set("ttl", Value::int(-5));
         let (_, d) = parse_config(&v);
         assert_eq!(paths(&d), vec!["ttl"]);
-        assert!(d[0].detail.contains("from 60 to 172800"));
+        assert!(d[0].detail.contains("from 0 to 2147483647"));
 
         let bad_role = Value::object([
             ("zone_name", Value::string("example.com")),
