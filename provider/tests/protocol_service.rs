@@ -13,9 +13,9 @@ use route53delegation_provider::protocol::logging::HclogLayer;
 use route53delegation_provider::protocol::proto::tfplugin6 as pb;
 use route53delegation_provider::protocol::service::ProviderService;
 use route53delegation_provider::protocol::{
-    async_trait, ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic,
-    ImportResponse, ImportedResource, PlanRequest, PlanResponse, ProviderImpl, ReadRequest,
-    ReadResponse, Schema, Type, Value,
+    async_trait, ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, DataSourceRequest,
+    DataSourceResponse, Diagnostic, ImportResponse, ImportedResource, PlanRequest, PlanResponse,
+    ProviderImpl, ReadRequest, ReadResponse, Schema, Type, Value,
 };
 use tokio_util::sync::CancellationToken;
 use tonic::Request;
@@ -24,6 +24,13 @@ use tracing_subscriber::prelude::*;
 const SECRET: &str = "AKIA-very-secret-4f1c9e";
 const PASSWORD: &str = "hunter2-write-only-7d3a";
 const TYPE: &str = "test_thing";
+const DATA: &str = "test_lookup";
+
+fn data_block() -> Block {
+    Block::new()
+        .attribute(Attribute::new("input", Type::String).required())
+        .attribute(Attribute::new("output", Type::String).computed())
+}
 
 #[derive(Debug, Default)]
 struct TestProvider {
@@ -62,6 +69,38 @@ impl ProviderImpl for TestProvider {
 
     fn resource_schemas(&self) -> BTreeMap<String, Schema> {
         BTreeMap::from([(TYPE.to_owned(), Schema::new(1, resource_block()))])
+    }
+
+    fn data_source_schemas(&self) -> BTreeMap<String, Schema> {
+        BTreeMap::from([(DATA.to_owned(), Schema::new(0, data_block()))])
+    }
+
+    async fn validate_data_source_config(
+        &self,
+        _type_name: &str,
+        config: &Value,
+    ) -> Vec<Diagnostic> {
+        match config.get_str("input") {
+            Some("") => vec![Diagnostic::error("Empty input", "input must not be empty")
+                .with_attribute(AttributePath::attr("input"))],
+            _ => Vec::new(),
+        }
+    }
+
+    async fn read_data_source(&self, req: DataSourceRequest) -> DataSourceResponse {
+        let input = req.config.get_str("input").unwrap_or_default().to_owned();
+        if input == "fail" {
+            return DataSourceResponse {
+                state: Value::Null,
+                diagnostics: vec![Diagnostic::error("Lookup failed", "nothing found for fail")],
+            };
+        }
+        let mut state = req.config.clone();
+        state.set("output", Value::string(format!("looked up {input}")));
+        DataSourceResponse {
+            state,
+            diagnostics: Vec::new(),
+        }
     }
 
     async fn configure_provider(&self, config: &Value, _tf: &str) -> Vec<Diagnostic> {
@@ -517,4 +556,86 @@ async fn a_panic_during_apply_returns_the_state_reached_not_the_prior_state() {
     // The write-only value is still nulled on this path.
     assert!(state.get("password").is_none_or(Value::is_null));
     assert_eq!(r.private, b"reached");
+}
+
+/// Data sources: listed in the metadata and the schema, validated and read
+/// through the implementation; errors come back as diagnostics with no
+/// state, unknown types are refused by name.
+#[tokio::test]
+async fn data_sources_are_served_through_the_implementation() {
+    let svc = ProviderService::new(Arc::new(TestProvider::default()), CancellationToken::new());
+    let ty = data_block().implied_type();
+    let md = svc
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(md.data_sources.len(), 1);
+    assert_eq!(md.data_sources[0].type_name, DATA);
+    let schema = svc
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
+    let block = schema.data_source_schemas[DATA].block.as_ref().unwrap();
+    assert!(block
+        .attributes
+        .iter()
+        .any(|a| a.name == "output" && a.computed));
+
+    let config = |input: &str| {
+        dv(
+            &Value::object([("input", Value::string(input)), ("output", Value::Unknown)]),
+            &ty,
+        )
+    };
+    let r = svc
+        .validate_data_resource_config(Request::new(pb::validate_data_resource_config::Request {
+            type_name: DATA.into(),
+            config: config(""),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics)[0].summary, "Empty input");
+
+    let r = svc
+        .read_data_source(Request::new(pb::read_data_source::Request {
+            type_name: DATA.into(),
+            config: config("api"),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let state = decode_msgpack(&r.state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(state.get_str("output"), Some("looked up api"));
+
+    let r = svc
+        .read_data_source(Request::new(pb::read_data_source::Request {
+            type_name: DATA.into(),
+            config: config("fail"),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.state.is_none());
+    assert_eq!(errors(&r.diagnostics)[0].summary, "Lookup failed");
+
+    let r = svc
+        .read_data_source(Request::new(pb::read_data_source::Request {
+            type_name: "nope".into(),
+            config: config("api"),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&r.diagnostics)[0]
+        .summary
+        .contains("Unknown data source type"));
 }

@@ -22,8 +22,9 @@ pub mod value;
 
 pub use diag::{has_errors, AttributePath, Diagnostic, PathStep, Severity};
 pub use provider::{
-    async_trait, ApplyRequest, ApplyResponse, Checkpoint, ImportResponse, ImportedResource,
-    PlanRequest, PlanResponse, ProviderImpl, ReadRequest, ReadResponse,
+    async_trait, ApplyRequest, ApplyResponse, Checkpoint, DataSourceRequest, DataSourceResponse,
+    ImportResponse, ImportedResource, PlanRequest, PlanResponse, ProviderImpl, ReadRequest,
+    ReadResponse,
 };
 pub use schema::{Attribute, Block, NestedBlock, NestingMode, Schema, StringKind};
 pub use server::{serve, serve_plain_on, serve_with, ServeError, ServeOptions, PROVIDER_ADDRESS};

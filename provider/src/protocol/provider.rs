@@ -134,6 +134,26 @@ pub struct ApplyResponse {
 }
 
 /// One resource returned by an import.
+/// `ReadDataSource`: the configuration, wholly known.
+#[derive(Debug, Clone)]
+pub struct DataSourceRequest {
+    /// Data source type.
+    pub type_name: String,
+    /// The configuration.
+    pub config: Value,
+    /// Cancelled when Terraform calls `StopProvider`.
+    pub cancel: CancellationToken,
+}
+
+/// `ReadDataSource`'s answer.
+#[derive(Debug, Clone, Default)]
+pub struct DataSourceResponse {
+    /// The configuration with the computed attributes filled in.
+    pub state: Value,
+    /// Errors and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ImportedResource {
     /// Resource type.
@@ -166,6 +186,36 @@ pub trait ProviderImpl: Send + Sync + 'static {
 
     /// Schemas of the managed resource types, keyed by type name.
     fn resource_schemas(&self) -> BTreeMap<String, Schema>;
+
+    /// Schemas of the data sources, keyed by type name. None by default.
+    fn data_source_schemas(&self) -> BTreeMap<String, Schema> {
+        BTreeMap::new()
+    }
+
+    /// Checks a data source's configuration (values may be unknown).
+    async fn validate_data_source_config(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Vec<Diagnostic> {
+        let _ = (type_name, config);
+        Vec::new()
+    }
+
+    /// Reads a data source. Only called for types in
+    /// [`ProviderImpl::data_source_schemas`].
+    async fn read_data_source(&self, req: DataSourceRequest) -> DataSourceResponse {
+        DataSourceResponse {
+            state: Value::Null,
+            diagnostics: vec![Diagnostic::error(
+                "Unknown data source type",
+                format!(
+                    "This provider does not support data source type {:?}.",
+                    req.type_name
+                ),
+            )],
+        }
+    }
 
     /// Validates the provider configuration (may contain unknowns).
     async fn validate_provider_config(&self, config: &Value) -> Vec<Diagnostic> {

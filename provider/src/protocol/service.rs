@@ -22,7 +22,9 @@ use super::diag::{AttributePath, Diagnostic, PathStep, Severity};
 use super::proto::grpc_health_v1 as health;
 use super::proto::plugin;
 use super::proto::tfplugin6 as pb;
-use super::provider::{ApplyRequest, Checkpoint, PlanRequest, ProviderImpl, ReadRequest};
+use super::provider::{
+    ApplyRequest, Checkpoint, DataSourceRequest, PlanRequest, ProviderImpl, ReadRequest,
+};
 use super::schema::{Attribute, Block, NestedBlock, NestingMode, Schema, StringKind};
 use super::value::{Type, Value};
 
@@ -225,6 +227,7 @@ pub struct ProviderService {
     inner: Arc<dyn ProviderImpl>,
     provider_schema: Arc<Schema>,
     resource_schemas: Arc<BTreeMap<String, Schema>>,
+    data_source_schemas: Arc<BTreeMap<String, Schema>>,
     stop: CancellationToken,
 }
 
@@ -247,10 +250,12 @@ impl ProviderService {
     pub fn new(inner: Arc<dyn ProviderImpl>, stop: CancellationToken) -> Self {
         let provider_schema = Arc::new(inner.provider_schema());
         let resource_schemas = Arc::new(inner.resource_schemas());
+        let data_source_schemas = Arc::new(inner.data_source_schemas());
         ProviderService {
             inner,
             provider_schema,
             resource_schemas,
+            data_source_schemas,
             stop,
         }
     }
@@ -259,6 +264,12 @@ impl ProviderService {
         self.resource_schemas
             .get(type_name)
             .ok_or_else(|| unknown_type_diag("resource", type_name))
+    }
+
+    fn data_source_schema(&self, type_name: &str) -> Result<&Schema, Diagnostic> {
+        self.data_source_schemas
+            .get(type_name)
+            .ok_or_else(|| unknown_type_diag("data source", type_name))
     }
 
     fn server_capabilities() -> pb::ServerCapabilities {
@@ -291,7 +302,13 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(Self::server_capabilities()),
             diagnostics: Vec::new(),
-            data_sources: Vec::new(),
+            data_sources: self
+                .data_source_schemas
+                .keys()
+                .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
             resources: self
                 .resource_schemas
                 .keys()
@@ -311,7 +328,12 @@ impl pb::provider_server::Provider for ProviderService {
         tracing::debug!(rpc = "GetProviderSchema", "rpc start");
         let mut diagnostics = Vec::new();
         let all = std::iter::once(("provider", &*self.provider_schema))
-            .chain(self.resource_schemas.iter().map(|(k, s)| (k.as_str(), s)));
+            .chain(self.resource_schemas.iter().map(|(k, s)| (k.as_str(), s)))
+            .chain(
+                self.data_source_schemas
+                    .iter()
+                    .map(|(k, s)| (k.as_str(), s)),
+            );
         for (name, schema) in all {
             if let Err(problems) = schema.validate() {
                 tracing::error!(schema = name, problems = ?problems, "invalid schema");
@@ -331,7 +353,11 @@ impl pb::provider_server::Provider for ProviderService {
                 .iter()
                 .map(|(k, s)| (k.clone(), schema_to_proto(s)))
                 .collect(),
-            data_source_schemas: Default::default(),
+            data_source_schemas: self
+                .data_source_schemas
+                .iter()
+                .map(|(k, s)| (k.clone(), schema_to_proto(s)))
+                .collect(),
             functions: Default::default(),
             ephemeral_resource_schemas: Default::default(),
             diagnostics,
@@ -394,11 +420,26 @@ impl pb::provider_server::Provider for ProviderService {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ValidateDataResourceConfig", type_name = %req.type_name, "rpc start");
+        let diags = async {
+            let schema = self.data_source_schema(&req.type_name)?;
+            let config = decode_dynamic(
+                req.config.as_ref(),
+                &schema.block.implied_type(),
+                "data source configuration",
+            )?;
+            guarded(
+                "ValidateDataResourceConfig",
+                self.inner
+                    .validate_data_source_config(&req.type_name, &config),
+            )
+            .await
+        }
+        .await
+        .unwrap_or_else(|d| vec![d]);
+        finish("ValidateDataResourceConfig", &req.type_name, &diags);
         Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: vec![diag_to_proto(&unknown_type_diag(
-                "data source",
-                &req.type_name,
-            ))],
+            diagnostics: diags_to_proto(&diags),
         }))
     }
 
@@ -716,12 +757,55 @@ impl pb::provider_server::Provider for ProviderService {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ReadDataSource", type_name = %req.type_name, "rpc start");
+        let result = async {
+            let schema = self
+                .data_source_schema(&req.type_name)
+                .map_err(|d| vec![d])?;
+            let ty = schema.block.implied_type();
+            let config = decode_dynamic(req.config.as_ref(), &ty, "data source configuration")
+                .map_err(|d| vec![d])?;
+            let resp = guarded(
+                "ReadDataSource",
+                self.inner.read_data_source(DataSourceRequest {
+                    type_name: req.type_name.clone(),
+                    config,
+                    cancel: self.stop.clone(),
+                }),
+            )
+            .await
+            .map_err(|d| vec![d])?;
+            let mut diags = resp.diagnostics;
+            if resp.state.is_null() {
+                // Terraform wants no state with an error, and a state without.
+                return if diags.iter().any(|d| d.severity == Severity::Error) {
+                    Ok((None, diags))
+                } else {
+                    diags.push(Diagnostic::error(
+                        "Provider produced no data",
+                        "The data source returned no value. This is a bug in the provider.",
+                    ));
+                    Err(diags)
+                };
+            }
+            let state = schema.block.null_write_only(&resp.state);
+            match encode_dynamic(&state, &ty, "data source state") {
+                Ok(dv) => Ok((Some(dv), diags)),
+                Err(d) => {
+                    diags.push(d);
+                    Err(diags)
+                }
+            }
+        }
+        .await;
+        let (state, diags) = match result {
+            Ok(r) => r,
+            Err(d) => (None, d),
+        };
+        finish("ReadDataSource", &req.type_name, &diags);
         Ok(Response::new(pb::read_data_source::Response {
-            state: None,
-            diagnostics: vec![diag_to_proto(&unknown_type_diag(
-                "data source",
-                &req.type_name,
-            ))],
+            state,
+            diagnostics: diags_to_proto(&diags),
             deferred: None,
         }))
     }
