@@ -594,7 +594,6 @@ async fn data_sources_are_served_through_the_implementation() {
         .validate_data_resource_config(Request::new(pb::validate_data_resource_config::Request {
             type_name: DATA.into(),
             config: config(""),
-            ..Default::default()
         }))
         .await
         .unwrap()
