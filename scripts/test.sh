@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-say() { printf '==> %s\n' "$*" >&2; }
+say() { printf '==> [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*" >&2; }
 
 scripts/setup.sh
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"

@@ -13,6 +13,7 @@ use crate::model::{
     self, format_time, is_read_op, normalize_name, reversed_key, ApiError, ChangeReq, Fault,
     Permission, Principal, RoleSpec,
 };
+use crate::throttle::ThrottleMode;
 use crate::{sigv4, Shared};
 
 const R53_NS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
@@ -213,7 +214,7 @@ async fn preamble(
             ));
         }
     }
-    if rate_limited_api && shared.lock().rate_limited(&p.account) {
+    if rate_limited_api && !shared.lock().throttle.admit(&p.account, op) {
         return Err(ApiError::bad("Throttling", "Rate exceeded"));
     }
     Ok(p)
@@ -1018,10 +1019,35 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
                 .get("per_second")
                 .and_then(serde_json::Value::as_u64)
                 .map(|n| n as u32);
-            let mut st = shared.lock();
-            st.rate_limit = per;
-            st.rate_window.clear();
+            shared.lock().throttle.set_mode(match per {
+                Some(per_second) => ThrottleMode::Legacy { per_second },
+                None => ThrottleMode::Off,
+            });
             json(StatusCode::OK, serde_json::json!({"per_second": per}))
+        }
+        ("POST", "/throttle") => match serde_json::from_slice::<ThrottleMode>(body) {
+            Ok(mode) => {
+                shared.lock().throttle.set_mode(mode);
+                json(StatusCode::OK, serde_json::json!(mode))
+            }
+            Err(e) => bad(format!(
+                "{e}; expected {{\"mode\": \"off\"}}, {{\"mode\": \"legacy\", \"per_second\": 5}} or {{\"mode\": \"buckets\"}}"
+            )),
+        },
+        ("GET", "/throttle") => {
+            let st = shared.lock();
+            let throttled: Vec<serde_json::Value> = st
+                .throttle
+                .throttled()
+                .iter()
+                .map(|((account, operation), n)| {
+                    serde_json::json!({"account": account, "operation": operation, "count": n})
+                })
+                .collect();
+            json(
+                StatusCode::OK,
+                serde_json::json!({"mode": st.throttle.mode(), "throttled": throttled}),
+            )
         }
         ("POST", "/insync-delay") => {
             let v = match body_json() {
@@ -1031,8 +1057,17 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
             let Some(ms) = v.get("ms").and_then(serde_json::Value::as_u64) else {
                 return bad("expected {\"ms\": N}");
             };
-            shared.lock().insync_delay = Duration::from_millis(ms);
-            json(StatusCode::OK, serde_json::json!({"ms": ms}))
+            let jitter_ms = v
+                .get("jitter_ms")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            let mut st = shared.lock();
+            st.insync_delay = Duration::from_millis(ms);
+            st.insync_jitter = Duration::from_millis(jitter_ms);
+            json(
+                StatusCode::OK,
+                serde_json::json!({"ms": ms, "jitter_ms": jitter_ms}),
+            )
         }
         ("POST", "/fail-assume-role") => match serde_json::from_slice::<FailAssume>(body) {
             Ok(f) => {

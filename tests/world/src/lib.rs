@@ -16,6 +16,7 @@ mod http;
 mod infra;
 mod model;
 mod sigv4;
+pub mod throttle;
 
 pub use hickory_proto::rr::RecordType;
 pub use infra::{TSIG_KEY_NAME, TSIG_SECRET};
@@ -23,6 +24,7 @@ pub use model::{
     base_access_key, base_secret_key, Fault, Permission, RRSet, RoleSpec, CHILD_ACCOUNTS,
     OPERATOR_ACCOUNT, PARENT_ACCOUNT,
 };
+pub use throttle::ThrottleMode;
 
 /// Errors of the world's library API.
 #[derive(Debug, thiserror::Error)]
@@ -487,16 +489,36 @@ impl World {
         }
     }
 
-    /// Per-account requests/second limit for Route 53 calls (None: off).
+    /// Per-account requests/second limit for Route 53 calls (None: off):
+    /// [`ThrottleMode::Legacy`].
     pub fn set_rate_limit(&self, per_second: Option<u32>) {
-        let mut st = self.shared.lock();
-        st.rate_limit = per_second;
-        st.rate_window.clear();
+        self.set_throttle(match per_second {
+            Some(per_second) => ThrottleMode::Legacy { per_second },
+            None => ThrottleMode::Off,
+        });
+    }
+
+    /// How Route 53 calls are throttled per account: off, the legacy
+    /// requests/second rule, or Route 53's current token buckets.
+    pub fn set_throttle(&self, mode: ThrottleMode) {
+        self.shared.lock().throttle.set_mode(mode);
+    }
+
+    /// `Throttling` answers sent by the throttle, per (account, operation)
+    /// (injected faults are not counted here).
+    pub fn throttled_counts(&self) -> BTreeMap<(String, String), u64> {
+        self.shared.lock().throttle.throttled().clone()
     }
 
     /// Delay between PENDING and INSYNC for new changes.
     pub fn set_insync_delay(&self, d: Duration) {
         self.shared.lock().insync_delay = d;
+    }
+
+    /// Random extra delay, uniform up to `d`, added to each new change's
+    /// INSYNC time (Route 53 takes "generally" 60 s, not exactly).
+    pub fn set_insync_jitter(&self, d: Duration) {
+        self.shared.lock().insync_jitter = d;
     }
 
     /// Make the next `n` AssumeRole calls for `role_arn` fail with AccessDenied.

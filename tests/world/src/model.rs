@@ -224,9 +224,11 @@ pub struct State {
     pub used_sets: HashMap<String, Vec<[usize; 4]>>,
     pub calls: BTreeMap<(String, String), u64>,
     pub faults: HashMap<String, VecDeque<Fault>>,
-    pub rate_limit: Option<u32>,
-    pub rate_window: HashMap<String, VecDeque<Instant>>,
+    pub throttle: crate::throttle::Throttle,
     pub insync_delay: Duration,
+    /// Each change's INSYNC time is `insync_delay` plus a uniform random
+    /// part of up to this much.
+    pub insync_jitter: Duration,
     pub fail_assume: HashMap<String, u32>,
     pub seq: u64,
 }
@@ -386,9 +388,9 @@ impl State {
             used_sets: HashMap::new(),
             calls: BTreeMap::new(),
             faults: HashMap::new(),
-            rate_limit: None,
-            rate_window: HashMap::new(),
+            throttle: Default::default(),
             insync_delay,
+            insync_jitter: Duration::ZERO,
             fail_assume: HashMap::new(),
             seq: 0,
         };
@@ -406,8 +408,7 @@ impl State {
         self.changes.clear();
         self.calls.clear();
         self.faults.clear();
-        self.rate_limit = None;
-        self.rate_window.clear();
+        self.throttle.reset();
         self.fail_assume.clear();
         for a in all_accounts() {
             self.accounts.insert(a.to_string(), Account::default());
@@ -441,26 +442,6 @@ impl State {
         f
     }
 
-    /// True when the call is over the per-account rate limit.
-    pub fn rate_limited(&mut self, account: &str) -> bool {
-        let Some(limit) = self.rate_limit else {
-            return false;
-        };
-        let now = Instant::now();
-        let w = self.rate_window.entry(account.to_string()).or_default();
-        while w
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
-            w.pop_front();
-        }
-        if w.len() >= limit as usize {
-            return true;
-        }
-        w.push_back(now);
-        false
-    }
-
     /// Apply every pending change whose delay elapsed (in order per zone).
     pub fn advance(&mut self) {
         let now = Instant::now();
@@ -477,7 +458,12 @@ impl State {
 
     fn new_change(&mut self, account: &str, zone: &mut Zone, comment: Option<String>) -> String {
         let id = random_id('C', 20);
-        let mut due = Instant::now() + self.insync_delay;
+        let jitter = if self.insync_jitter.is_zero() {
+            Duration::ZERO
+        } else {
+            self.insync_jitter.mul_f64(rand::random::<f64>())
+        };
+        let mut due = Instant::now() + self.insync_delay + jitter;
         if let Some((_, last, _)) = z_last(zone) {
             due = due.max(last);
         }
@@ -931,6 +917,46 @@ pub fn new_session(role: &RoleSpec, session_name: &str) -> (String, Principal) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn empty_zone() -> Zone {
+        Zone {
+            id: "Z1".into(),
+            name: "example.com.".into(),
+            caller_ref: "r".into(),
+            comment: None,
+            private: false,
+            vpcs: Vec::new(),
+            ns: Vec::new(),
+            records: Records::new(),
+            published: None,
+            pending: VecDeque::new(),
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn insync_is_due_after_the_delay_plus_up_to_the_jitter() {
+        let mut st = State::new(Duration::from_secs(60));
+        st.insync_jitter = Duration::from_secs(10);
+        let before = Instant::now();
+        let dues: Vec<Duration> = (0..64)
+            .map(|_| {
+                let id = st.new_change("111111111111", &mut empty_zone(), None);
+                st.changes[&id].due - before
+            })
+            .collect();
+        let after = before.elapsed();
+        let (min, max) = (dues.iter().min().unwrap(), dues.iter().max().unwrap());
+        assert!(*min >= Duration::from_secs(60), "{min:?}");
+        assert!(*max <= Duration::from_secs(70) + after, "{max:?}");
+        // Spread out, not one instant: 64 uniform draws over 10 s.
+        assert!(*max - *min > Duration::from_secs(5), "{min:?}..{max:?}");
+
+        st.insync_jitter = Duration::ZERO;
+        let id = st.new_change("111111111111", &mut empty_zone(), None);
+        let d = st.changes[&id].due - Instant::now();
+        assert!(d <= Duration::from_secs(60));
+    }
 
     #[test]
     fn reversed_key_orders_like_route53() {

@@ -689,6 +689,122 @@ async fn rate_limit_throttles_per_account() {
     );
 }
 
+/// Route 53's current token buckets: a burst of 50 per account, then 10
+/// per second; `CreateHostedZone` has its own bucket of 40 at 2 per second.
+/// Every refusal is counted, and the admin API sets the mode and reads the
+/// counters.
+#[tokio::test]
+async fn token_buckets_throttle_bursts_and_count_refusals() {
+    let w = world().await;
+    let e = w.endpoint();
+    let (status, _, body) = http(
+        &e,
+        "POST",
+        "/admin/throttle",
+        &[("content-type", "application/json")],
+        r#"{"mode": "buckets"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let c = r53(&w, CHILD);
+    let mut ok = 0;
+    let mut throttled = 0;
+    // Far faster than 10 per second: the burst of 50 plus at most a few
+    // refilled while the loop runs.
+    let started = std::time::Instant::now();
+    for _ in 0..80 {
+        match c.list_hosted_zones().send().await {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                assert_eq!(code(&e), "Throttling");
+                throttled += 1;
+            }
+        }
+    }
+    let refilled = (started.elapsed().as_secs_f64() * 10.0).ceil() as i32;
+    assert!(
+        (50..=50 + refilled).contains(&ok),
+        "{ok} admitted, {throttled} throttled (refill allows {refilled})"
+    );
+    let counted = w.throttled_counts()[&(CHILD.to_string(), "ListHostedZones".to_string())];
+    assert_eq!(counted, throttled as u64);
+    let (_, _, body) = http(&e, "GET", "/admin/throttle", &[], "");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["mode"]["mode"], "buckets");
+    assert_eq!(v["throttled"][0]["count"], counted);
+
+    // Another account has its own buckets; CreateHostedZone its own, slower
+    // one: 40 creates in a burst, then about 2 per second.
+    let other = r53(&w, "333333333333");
+    let mut created = 0;
+    let started = std::time::Instant::now();
+    for i in 0..45 {
+        let r = other
+            .create_hosted_zone()
+            .name(format!("z{i}.example.org"))
+            .caller_reference(format!("tb-{i}"))
+            .send()
+            .await;
+        match r {
+            Ok(_) => created += 1,
+            Err(e) => assert_eq!(code(&e), "Throttling"),
+        }
+    }
+    let refilled = (started.elapsed().as_secs_f64() * 2.0).ceil() as i32;
+    assert!(
+        (40..=40 + refilled).contains(&created),
+        "{created} zones created in a burst (refill allows {refilled})"
+    );
+
+    // Off again: nothing is refused.
+    w.set_throttle(r53world::ThrottleMode::Off);
+    for _ in 0..60 {
+        c.list_hosted_zones().send().await.unwrap();
+    }
+}
+
+/// The admin API sets the INSYNC delay and its jitter; no change is INSYNC
+/// before the delay (how the jitter spreads INSYNC times is unit-tested in
+/// the model, where no clock of the test's own interferes).
+#[tokio::test]
+async fn insync_delay_and_jitter_are_set_through_the_admin_api() {
+    let w = world().await;
+    let (status, _, body) = http(
+        &w.endpoint(),
+        "POST",
+        "/admin/insync-delay",
+        &[("content-type", "application/json")],
+        r#"{"ms": 400, "jitter_ms": 300}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["ms"].as_u64(), v["jitter_ms"].as_u64()),
+        (Some(400), Some(300))
+    );
+    let c = r53(&w, CHILD);
+    let (id, _) = create_zone(&c, "example.com", "jit").await;
+    let made = std::time::Instant::now();
+    let out = c
+        .change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("j.example.com", RrType::A, 60, &["192.0.2.1"]),
+        )]))
+        .send()
+        .await
+        .unwrap();
+    let cid = out.change_info().unwrap().id().to_string();
+    loop {
+        let st = c.get_change().id(&cid).send().await.unwrap();
+        if st.change_info().unwrap().status().as_str() == "INSYNC" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(made.elapsed() >= Duration::from_millis(400));
+}
+
 #[tokio::test]
 async fn zones_are_per_account_and_least_privilege_role_is_enforced() {
     let w = world().await;
