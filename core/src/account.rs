@@ -6,16 +6,27 @@
 //! (`aws-config`: environment, shared config and credentials files, SSO, web
 //! identity, instance metadata). [`Clients`] builds one Route 53 client per
 //! distinct setting and hands out clones of it.
+//!
+//! Endpoints: an endpoint set in [`Endpoints`] (the configuration) wins over
+//! the environment (`AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL_STS`,
+//! `AWS_ENDPOINT_URL`) and the shared config file, for Route 53 and STS
+//! alike; a service with no configured endpoint follows the environment, then
+//! the standard AWS endpoint.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use tokio::sync::Mutex;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::origin::Origin;
 
 use crate::error::{Error, Result};
 
@@ -47,6 +58,7 @@ pub struct AssumeRole {
 }
 
 /// Endpoint overrides, for the local world, FIPS endpoints or other partitions.
+/// A URL set here beats `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Endpoints {
     /// Route 53 endpoint URL.
@@ -149,13 +161,47 @@ pub fn validate_session_duration(d: Duration) -> std::result::Result<(), String>
 /// after a role or trust policy is created is usually IAM propagation.
 pub const ASSUME_ROLE_ATTEMPTS: u32 = 5;
 
-/// Builds Route 53 clients, one per distinct account setting, and reuses them.
+/// One build of a client, shared by every caller with the same effective
+/// settings: the first caller builds, the others wait for its outcome.
+type Slot = tokio::sync::OnceCell<std::result::Result<aws_sdk_route53::Client, BuildFailure>>;
+
+/// Why building a client failed.
+#[derive(Debug, Clone)]
+struct BuildFailure {
+    role_arn: String,
+    message: String,
+    /// Kept for the rest of the engine's life: AccessDenied after
+    /// [`ASSUME_ROLE_ATTEMPTS`] tries, or an error asking again will not fix.
+    /// A transient failure (connection refused, timeout, throttling, 5xx)
+    /// reaches only the callers that joined that build; the next caller
+    /// builds again.
+    definitive: bool,
+}
+
+impl BuildFailure {
+    fn to_error(&self) -> Error {
+        Error::AssumeRole {
+            role_arn: self.role_arn.clone(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// Builds Route 53 clients, one per distinct effective account setting, and
+/// reuses them.
+///
+/// Builds for different settings run in parallel: a role that is denied and
+/// backing off never holds up another account's links. Concurrent callers
+/// with the same settings share one build (one AssumeRole), and a definitive
+/// failure is remembered, so N links with a bad role fail once, with one
+/// message.
 #[derive(Debug, Clone)]
 pub struct Clients {
     defaults: AccountSettings,
-    cache: Arc<Mutex<HashMap<AccountSettings, aws_sdk_route53::Client>>>,
+    /// Only ever locked to hand out a slot, never across an await.
+    slots: Arc<std::sync::Mutex<HashMap<AccountSettings, Arc<Slot>>>>,
     assume_role_backoff: Duration,
-    builds: Arc<std::sync::atomic::AtomicUsize>,
+    builds: Arc<AtomicUsize>,
 }
 
 impl Clients {
@@ -164,7 +210,7 @@ impl Clients {
     pub fn new(defaults: AccountSettings) -> Self {
         Clients {
             defaults,
-            cache: Arc::default(),
+            slots: Arc::default(),
             assume_role_backoff: Duration::from_secs(2),
             builds: Arc::default(),
         }
@@ -176,9 +222,10 @@ impl Clients {
         self
     }
 
-    /// How many distinct clients have been built so far.
+    /// How many clients have been built successfully so far: one per distinct
+    /// effective setting (again only after a transient failure).
     pub fn built(&self) -> usize {
-        self.builds.load(std::sync::atomic::Ordering::Relaxed)
+        self.builds.load(Ordering::Relaxed)
     }
 
     /// The settings after applying the defaults.
@@ -205,15 +252,57 @@ impl Clients {
     /// The Route 53 client for an account, built on first use.
     pub async fn route53(&self, settings: &AccountSettings) -> Result<aws_sdk_route53::Client> {
         let key = self.effective(settings);
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.get(&key) {
-            return Ok(c.clone());
+        self.shared(&key, || self.build(&key))
+            .await
+            .map_err(|f| f.to_error())
+    }
+
+    /// The outcome of the one build for `key`: runs `build` unless a build
+    /// for `key` is under way (then waits for it) or done (then reuses its
+    /// client or its definitive failure).
+    async fn shared<F, Fut>(
+        &self,
+        key: &AccountSettings,
+        build: F,
+    ) -> std::result::Result<aws_sdk_route53::Client, BuildFailure>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<
+            Output = std::result::Result<aws_sdk_route53::Client, BuildFailure>,
+        >,
+    {
+        let slot = self.slot(key);
+        // If the caller building is cancelled, tokio's OnceCell lets one of
+        // the waiters build instead.
+        let outcome = slot
+            .get_or_init(|| async {
+                let built = build().await;
+                if built.is_ok() {
+                    self.builds.fetch_add(1, Ordering::Relaxed);
+                }
+                built
+            })
+            .await;
+        if let Err(failure) = outcome {
+            if !failure.definitive {
+                self.forget(key, &slot);
+            }
         }
-        let client = self.build(&key).await?;
-        self.builds
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        cache.insert(key, client.clone());
-        Ok(client)
+        outcome.clone()
+    }
+
+    fn slot(&self, key: &AccountSettings) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.entry(key.clone()).or_default().clone()
+    }
+
+    /// Drops a slot holding a transient failure, unless a newer build has
+    /// already replaced it.
+    fn forget(&self, key: &AccountSettings, slot: &Arc<Slot>) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            slots.remove(key);
+        }
     }
 
     async fn base_config(&self, s: &AccountSettings) -> SdkConfig {
@@ -239,7 +328,10 @@ impl Clients {
         conf
     }
 
-    async fn build(&self, s: &AccountSettings) -> Result<aws_sdk_route53::Client> {
+    async fn build(
+        &self,
+        s: &AccountSettings,
+    ) -> std::result::Result<aws_sdk_route53::Client, BuildFailure> {
         let base = self.base_config(s).await;
         let region = base
             .region()
@@ -248,6 +340,9 @@ impl Clients {
         let partition = Partition::of_region(&region);
         let mut r53 = aws_sdk_route53::config::Builder::from(&base)
             .region(Region::from_static(partition.route53_signing_region()));
+        // Set on the service's own config, the URL beats AWS_ENDPOINT_URL_ROUTE_53
+        // and AWS_ENDPOINT_URL; without it those (and the shared config
+        // file's `services` section) apply.
         if let Some(e) = &s.endpoints.route53 {
             r53 = r53.endpoint_url(e);
         }
@@ -258,16 +353,34 @@ impl Clients {
         Ok(aws_sdk_route53::Client::from_conf(r53.build()))
     }
 
+    /// The configuration STS is called with for AssumeRole.
+    ///
+    /// aws-config's `AssumeRoleProvider` builds its STS client with
+    /// `aws_sdk_sts::config::Builder::from(&SdkConfig)`, which prefers
+    /// `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL` (and the shared config
+    /// file's `services` section) over the `SdkConfig`'s own endpoint URL
+    /// unless that URL's recorded origin is client configuration. So a
+    /// configured STS endpoint is recorded as set in code, the way
+    /// `ConfigLoader::endpoint_url` records it, and the environment only
+    /// applies when no STS endpoint is configured.
+    fn sts_config(base: &SdkConfig, s: &AccountSettings) -> SdkConfig {
+        match &s.endpoints.sts {
+            Some(e) => {
+                let mut b = base.to_builder().endpoint_url(e);
+                b.insert_origin("endpoint_url", Origin::shared_config());
+                b.build()
+            }
+            None => base.clone(),
+        }
+    }
+
     async fn assume(
         &self,
         base: &SdkConfig,
         s: &AccountSettings,
         role: &AssumeRole,
-    ) -> Result<SharedCredentialsProvider> {
-        let sts_conf = match &s.endpoints.sts {
-            Some(e) => base.to_builder().endpoint_url(e).build(),
-            None => base.clone(),
-        };
+    ) -> std::result::Result<SharedCredentialsProvider, BuildFailure> {
+        let sts_conf = Self::sts_config(base, s);
         let mut builder = AssumeRoleProvider::builder(&role.role_arn)
             .session_name(
                 role.session_name
@@ -286,13 +399,12 @@ impl Clients {
         // a clear message, and IAM propagation delays are waited out.
         let mut backoff = self.assume_role_backoff;
         let mut attempt = 1;
-        loop {
+        let first = loop {
             match provider.provide_credentials().await {
-                Ok(_) => break,
+                Ok(creds) => break creds,
                 Err(e) => {
-                    let msg = DisplayChain(&e).to_string();
-                    let denied = msg.contains("AccessDenied");
-                    if denied && attempt < ASSUME_ROLE_ATTEMPTS {
+                    let (kind, cause) = classify(&e);
+                    if kind == FailureKind::Denied && attempt < ASSUME_ROLE_ATTEMPTS {
                         tracing::warn!(
                             role_arn = %role.role_arn,
                             attempt,
@@ -303,21 +415,142 @@ impl Clients {
                         attempt += 1;
                         continue;
                     }
-                    let suffix = if denied {
-                        format!(
-                            " (after {attempt} attempts); check the role's trust policy allows the caller and the external ID matches"
-                        )
-                    } else {
-                        String::new()
+                    let message = match kind {
+                        FailureKind::Denied => format!(
+                            "{cause} (after {attempt} attempts); check the role's trust policy allows the caller and the external ID matches"
+                        ),
+                        FailureKind::Transient | FailureKind::Definitive => cause,
                     };
-                    return Err(Error::AssumeRole {
+                    return Err(BuildFailure {
                         role_arn: role.role_arn.clone(),
-                        message: format!("{msg}{suffix}"),
+                        message,
+                        definitive: kind != FailureKind::Transient,
                     });
                 }
             }
+        };
+        Ok(SharedCredentialsProvider::new(Assumed {
+            first: std::sync::Mutex::new(Some(first)),
+            role: provider,
+        }))
+    }
+}
+
+/// Assumed-role credentials that hand out the credentials fetched while the
+/// client was built first, so that building a client costs one AssumeRole;
+/// later (on expiry) they assume the role again. The client's identity cache
+/// sits in front.
+#[derive(Debug)]
+struct Assumed {
+    first: std::sync::Mutex<Option<Credentials>>,
+    role: AssumeRoleProvider,
+}
+
+impl ProvideCredentials for Assumed {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let first = self
+            .first
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .filter(|c| {
+                c.expiry()
+                    .is_none_or(|exp| exp > SystemTime::now() + Duration::from_secs(300))
+            });
+        match first {
+            Some(c) => future::ProvideCredentials::ready(Ok(c)),
+            None => self.role.provide_credentials(),
         }
-        Ok(SharedCredentialsProvider::new(provider))
+    }
+}
+
+/// How an AssumeRole failure is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureKind {
+    /// AccessDenied: retried with back-off (IAM propagation), then definitive.
+    Denied,
+    /// No answer, a timeout, throttling or a server error, after the SDK's
+    /// own retries: not remembered.
+    Transient,
+    /// Anything else STS answered (bad session name or duration, invalid
+    /// token, region disabled, ...): asking again gives the same answer.
+    Definitive,
+}
+
+/// Classifies a failed AssumeRole and words its cause.
+///
+/// It uses the STS error itself: aws-config's `AssumeRoleProvider` puts the
+/// `SdkError<AssumeRoleError>` in the `CredentialsError`'s source chain, so
+/// the AWS error code comes from `ProvideErrorMetadata::code()` and the kind
+/// of failure from the `SdkError` variant. Only when no STS error can be
+/// reached in the chain (an aws-config that wraps it differently) it falls
+/// back to the text: `AccessDenied` in it means denied, anything else counts
+/// as transient, so that nothing is remembered for good by mistake.
+fn classify(e: &CredentialsError) -> (FailureKind, String) {
+    if let CredentialsError::ProviderTimedOut(_) = e {
+        return (FailureKind::Transient, DisplayChain(e).to_string());
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(sdk) = err.downcast_ref::<StsError>() {
+            return classify_sts(sdk);
+        }
+        cur = err.source();
+    }
+    let text = DisplayChain(e).to_string();
+    if text.contains("AccessDenied") {
+        (FailureKind::Denied, text)
+    } else {
+        (FailureKind::Transient, text)
+    }
+}
+
+type StsError = aws_sdk_sts::error::SdkError<AssumeRoleError>;
+
+fn classify_sts(e: &StsError) -> (FailureKind, String) {
+    match e {
+        aws_sdk_sts::error::SdkError::ServiceError(ctx) => {
+            let err = ctx.err();
+            let code = err.code().unwrap_or("Unknown");
+            let message = err
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayChain(err).to_string());
+            let transient = ctx.raw().status().is_server_error()
+                || matches!(
+                    code,
+                    "Throttling"
+                        | "ThrottlingException"
+                        | "RequestLimitExceeded"
+                        | "TooManyRequestsException"
+                        | "RequestTimeout"
+                        | "RequestTimeoutException"
+                        | "InternalFailure"
+                        | "ServiceUnavailable"
+                        | "IDPCommunicationError"
+                );
+            let kind = if code == "AccessDenied" {
+                FailureKind::Denied
+            } else if transient {
+                FailureKind::Transient
+            } else {
+                FailureKind::Definitive
+            };
+            (kind, format!("{code}: {message}"))
+        }
+        // No usable answer: connection refused, DNS, timeouts, a garbled
+        // response; also base credentials that could not be loaded (resolved
+        // while dispatching).
+        aws_sdk_sts::error::SdkError::DispatchFailure(_)
+        | aws_sdk_sts::error::SdkError::TimeoutError(_)
+        | aws_sdk_sts::error::SdkError::ResponseError(_) => {
+            (FailureKind::Transient, DisplayChain(e).to_string())
+        }
+        // The request could not be built: the same next time.
+        _ => (FailureKind::Definitive, DisplayChain(e).to_string()),
     }
 }
 
@@ -383,6 +616,215 @@ mod tests {
         assert!(validate_session_duration(Duration::from_secs(900)).is_ok());
         assert!(validate_session_duration(Duration::from_secs(899)).is_err());
         assert!(validate_session_duration(Duration::from_secs(43_201)).is_err());
+    }
+
+    fn client() -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::from_conf(
+            aws_sdk_route53::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::from_static("us-east-1"))
+                .build(),
+        )
+    }
+
+    fn key(account: &str) -> AccountSettings {
+        AccountSettings {
+            assume_role: Some(AssumeRole {
+                role_arn: format!("arn:aws:iam::{account}:role/delegation-child"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn failure(definitive: bool) -> BuildFailure {
+        BuildFailure {
+            role_arn: "arn:aws:iam::444444444444:role/x".into(),
+            message: "AccessDenied: no (after 5 attempts)".into(),
+            definitive,
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_with_one_setting_share_one_build() {
+        // Guards: every link of a `for_each` assuming the same role itself.
+        let c = Clients::new(AccountSettings::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let k = key("222222222222");
+        let calls = (0..10).map(|_| {
+            let (c, runs, k) = (c.clone(), runs.clone(), k.clone());
+            async move {
+                c.shared(&k, || async {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    Ok(client())
+                })
+                .await
+            }
+        });
+        let outcomes = futures::future::join_all(calls).await;
+        assert!(outcomes.iter().all(Result::is_ok));
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one build for ten callers");
+        assert_eq!(c.built(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_build_under_way_does_not_hold_up_other_settings() {
+        // Guards: one lock over every build, so a role backing off after
+        // AccessDenied stalls every other account.
+        let c = Clients::new(AccountSettings::default());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (started, has_started) = tokio::sync::oneshot::channel::<()>();
+        let slow = {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.shared(&key("444444444444"), || async move {
+                    let _ = started.send(());
+                    let _ = released.await;
+                    Err(failure(true))
+                })
+                .await
+            })
+        };
+        has_started.await.expect("the slow build started");
+        // The other account's client is built while the first build waits.
+        c.shared(&key("222222222222"), || async { Ok(client()) })
+            .await
+            .expect("another account is built at once");
+        assert!(!slow.is_finished(), "the slow build is still under way");
+        release.send(()).expect("release the slow build");
+        assert!(slow.await.expect("joined").is_err());
+    }
+
+    #[tokio::test]
+    async fn definitive_failures_are_remembered_and_transient_ones_are_not() {
+        let c = Clients::new(AccountSettings::default());
+        let runs = AtomicUsize::new(0);
+        let denied = key("444444444444");
+        for _ in 0..3 {
+            let err = c
+                .shared(&denied, || async {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    Err(failure(true))
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.to_error().to_string(),
+                failure(true).to_error().to_string()
+            );
+        }
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "a denied role is tried once per engine"
+        );
+
+        let flaky = key("333333333333");
+        runs.store(0, Ordering::SeqCst);
+        assert!(c
+            .shared(&flaky, || async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Err(failure(false))
+            })
+            .await
+            .is_err());
+        c.shared(&flaky, || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Ok(client())
+        })
+        .await
+        .expect("a transient failure is tried again");
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(c.built(), 1, "only successful builds count");
+    }
+
+    fn sts_service_error(status: u16, code: &str) -> CredentialsError {
+        use aws_smithy_types::error::ErrorMetadata;
+        let err = AssumeRoleError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("User: arn:aws:iam::999999999999:user/operator is not authorized to perform: sts:AssumeRole")
+                .build(),
+        );
+        let raw = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        CredentialsError::provider_error(aws_sdk_sts::error::SdkError::service_error(err, raw))
+    }
+
+    #[test]
+    fn assume_role_failures_are_classified_by_their_sts_error_code() {
+        let (kind, text) = classify(&sts_service_error(403, "AccessDenied"));
+        assert_eq!(kind, FailureKind::Denied);
+        assert!(
+            text.starts_with("AccessDenied: User: arn:aws:iam::999999999999:user/operator"),
+            "{text}"
+        );
+        assert_eq!(
+            classify(&sts_service_error(400, "Throttling")).0,
+            FailureKind::Transient
+        );
+        assert_eq!(
+            classify(&sts_service_error(503, "Whatever")).0,
+            FailureKind::Transient
+        );
+        assert_eq!(
+            classify(&sts_service_error(400, "ValidationError")).0,
+            FailureKind::Definitive
+        );
+        // "AccessDenied" in another error's message is not a denial.
+        assert_eq!(
+            classify(&sts_service_error(400, "InvalidClientTokenId")).0,
+            FailureKind::Definitive
+        );
+        let refused = aws_sdk_sts::error::SdkError::<AssumeRoleError>::dispatch_failure(
+            aws_smithy_runtime_api::client::result::ConnectorError::io(Box::new(
+                std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+            )),
+        );
+        assert_eq!(
+            classify(&CredentialsError::provider_error(refused)).0,
+            FailureKind::Transient
+        );
+        assert_eq!(
+            classify(&CredentialsError::provider_timed_out(Duration::from_secs(
+                5
+            )))
+            .0,
+            FailureKind::Transient
+        );
+    }
+
+    #[test]
+    fn without_a_typed_sts_error_the_text_decides() {
+        let denied = CredentialsError::provider_error("service error: AccessDenied: no");
+        assert_eq!(classify(&denied).0, FailureKind::Denied);
+        let other = CredentialsError::provider_error("something odd");
+        assert_eq!(classify(&other).0, FailureKind::Transient);
+    }
+
+    #[test]
+    fn a_configured_sts_endpoint_beats_the_environment() {
+        // Guards: aws-sdk-sts preferring AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL
+        // over the configured endpoint (the origin aws-config records for an
+        // endpoint read from the environment travels with the SdkConfig).
+        let mut from_env = SdkConfig::builder().endpoint_url("http://127.0.0.1:9");
+        from_env.insert_origin("endpoint_url", Origin::shared_environment_variable());
+        let base = from_env.build();
+        let s = AccountSettings {
+            endpoints: Endpoints {
+                sts: Some("http://127.0.0.10:8080".into()),
+                route53: None,
+            },
+            ..Default::default()
+        };
+        let conf = Clients::sts_config(&base, &s);
+        assert_eq!(conf.endpoint_url(), Some("http://127.0.0.10:8080"));
+        assert!(conf.get_origin("endpoint_url").is_client_config());
+        let none = Clients::sts_config(&base, &AccountSettings::default());
+        assert!(!none.get_origin("endpoint_url").is_client_config());
     }
 
     #[test]

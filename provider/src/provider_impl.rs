@@ -21,9 +21,9 @@ pub const RESOLVERS_ENV: &str = "ROUTE53DELEGATION_RESOLVERS";
 /// The provider schema.
 pub fn provider_schema() -> Schema {
     let endpoints = Block::new()
-        .description("Endpoint overrides, for the local world, FIPS endpoints or other partitions. Default: the standard AWS endpoints, or `AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` when set.")
-        .attribute(Attribute::new("route53", Type::String).optional().description("Route 53 endpoint URL."))
-        .attribute(Attribute::new("sts", Type::String).optional().description("STS endpoint URL."));
+        .description("Endpoint overrides, for the local world, FIPS endpoints or other partitions. A URL set here wins over the environment for its service. A service left unset uses, in order: `AWS_ENDPOINT_URL_ROUTE_53` or `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the shared config file (the profile's `services` section, then its `endpoint_url`), then the standard AWS endpoint.")
+        .attribute(Attribute::new("route53", Type::String).optional().description("Route 53 endpoint URL. Beats `AWS_ENDPOINT_URL_ROUTE_53` and `AWS_ENDPOINT_URL`."))
+        .attribute(Attribute::new("sts", Type::String).optional().description("STS endpoint URL, for AssumeRole. Beats `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`."));
     Schema::new(
         0,
         Block::new()
