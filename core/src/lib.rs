@@ -15,6 +15,7 @@ pub mod nsset;
 pub mod plan;
 pub mod record;
 pub mod verify;
+pub mod walk;
 pub mod zone;
 
 pub use account::{AccountSettings, AssumeRole, Endpoints};
