@@ -10,6 +10,7 @@ pub mod delegation;
 pub mod diagnose;
 pub mod dns;
 pub mod error;
+pub mod inspect;
 pub mod name;
 pub mod nsset;
 pub mod plan;
