@@ -77,12 +77,13 @@ validate() { # NAME DIR
 }
 # The registry snippets, together: provider.tf declares required_providers.
 mkdir -p "$tmp/validate/snippets"
-cp examples/provider/provider.tf examples/resources/route53delegation_link/resource.tf "$tmp/validate/snippets/"
-validate "provider.tf + resource.tf" "$tmp/validate/snippets"
+cp examples/provider/provider.tf examples/resources/route53delegation_link/resource.tf \
+  examples/data-sources/route53delegation_check/data-source.tf "$tmp/validate/snippets/"
+validate "provider.tf + resource.tf + data-source.tf" "$tmp/validate/snippets"
 bash -n examples/resources/route53delegation_link/import.sh || die "import.sh: not valid shell"
 for d in examples/*/; do
   ex=$(basename "$d")
-  case $ex in provider | resources) continue ;; esac
+  case $ex in provider | resources | data-sources) continue ;; esac
   [ -f "$d/main.tf" ] || die "$ex: no main.tf"
   if grep -rqs 'hashicorp/aws' "$d"; then
     # Needs hashicorp/aws, which `terraform init` would download: offline,

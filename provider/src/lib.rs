@@ -1,7 +1,9 @@
 //! The `route53delegation` Terraform provider: the plugin-protocol layer
 //! ([`protocol`]), the provider configuration ([`provider_impl`]) and the
-//! resources ([`resources`]). All delegation logic lives in the core crate.
+//! resources ([`resources`]) and data sources ([`data_sources`]). All
+//! delegation logic lives in the core crate.
 
+pub mod data_sources;
 pub mod duration;
 pub mod protocol;
 pub mod provider_impl;

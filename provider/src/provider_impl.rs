@@ -8,10 +8,11 @@ use std::time::Duration;
 use route53delegation::account::Endpoints;
 use route53delegation::{AccountSettings, Engine, EngineConfig};
 
+use crate::data_sources::check;
 use crate::protocol::{
-    async_trait, ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic,
-    ImportResponse, NestedBlock, NestingMode, PlanRequest, PlanResponse, ProviderImpl, ReadRequest,
-    ReadResponse, Schema, Type, Value,
+    async_trait, ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, DataSourceRequest,
+    DataSourceResponse, Diagnostic, ImportResponse, NestedBlock, NestingMode, PlanRequest,
+    PlanResponse, ProviderImpl, ReadRequest, ReadResponse, Schema, Type, Value,
 };
 use crate::resources::link::{self, Link};
 
@@ -41,6 +42,8 @@ pub fn provider_schema() -> Schema {
 struct Configured {
     link: Link,
     verify_timeout: Option<Duration>,
+    /// The provider's `dns_resolvers`, for the data sources.
+    resolvers: Vec<std::net::SocketAddr>,
 }
 
 /// The route53delegation provider.
@@ -201,6 +204,37 @@ impl ProviderImpl for Route53DelegationProvider {
         BTreeMap::from([(link::TYPE_NAME.to_string(), link::schema())])
     }
 
+    fn data_source_schemas(&self) -> BTreeMap<String, Schema> {
+        BTreeMap::from([(check::TYPE_NAME.to_string(), check::schema())])
+    }
+
+    async fn validate_data_source_config(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Vec<Diagnostic> {
+        if type_name != check::TYPE_NAME {
+            return unknown_type(type_name);
+        }
+        check::validate(config)
+    }
+
+    async fn read_data_source(&self, req: DataSourceRequest) -> DataSourceResponse {
+        if req.type_name != check::TYPE_NAME {
+            return DataSourceResponse {
+                state: Value::Null,
+                diagnostics: unknown_type(&req.type_name),
+            };
+        }
+        match self.configured() {
+            Ok(c) => check::read(req, &c.resolvers).await,
+            Err(d) => DataSourceResponse {
+                state: Value::Null,
+                diagnostics: d,
+            },
+        }
+    }
+
     async fn validate_provider_config(&self, config: &Value) -> Vec<Diagnostic> {
         parse_provider_config(config).1
     }
@@ -209,11 +243,13 @@ impl ProviderImpl for Route53DelegationProvider {
         let (cfg, diags) = parse_provider_config(config);
         if let Some((engine_cfg, verify_timeout)) = cfg {
             tracing::info!(terraform_version, "provider configured");
+            let resolvers = engine_cfg.resolvers.clone();
             let link = Link::new(Engine::new(engine_cfg));
             if let Ok(mut slot) = self.configured.write() {
                 *slot = Some(Configured {
                     link,
                     verify_timeout,
+                    resolvers,
                 });
             }
         }

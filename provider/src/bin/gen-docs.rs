@@ -6,8 +6,9 @@
 //! ```
 //!
 //! `--root` is the repository (default: this crate's parent directory), where
-//! `examples/` is read; `--out` is where `index.md`, `resources/*.md` and
-//! `guides/*.md` (one per example with a `README.md`) are written (default: `ROOT/docs`). The output depends only on the schemas and
+//! `examples/` is read; `--out` is where `index.md`, `resources/*.md`,
+//! `data-sources/*.md` and `guides/*.md` (one per example with a
+//! `README.md`) are written (default: `ROOT/docs`). The output depends only on the schemas and
 //! the example files, so `scripts/docs.sh --check` can compare it with the
 //! committed docs.
 
@@ -15,6 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use route53delegation_provider::data_sources::check;
 use route53delegation_provider::protocol::{Attribute, Block, NestedBlock, NestingMode, Type};
 use route53delegation_provider::provider_impl::provider_schema;
 use route53delegation_provider::resources::link;
@@ -111,6 +113,24 @@ fn render(root: &Path) -> Result<Vec<(String, String)>> {
         );
     }
     pages.push((format!("resources/{short}.md"), md));
+
+    // The data sources.
+    for (ty, schema) in [(check::TYPE_NAME, check::schema())] {
+        let short = ty.strip_prefix(&format!("{PROVIDER_NAME}_")).unwrap_or(ty);
+        let mut md = frontmatter(
+            &format!("{ty} Data Source - {PROVIDER_NAME}"),
+            Some(""),
+            &schema.block.description,
+        );
+        let _ = write!(
+            md,
+            "# {ty} (Data Source)\n\n{}\n\n## Example Usage\n\n```terraform\n{}\n```\n\n",
+            schema.block.description.trim(),
+            read(&format!("examples/data-sources/{ty}/data-source.tf"))?
+        );
+        md.push_str(&render_schema(&schema.block));
+        pages.push((format!("data-sources/{short}.md"), md));
+    }
 
     // The guides: every example with a README, its configuration after it.
     let mut guides: Vec<String> = std::fs::read_dir(root.join("examples"))

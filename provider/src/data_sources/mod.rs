@@ -1,0 +1,3 @@
+//! The provider's data sources, one folder each.
+
+pub mod check;
