@@ -5,11 +5,11 @@ use route53delegation::inspect::{Health, Inspection};
 use crate::protocol::Value;
 
 fn strings(items: &[String]) -> Value {
-    Value::List(items.iter().map(|s| Value::string(s)).collect())
+    Value::List(items.iter().map(Value::string).collect())
 }
 
 fn opt(s: &Option<String>) -> Value {
-    s.as_ref().map_or(Value::Null, |s| Value::string(s))
+    s.as_ref().map_or(Value::Null, Value::string)
 }
 
 /// `config` with every computed attribute filled in from `r`.
