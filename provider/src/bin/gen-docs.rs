@@ -115,7 +115,8 @@ fn render(root: &Path) -> Result<Vec<(String, String)>> {
     pages.push((format!("resources/{short}.md"), md));
 
     // The data sources.
-    for (ty, schema) in [(check::TYPE_NAME, check::schema())] {
+    let data_sources = vec![(check::TYPE_NAME, check::schema())];
+    for (ty, schema) in data_sources {
         let short = ty.strip_prefix(&format!("{PROVIDER_NAME}_")).unwrap_or(ty);
         let mut md = frontmatter(
             &format!("{ty} Data Source - {PROVIDER_NAME}"),
