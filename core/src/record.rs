@@ -14,6 +14,10 @@ use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::zone::{build_error, list_records_from, list_records_while, record_set, RecordSet};
 
+/// What to do when destroy finds the record changed by someone else.
+pub const DESTROY_CHANGED_ADVICE: &str =
+    "the record is kept; find out who owns it now, then destroy again (or remove the link from state with terraform state rm)";
+
 /// An NS record set: TTL and values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct NsRecord {
@@ -149,13 +153,36 @@ pub async fn write_ns(
             .build()
             .map_err(|e| build_error(action.clone(), e))?,
     );
-    let out = r53
+    let out = match r53
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
         .change_batch(batch.build().map_err(|e| build_error(action.clone(), e))?)
         .send()
         .await
-        .map_err(|e| Error::aws(action.clone(), e))?;
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let err = Error::aws(action.clone(), e);
+            // The compare-and-swap lost: the record is no longer what was
+            // read. Say what is there now, like the plan-time refusal does.
+            if err.aws_code() == Some("InvalidChangeBatch") {
+                if let Ok(now) = read_ns(r53, zone_id, name).await {
+                    let found = now.as_ref().map(|r| &r.values);
+                    if found != current.map(|c| &c.values) {
+                        return Err(Error::RecordChanged {
+                            action: "writing NS record".into(),
+                            name: name.clone(),
+                            zone_id: zone_id.to_string(),
+                            expected: current.map(|c| c.values.clone()).unwrap_or_default(),
+                            found: now.map(|r| r.values).unwrap_or_default(),
+                            advice: "the record changed during apply, so nothing was written; run terraform plan to see the new values, then apply again (parent.allow_overwrite = true replaces a record someone else wrote)".into(),
+                        });
+                    }
+                }
+            }
+            return Err(err);
+        }
+    };
     let change_id = out
         .change_info()
         .map(|c| c.id().to_string())
@@ -188,6 +215,7 @@ pub async fn delete_ns(
             zone_id: zone_id.to_string(),
             expected: written.values.clone(),
             found: current.values,
+            advice: DESTROY_CHANGED_ADVICE.into(),
         });
     }
     // Delete what is there (same values; the TTL may have been edited).
