@@ -188,6 +188,49 @@ pub struct LinkState {
     /// The account the child zone of this state lives in, as for
     /// `parent_account`.
     pub child_account: Option<AccountSettings>,
+    /// What a move left behind and this link still has to remove.
+    pub retired: Vec<Retired>,
+}
+
+/// Something a move left behind, kept in state until it is removed: after
+/// the new delegation verifies (the next apply), or by destroy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retired {
+    /// The account it lives in.
+    pub account: AccountSettings,
+    /// What it is.
+    pub what: RetiredObject,
+}
+
+/// What a [`Retired`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetiredObject {
+    /// A hosted zone this link created.
+    Zone {
+        /// Its ID.
+        zone_id: String,
+    },
+    /// The NS record this link wrote in a previous parent zone.
+    Record {
+        /// The previous parent zone.
+        parent_zone_id: String,
+        /// Exactly what this link wrote there.
+        record: NsRecord,
+    },
+}
+
+impl std::fmt::Display for Retired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.what {
+            RetiredObject::Zone { zone_id } => write!(f, "the previous child zone {zone_id}"),
+            RetiredObject::Record { parent_zone_id, .. } => {
+                write!(
+                    f,
+                    "the NS record in the previous parent zone {parent_zone_id}"
+                )
+            }
+        }
+    }
 }
 
 /// An apply that failed, with the state reached, so nothing leaks.
@@ -505,6 +548,7 @@ impl Engine {
             }
             return Ok(Some(OldZone {
                 client: ctx.child.clone(),
+                settings: spec.child.account.clone(),
                 zone: z,
                 owned: p.zone_owned,
             }));
@@ -520,6 +564,7 @@ impl Engine {
             .filter(|z| z.name == spec.name)
             .map(|zone| OldZone {
                 client: old_client,
+                settings: old_settings.clone(),
                 zone,
                 owned: p.zone_owned,
             }))
@@ -572,16 +617,9 @@ impl Engine {
         {
             Some(old_id) => {
                 let settings = prior
-                    .and_then(|p| p.parent_account.as_ref())
-                    .unwrap_or(&spec.parent.account);
-                let client = bound
-                    .run(
-                        "reaching the previous parent account",
-                        self.clients.route53(settings),
-                    )
-                    .await
-                    .map_err(|e| fail(e, prior_partial.clone()))?;
-                Some((client, old_id.to_string()))
+                    .and_then(|p| p.parent_account.clone())
+                    .unwrap_or_else(|| spec.parent.account.clone());
+                Some((settings, old_id.to_string()))
             }
             None => None,
         };
@@ -674,9 +712,33 @@ impl Engine {
             zone_owned: false,
             parent_account: None,
             child_account: None,
+            retired: Vec::new(),
         });
         state.parent_account = None;
         state.child_account = None;
+        // Kept in state from here on, so that a failure before they are
+        // removed leaves nothing nobody manages.
+        let mut retiring = prior.map(|p| p.retired.clone()).unwrap_or_default();
+        if let (Some((settings, old_id)), Some(w)) =
+            (&old_parent, prior.and_then(|p| p.written.as_ref()))
+        {
+            retiring.push(Retired {
+                account: settings.clone(),
+                what: RetiredObject::Record {
+                    parent_zone_id: old_id.clone(),
+                    record: w.clone(),
+                },
+            });
+        }
+        if let Some(old) = old_zone.as_ref().filter(|o| o.owned) {
+            retiring.push(Retired {
+                account: old.settings.clone(),
+                what: RetiredObject::Zone {
+                    zone_id: old.zone.id.clone(),
+                },
+            });
+        }
+        state.retired = retiring;
         if let Some((_, old_id)) = &old_parent {
             // The old parent's record is not this state's any more.
             tracing::info!(name = %spec.name, from = %old_id, to = %ctx.parent_zone.id, "moving to another parent zone");
@@ -832,6 +894,7 @@ impl Engine {
         let needs_verify = any_change
             || old_parent.is_some()
             || old_zone.is_some()
+            || !state.retired.is_empty()
             || state
                 .verification
                 .as_ref()
@@ -847,7 +910,7 @@ impl Engine {
             });
         } else if needs_verify {
             let verify_timeout = spec.verify.timeout.min(remaining());
-            let leftovers = leftovers_text(old_parent.as_ref(), old_zone.as_ref(), &spec.name);
+            let leftovers = leftovers_text(&state.retired);
             match self
                 .verify(spec, &ctx, &state, verify_timeout, cancel)
                 .await
@@ -902,71 +965,25 @@ impl Engine {
         }
         // The new delegation is in place (and verified): retire the old one.
         let mut warnings = Vec::new();
-        if let Some((old_client, old_id)) = &old_parent {
-            let written = prior.and_then(|p| p.written.as_ref());
-            let prior_ns = prior.map(|p| &p.name_servers);
-            let step = async {
-                match record::read_ns(old_client, old_id, &spec.name).await? {
-                    Some(cur)
-                        if written.map(|w| &w.values) == Some(&cur.values)
-                            || prior_ns == Some(&cur.values) =>
-                    {
-                        if let Some(change) =
-                            record::delete_exact(old_client, old_id, &spec.name, &cur).await?
-                        {
-                            wait_insync(old_client, &change, remaining(), self.backoff, cancel)
-                                .await?;
-                        }
-                        Ok(None)
-                    }
-                    Some(cur) => Ok(Some(format!(
-                        "the NS record for {} in the previous parent zone {old_id} holds {}, which this link did not write; it was left in place",
-                        spec.name, cur.values
-                    ))),
-                    None => Ok(None),
-                }
-            };
-            match bound.run("removing the previous parent NS record", step).await {
-                Ok(Some(w)) => warnings.push(w),
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(fail(
-                        Error::Partial {
-                            context: format!(
-                                "moving the delegation of {} from parent zone {old_id} to {}: the new delegation is in place",
-                                spec.name, ctx.parent_zone.id
-                            ),
-                            source: Box::new(e),
-                            consequence: leftovers_text(old_parent.as_ref(), old_zone.as_ref(), &spec.name),
-                        },
-                        Some(state),
-                    ))
-                }
-            }
+        let items = std::mem::take(&mut state.retired);
+        let (left, mut notes, err) = self.retire(&items, spec, &bound, remaining(), cancel).await;
+        warnings.append(&mut notes);
+        state.retired = left;
+        if let Some(e) = err {
+            let consequence = leftovers_text(&state.retired);
+            return Err(fail(
+                Error::Partial {
+                    context: format!(
+                        "moving the delegation of {}: the new delegation is in place and verified",
+                        spec.name
+                    ),
+                    source: Box::new(e),
+                    consequence,
+                },
+                Some(state),
+            ));
         }
-        if let Some(old) = old_zone.as_ref().filter(|o| o.owned) {
-            let step = async {
-                if let Some(change) =
-                    zone::delete_zone(&old.client, &old.zone, spec.child.force_destroy).await?
-                {
-                    wait_insync(&old.client, &change, remaining(), self.backoff, cancel).await?;
-                }
-                Ok(())
-            };
-            if let Err(e) = bound.run("deleting the previous child zone", step).await {
-                return Err(fail(
-                    Error::Partial {
-                        context: format!(
-                            "moving the delegation of {} from hosted zone {} to {}: the new delegation is in place",
-                            spec.name, old.zone.id, state.child_zone_id
-                        ),
-                        source: Box::new(e),
-                        consequence: leftovers_text(None, Some(old), &spec.name),
-                    },
-                    Some(state),
-                ));
-            }
-        } else if let Some(old) = &old_zone {
+        if let Some(old) = old_zone.as_ref().filter(|o| !o.owned) {
             warnings.push(format!(
                 "the delegation of {} moved from hosted zone {} to {}; {} was not created by this link and was kept",
                 spec.name, old.zone.id, state.child_zone_id, old.zone.id
@@ -988,6 +1005,62 @@ impl Engine {
             findings,
             warnings,
         })
+    }
+
+    /// Removes what moves left behind: a previous parent record only if it
+    /// still holds exactly what this link wrote, a previous zone (which this
+    /// link created) with `force_destroy` deciding about its records. Returns
+    /// what is still left, warnings, and the first error.
+    async fn retire(
+        &self,
+        items: &[Retired],
+        spec: &LinkSpec,
+        bound: &Bound<'_>,
+        wait: Duration,
+        cancel: &CancellationToken,
+    ) -> (Vec<Retired>, Vec<String>, Option<Error>) {
+        let mut warnings = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let step = async {
+                let client = self.clients.route53(&item.account).await?;
+                match &item.what {
+                    RetiredObject::Record {
+                        parent_zone_id,
+                        record,
+                    } => match record::read_ns(&client, parent_zone_id, &spec.name).await {
+                        Ok(Some(cur)) if cur.values == record.values => {
+                            if let Some(change) =
+                                record::delete_exact(&client, parent_zone_id, &spec.name, &cur)
+                                    .await?
+                            {
+                                wait_insync(&client, &change, wait, self.backoff, cancel).await?;
+                            }
+                            Ok(None)
+                        }
+                        Ok(Some(cur)) => Ok(Some(format!(
+                            "the NS record for {} in the previous parent zone {parent_zone_id} holds {}, which this link did not write; it was left in place",
+                            spec.name, cur.values
+                        ))),
+                        Ok(None) => Ok(None),
+                        // The previous parent zone itself is gone.
+                        Err(e) if e.is_not_found() => Ok(None),
+                        Err(e) => Err(e),
+                    },
+                    RetiredObject::Zone { zone_id } => {
+                        if let Some(z) = visible_zone(&client, zone_id).await? {
+                            zone::delete_zone(&client, &z, spec.child.force_destroy).await?;
+                        }
+                        Ok(None)
+                    }
+                }
+            };
+            match bound.run(&format!("removing {item}"), step).await {
+                Ok(Some(w)) => warnings.push(w),
+                Ok(None) => {}
+                Err(e) => return (items[i..].to_vec(), warnings, Some(e)),
+            }
+        }
+        (Vec::new(), warnings, None)
     }
 
     /// Verifies an existing delegation once (polling until the spec's
@@ -1300,6 +1373,7 @@ impl Engine {
                     zone_owned,
                     parent_account: None,
                     child_account: None,
+                    retired: Vec::new(),
                 },
             })
         };
@@ -1423,6 +1497,37 @@ impl Engine {
                 }
             }
         }
+        if !spec.child.force_destroy {
+            for item in &state.retired {
+                if let RetiredObject::Zone { zone_id } = &item.what {
+                    let step = async {
+                        let client = self.clients.route53(&item.account).await?;
+                        match visible_zone(&client, zone_id).await? {
+                            Some(z) => Ok(Some((zone::own_records(&client, &z).await?, z))),
+                            None => Ok(None),
+                        }
+                    };
+                    if let Some((records, z)) =
+                        bound.run("listing a previous zone's records", step).await?
+                    {
+                        if !records.is_empty() {
+                            return Err(Error::Partial {
+                                context: format!("destroying the delegation of {}", spec.name),
+                                source: Box::new(Error::ZoneNotEmpty {
+                                    zone_id: z.id.clone(),
+                                    name: z.name.clone(),
+                                    records: records
+                                        .iter()
+                                        .map(|r| (r.name.clone(), r.rtype.clone()))
+                                        .collect(),
+                                }),
+                                consequence: "nothing was changed".into(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
         tracing::info!(name = %spec.name, ?actions, "destroying delegation");
         let mut removed_record = false;
         for action in actions {
@@ -1496,6 +1601,19 @@ impl Engine {
                 _ => {}
             }
         }
+        let (left, _, err) = self
+            .retire(&state.retired, spec, &bound, remaining(), cancel)
+            .await;
+        if let Some(e) = err {
+            return Err(Error::Partial {
+                context: format!(
+                    "destroying the delegation of {}: the delegation itself is removed",
+                    spec.name
+                ),
+                source: Box::new(e),
+                consequence: format!("{}; destroy again", leftovers_text(&left)),
+            });
+        }
         Ok(())
     }
 }
@@ -1503,6 +1621,7 @@ impl Engine {
 /// A zone the delegation moves away from.
 struct OldZone {
     client: Client,
+    settings: AccountSettings,
     zone: HostedZone,
     owned: bool,
 }
@@ -1568,32 +1687,21 @@ fn overwrite_notice(name: &DomainName, parent_zone: &HostedZone, cur: &NsRecord)
     }
 }
 
-/// What a move leaves behind when it stops before retiring the old objects.
-fn leftovers_text(
-    old_parent: Option<&(Client, String)>,
-    old_zone: Option<&OldZone>,
-    name: &DomainName,
-) -> String {
-    let mut parts = Vec::new();
-    if let Some((_, id)) = old_parent {
-        parts.push(format!(
-            "the NS record for {name} in the previous parent zone {id} was not removed"
-        ));
-    }
-    if let Some(old) = old_zone {
-        if old.owned {
-            parts.push(format!(
-                "the previous child zone {} was not deleted",
-                old.zone.id
-            ));
-        }
-    }
-    if parts.is_empty() {
+/// What a move left, in words: kept in state and removed later.
+fn leftovers_text(retired: &[Retired]) -> String {
+    if retired.is_empty() {
         return String::new();
     }
     format!(
-        "{}; the state now holds only the new delegation, so delete what was left once the new one verifies",
-        parts.join(" and ")
+        "{} {} kept in state: the next apply removes {} once the new delegation verifies, and destroy removes {} too",
+        retired
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        if retired.len() == 1 { "is" } else { "are" },
+        if retired.len() == 1 { "it" } else { "them" },
+        if retired.len() == 1 { "it" } else { "them" },
     )
 }
 

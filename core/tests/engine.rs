@@ -1088,3 +1088,55 @@ async fn the_timeout_bounds_each_aws_call_not_only_the_waits() {
     assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
     assert!(matches!(err.root(), Error::TimedOut { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_move_that_does_not_verify_keeps_the_old_record_in_state_until_it_does() {
+    // Guards (issue 10 item 2): a move that fails verification after writing
+    // the new delegation forgetting the old record or zone, so nobody
+    // manages it any more.
+    let f = fixture().await;
+    let mut spec = spec("half.example.com");
+    spec.parent.zone = ZoneRef::Id(f.parent_zone_id.clone());
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    // A new parent zone that the domain is not delegated to (yet).
+    let new_parent = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
+    spec.parent.zone = ZoneRef::Id(new_parent.clone());
+    spec.verify.timeout = Duration::from_secs(2);
+    let err = f.engine.apply(&spec, Some(&st), T, &c).await.unwrap_err();
+    let msg = err.error.to_string();
+    assert!(msg.contains("kept in state"), "{msg}");
+    assert!(
+        msg.contains(&f.parent_zone_id),
+        "names the old parent zone: {msg}"
+    );
+    let partial = err.partial.expect("partial state");
+    assert_eq!(partial.parent_zone_id, new_parent);
+    assert_eq!(partial.retired.len(), 1, "{:?}", partial.retired);
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "half.example.com").unwrap()).unwrap(),
+        st.name_servers,
+        "the old delegation still works"
+    );
+    // The domain now points at the new parent zone: the next apply verifies
+    // and removes the old record.
+    f.world
+        .register_domain("example.com", &new_parent)
+        .await
+        .unwrap();
+    f.world.flush("example.com").await.unwrap();
+    spec.verify.timeout = Duration::from_secs(20);
+    let done = f
+        .engine
+        .apply(&spec, Some(&partial), T, &c)
+        .await
+        .expect("finish the move")
+        .state;
+    assert!(done.retired.is_empty());
+    assert_eq!(
+        ns_in_parent(&f, "half.example.com"),
+        None,
+        "old record removed"
+    );
+    assert_eq!(done.verification.unwrap().status, VerifyStatus::Verified);
+}

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use route53delegation::account::{validate_role_arn, validate_session_duration};
 use route53delegation::delegation::{
-    ChildSpec, Notice, ParentSpec, Preflight, VerificationSummary, VerifySpec, VerifyStatus,
-    ZoneRef, DEFAULT_TTL, DEFAULT_VERIFY_TIMEOUT, MAX_TTL, MIN_TTL,
+    ChildSpec, Notice, ParentSpec, Preflight, Retired, RetiredObject, VerificationSummary,
+    VerifySpec, VerifyStatus, ZoneRef, DEFAULT_TTL, DEFAULT_VERIFY_TIMEOUT, MAX_TTL, MIN_TTL,
 };
 use route53delegation::diagnose::Finding;
 use route53delegation::dns::parse_resolver;
@@ -485,6 +485,90 @@ struct Private {
     /// `child.zone_id` owns its zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     owned: Option<bool>,
+    /// What a move left behind and the link still has to remove.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    retired: Vec<PrivateRetired>,
+}
+
+/// A [`Retired`] in private state, with the account it lives in (the
+/// external ID included, as in the configuration part of the state).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct PrivateRetired {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duration_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    record: Option<PrivateRecord>,
+}
+
+impl PrivateRetired {
+    fn from_core(r: &Retired) -> Self {
+        let role = r.account.assume_role.as_ref();
+        let (zone_id, parent_zone_id, record) = match &r.what {
+            RetiredObject::Zone { zone_id } => (Some(zone_id.clone()), None, None),
+            RetiredObject::Record {
+                parent_zone_id,
+                record,
+            } => (
+                None,
+                Some(parent_zone_id.clone()),
+                Some(PrivateRecord {
+                    ttl: record.ttl,
+                    values: record.values.to_strings(),
+                }),
+            ),
+        };
+        PrivateRetired {
+            region: r.account.region.clone(),
+            profile: r.account.profile.clone(),
+            role_arn: role.map(|a| a.role_arn.clone()),
+            session_name: role.and_then(|a| a.session_name.clone()),
+            external_id: role.and_then(|a| a.external_id.clone()),
+            duration_secs: role.and_then(|a| a.duration).map(|d| d.as_secs()),
+            zone_id,
+            parent_zone_id,
+            record,
+        }
+    }
+
+    fn to_core(&self) -> Option<Retired> {
+        let account = AccountSettings {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            assume_role: self.role_arn.as_ref().map(|arn| AssumeRole {
+                role_arn: arn.clone(),
+                session_name: self.session_name.clone(),
+                external_id: self.external_id.clone(),
+                duration: self.duration_secs.map(Duration::from_secs),
+            }),
+            ..Default::default()
+        };
+        let what = match (&self.zone_id, &self.parent_zone_id, &self.record) {
+            (Some(z), _, _) => RetiredObject::Zone { zone_id: z.clone() },
+            (None, Some(p), Some(r)) => RetiredObject::Record {
+                parent_zone_id: p.clone(),
+                record: NsRecord {
+                    ttl: r.ttl,
+                    values: NsSet::parse(&r.values).ok()?,
+                },
+            },
+            _ => return None,
+        };
+        Some(Retired { account, what })
+    }
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -500,6 +584,7 @@ pub(crate) fn encode_private(st: &LinkState) -> Vec<u8> {
             values: w.values.to_strings(),
         }),
         owned: Some(st.zone_owned),
+        retired: st.retired.iter().map(PrivateRetired::from_core).collect(),
     };
     serde_json::to_vec(&p).unwrap_or_default()
 }
@@ -562,10 +647,16 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
         .get("child")
         .is_some_and(|c| !matches!(c.get("zone_id"), None | Some(Value::Null)));
     let zone_owned = !adopted_by_config && p.owned.unwrap_or(true);
+    let retired = p
+        .retired
+        .iter()
+        .filter_map(PrivateRetired::to_core)
+        .collect();
     LinkState {
         zone_owned,
         parent_account: None,
         child_account: None,
+        retired,
         child_comment,
         parent_zone_id: get("parent_zone_id"),
         parent_zone_name: DomainName::parse(&get("parent_zone_name"))
@@ -953,7 +1044,15 @@ impl Link {
             };
         };
         let prior = link_state(&req.current_state, &req.private);
-        match self.engine.read(&cfg.spec, &prior).await {
+        // StopProvider (Ctrl-C) ends a read too, keeping the state as it was.
+        let read = tokio::select! {
+            biased;
+            () = req.cancel.cancelled() => Err(route53delegation::Error::Cancelled {
+                during: format!("reading the delegation of {}", cfg.spec.name),
+            }),
+            r = self.engine.read(&cfg.spec, &prior) => r,
+        };
+        match read {
             Ok(out) => {
                 let diagnostics = out
                     .warnings
@@ -1388,6 +1487,20 @@ mod tests {
             zone_owned: true,
             parent_account: None,
             child_account: None,
+            retired: vec![Retired {
+                account: AccountSettings {
+                    assume_role: Some(AssumeRole {
+                        role_arn: "arn:aws:iam::222222222222:role/delegation-child".into(),
+                        external_id: Some("ext".into()),
+                        duration: Some(Duration::from_secs(3600)),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                what: RetiredObject::Zone {
+                    zone_id: "ZOLD".into(),
+                },
+            }],
         };
         let base = cfg("api.example.com", parent_by_name("example.com"), child());
         let v = with_state(&base, &DomainName::parse("api.example.com").unwrap(), &st);

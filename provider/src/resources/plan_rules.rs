@@ -187,6 +187,22 @@ pub fn plan_update(
     }
 
     let st = link_state(prior, prior_private);
+    if !st.retired.is_empty() {
+        // A move stopped before it removed what it left: apply finishes it.
+        planned.set("verification", Value::Unknown);
+        resp.diagnostics.push(Diagnostic::warning(
+            "Unfinished move",
+            format!(
+                "a previous apply moved this delegation but did not yet remove {}; apply removes {} once the delegation verifies",
+                st.retired
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                if st.retired.len() == 1 { "it" } else { "them" }
+            ),
+        ));
+    }
     if !child_moves && !parent_moves {
         // The parent should refer to exactly the child's servers.
         let want = prior.get("name_servers").cloned().unwrap_or(Value::Null);
@@ -350,6 +366,7 @@ mod tests {
             zone_owned: true,
             parent_account: None,
             child_account: None,
+            retired: Vec::new(),
         }
     }
 
@@ -398,6 +415,18 @@ mod tests {
         LinkState {
             child_zone_id: String::new(),
             name_servers: NsSet::new(),
+            ..healthy()
+        }
+    }
+
+    fn unfinished_move() -> LinkState {
+        LinkState {
+            retired: vec![route53delegation::delegation::Retired {
+                account: Default::default(),
+                what: route53delegation::delegation::RetiredObject::Zone {
+                    zone_id: "ZOLD".into(),
+                },
+            }],
             ..healthy()
         }
     }
@@ -572,6 +601,16 @@ mod tests {
                 known: &[("parent_zone_id", "ZP")],
                 error: None,
                 warning: None,
+            },
+            Case {
+                guards: "a move that stopped before removing the old zone is never finished (the old zone leaks)",
+                prior: unfinished_move,
+                change: &[],
+                replace: &[],
+                unknown: &["verification"],
+                known: &[("child_zone_id", "ZC")],
+                error: None,
+                warning: Some("the previous child zone ZOLD"),
             },
             Case {
                 guards: "an NS record someone else wrote is overwritten",
