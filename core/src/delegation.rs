@@ -1458,12 +1458,11 @@ impl Engine {
         let actions = plan::plan_destroy(&observed, created, spec.child.force_destroy).map_err(
             |e| match e {
                 PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-                    action: "deleting NS record".into(),
+                    action: "deleting NS record",
                     name: spec.name.clone(),
                     zone_id: state.parent_zone_id.clone(),
                     expected,
                     found,
-                    advice: record::DESTROY_CHANGED_ADVICE.into(),
                 },
                 other => Error::InvalidSetting {
                     attribute: "name".into(),
@@ -1763,12 +1762,11 @@ fn plan_error(e: PlanError, spec: &LinkSpec, ctx: &Ctx, zone: Option<&ObservedZo
             wanted: zone.map(|z| z.name_servers.clone()).unwrap_or_default(),
         },
         PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-            action: "writing NS record".into(),
+            action: "writing NS record",
             name: spec.name.clone(),
             zone_id: ctx.parent_zone.id.clone(),
             expected,
             found,
-            advice: "run terraform plan to see the new values, then apply again".into(),
         },
     }
 }

@@ -112,11 +112,12 @@ pub enum Error {
     },
     /// The NS record changed since it was read: someone else changed it.
     #[error(
-        "{action} {name} in parent zone {zone_id}: the record was changed by someone else: expected {expected}, found {found}; {advice}"
+        "{action} {name} in parent zone {zone_id}: the record was changed by someone else: expected {expected}, found {found}; {}",
+        changed_advice(.action)
     )]
     RecordChanged {
         /// What was being done (`deleting NS record`).
-        action: String,
+        action: &'static str,
         /// The delegated name.
         name: DomainName,
         /// The parent zone.
@@ -125,8 +126,6 @@ pub enum Error {
         expected: NsSet,
         /// What is there now.
         found: NsSet,
-        /// What to do about it.
-        advice: String,
     },
     /// A multi-step operation failed after some steps were done: says what
     /// was done, what failed and what the state now holds.
@@ -237,6 +236,14 @@ impl Error {
     /// True for an AWS `NoSuchHostedZone` (or similar not-found) error.
     pub fn is_not_found(&self) -> bool {
         matches!(self.aws_code(), Some("NoSuchHostedZone" | "NoSuchChange"))
+    }
+}
+
+fn changed_advice(action: &str) -> &'static str {
+    if action.starts_with("deleting") {
+        "the record is kept; find out who owns it now, then destroy again (or remove the link from state with terraform state rm)"
+    } else {
+        "nothing was written; run terraform plan to see the new values, then apply again (parent.allow_overwrite = true replaces a record someone else wrote)"
     }
 }
 

@@ -14,10 +14,6 @@ use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::zone::{build_error, list_records_from, list_records_while, record_set, RecordSet};
 
-/// What to do when destroy finds the record changed by someone else.
-pub const DESTROY_CHANGED_ADVICE: &str =
-    "the record is kept; find out who owns it now, then destroy again (or remove the link from state with terraform state rm)";
-
 /// An NS record set: TTL and values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct NsRecord {
@@ -170,12 +166,11 @@ pub async fn write_ns(
                     let found = now.as_ref().map(|r| &r.values);
                     if found != current.map(|c| &c.values) {
                         return Err(Error::RecordChanged {
-                            action: "writing NS record".into(),
+                            action: "writing NS record",
                             name: name.clone(),
                             zone_id: zone_id.to_string(),
                             expected: current.map(|c| c.values.clone()).unwrap_or_default(),
                             found: now.map(|r| r.values).unwrap_or_default(),
-                            advice: "the record changed during apply, so nothing was written; run terraform plan to see the new values, then apply again (parent.allow_overwrite = true replaces a record someone else wrote)".into(),
                         });
                     }
                 }
@@ -210,12 +205,11 @@ pub async fn delete_ns(
     };
     if current.values != written.values {
         return Err(Error::RecordChanged {
-            action: "deleting NS record".into(),
+            action: "deleting NS record",
             name: name.clone(),
             zone_id: zone_id.to_string(),
             expected: written.values.clone(),
             found: current.values,
-            advice: DESTROY_CHANGED_ADVICE.into(),
         });
     }
     // Delete what is there (same values; the TTL may have been edited).

@@ -545,8 +545,8 @@ fn flat(s: &str) -> String {
 
 fn consistent(out: &str) {
     assert!(
-        !flat(&out).contains("inconsistent result")
-            && !flat(&out).contains("inconsistent final plan"),
+        !flat(out).contains("inconsistent result")
+            && !flat(out).contains("inconsistent final plan"),
         "Terraform reported an inconsistent result:\n{out}"
     );
 }
