@@ -1140,3 +1140,45 @@ async fn a_move_that_does_not_verify_keeps_the_old_record_in_state_until_it_does
     );
     assert_eq!(done.verification.unwrap().status, VerifyStatus::Verified);
 }
+
+#[tokio::test]
+async fn a_role_not_assumable_yet_at_plan_is_a_warning() {
+    // Guards (issue 10 item 5): plan failing on a role created in the same
+    // apply (IAM propagation, or the role not made yet).
+    let f = fixture().await;
+    f.world.fail_assume_role(PARENT_ROLE, 1000);
+    let pre = f
+        .engine
+        .preflight(&spec("role.example.com"), None)
+        .await
+        .expect("a warning, not an error");
+    assert!(pre.parent_zone.is_none());
+    assert_eq!(pre.notices.len(), 1, "{:?}", pre.notices);
+    assert_eq!(
+        pre.notices[0].attribute,
+        Some("parent.assume_role.role_arn")
+    );
+    assert!(
+        pre.notices[0].detail.contains("AccessDenied"),
+        "{:?}",
+        pre.notices
+    );
+    assert!(pre.notices[0].detail.contains("apply checks again"));
+    // Apply says so plainly if the role still cannot be assumed.
+    let err = f
+        .engine
+        .apply(
+            &spec("role.example.com"),
+            None,
+            T,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.error, Error::AssumeRole { .. }),
+        "{}",
+        err.error
+    );
+    assert_eq!(writes(&f), 0);
+}

@@ -885,3 +885,59 @@ async fn allow_overwrite_plan_names_the_servers_it_replaces_and_occlusion_is_tol
         "the occlusion warning once:\n{out}"
     );
 }
+
+#[tokio::test]
+async fn moving_a_delegation_to_another_parent_zone() {
+    // Guards (issue 10 item 2): a parent zone change carried out as a
+    // replacement (the delegation removed, the child zone deleted and made
+    // anew) or leaving the old parent's record behind.
+    let env = env().await;
+    let body = |zone_id: &str| {
+        link("api", "pmove.example.com", CHILD, "").replace(
+            "zone_name = \"example.com\"",
+            &format!("zone_id = \"{zone_id}\""),
+        )
+    };
+    let tf = Tf::new(&env, "main", &body(&env.parent_zone_id));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    // example.com moves to a new hosted zone.
+    let new_parent = create_zone(&env.world, PARENT_ACCOUNT, "example.com").await;
+    env.world
+        .register_domain("example.com", &new_parent)
+        .await
+        .unwrap();
+    env.world.flush("example.com").await.unwrap();
+    tf.write(&env, &body(&format!("/hostedzone/{new_parent}")));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        flat(&plan).contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    assert!(!flat(&plan).contains("must be replaced"), "{plan}");
+    consistent(&tf.apply());
+    let after = tf.resource("route53delegation_link.api");
+    assert_eq!(after["parent_zone_id"], new_parent.as_str());
+    assert_eq!(after["child_zone_id"], before["child_zone_id"], "same zone");
+    assert_eq!(after["verification"]["status"], "verified");
+    assert_eq!(
+        parent_ns(&env, "pmove.example.com"),
+        None,
+        "the old parent's record is removed"
+    );
+    let in_new = env
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == new_parent)
+        .unwrap()
+        .records
+        .into_iter()
+        .find(|r| r.name == "pmove.example.com." && r.rtype == "NS")
+        .map(|r| norm(&r.values));
+    assert_eq!(in_new, Some(ns_list(&after["name_servers"])));
+    tf.assert_no_changes();
+    consistent(&tf.destroy());
+    assert!(zones_named(&env, CHILD, "pmove.example.com").is_empty());
+}

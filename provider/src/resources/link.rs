@@ -1451,6 +1451,21 @@ mod tests {
         let role = c.spec.child.account.assume_role.unwrap();
         assert_eq!(role.external_id.as_deref(), Some("x"));
 
+        // The external ID can come from the environment instead of the ID.
+        std::env::set_var("R53D_TEST_EXTERNAL_ID", "from-env");
+        let v = import_id::parse(
+            "name=api.example.com;parent_zone_name=example.com;child_role_arn=arn:aws:iam::222222222222:role/delegation-child;child_external_id_env=R53D_TEST_EXTERNAL_ID",
+        )
+        .unwrap();
+        let c = parse_config(&v).0.unwrap();
+        let role = c.spec.child.account.assume_role.unwrap();
+        assert_eq!(role.external_id.as_deref(), Some("from-env"));
+        assert!(import_id::parse(
+            "name=a.example.com;parent_zone_name=example.com;child_role_arn=arn:aws:iam::222222222222:role/x;child_external_id_env=R53D_NO_SUCH_VARIABLE"
+        )
+        .unwrap_err()
+        .contains("not set"));
+
         assert!(import_id::parse("api.example.com")
             .unwrap_err()
             .contains("NAME@PARENT_ZONE_ID"));
