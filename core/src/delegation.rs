@@ -991,8 +991,12 @@ impl Engine {
         }
         let mut findings = Vec::new();
         if prior.is_none() {
-            if let Ok(occ) =
-                record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name).await
+            if let Ok(occ) = bound
+                .run(
+                    "listing records hidden by the delegation",
+                    record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name),
+                )
+                .await
             {
                 if !occ.is_empty() {
                     findings.push(occluded_finding(&spec.name, &occ));

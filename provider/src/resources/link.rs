@@ -846,6 +846,28 @@ impl Link {
 
     /// PlanResourceChange.
     pub async fn plan(&self, req: PlanRequest) -> PlanResponse {
+        self.plan_with(req, &CancellationToken::new()).await
+    }
+
+    /// PlanResourceChange, ended early by `cancel` (StopProvider): the
+    /// plan-time lookups stop and plan reports the interruption.
+    pub async fn plan_with(&self, req: PlanRequest, cancel: &CancellationToken) -> PlanResponse {
+        let fallback = req.proposed_new_state.clone();
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => PlanResponse {
+                planned_state: fallback,
+                diagnostics: vec![Diagnostic::error(
+                    "Interrupted",
+                    "planning route53delegation_link: cancelled",
+                )],
+                ..Default::default()
+            },
+            r = self.plan_inner(req) => r,
+        }
+    }
+
+    async fn plan_inner(&self, req: PlanRequest) -> PlanResponse {
         let mut resp = PlanResponse {
             planned_private: req.prior_private.clone(),
             ..Default::default()
@@ -1087,6 +1109,11 @@ impl Link {
 
     /// ImportResourceState.
     pub async fn import(&self, id: &str) -> ImportResponse {
+        self.import_with(id, &CancellationToken::new()).await
+    }
+
+    /// ImportResourceState, ended early by `cancel` (StopProvider).
+    pub async fn import_with(&self, id: &str, cancel: &CancellationToken) -> ImportResponse {
         let value = match import_id::parse(id) {
             Ok(v) => v,
             Err(e) => {
@@ -1112,8 +1139,7 @@ impl Link {
                 )],
             };
         };
-        let cancel = CancellationToken::new();
-        match self.engine.import(&cfg.spec, &cancel).await {
+        match self.engine.import(&cfg.spec, cancel).await {
             Ok(imported) => {
                 let mut st = imported.state;
                 // Verify once, so that a plan after import has nothing to do
@@ -1126,7 +1152,7 @@ impl Link {
                     verify,
                     ..cfg.spec.clone()
                 };
-                st.verification = Some(self.engine.verify_state(&spec, &st, &cancel).await);
+                st.verification = Some(self.engine.verify_state(&spec, &st, cancel).await);
                 let mut v = value.clone();
                 if let Some(d) = &st.delegated {
                     v.set("ttl", Value::int(d.ttl));
