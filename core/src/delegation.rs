@@ -238,7 +238,9 @@ impl std::fmt::Display for Retired {
 pub struct ApplyFailure {
     /// What went wrong.
     pub error: Error,
-    /// The state reached, when anything was created or changed.
+    /// The state reached, when anything was created or changed; `None` when
+    /// nothing was, so the front end keeps its prior state exactly as it was
+    /// (with the configuration it was made with).
     pub partial: Option<LinkState>,
     /// The verification report, when verification ran.
     pub report: Option<VerificationReport>,
@@ -603,11 +605,10 @@ impl Engine {
             cancel,
         };
         let remaining = || timeout.saturating_sub(start.elapsed());
-        let prior_partial = prior.cloned();
         let ctx = bound
             .run("reading the parent zone and the accounts", self.ctx(spec))
             .await
-            .map_err(|e| fail(e, prior_partial.clone()))?;
+            .map_err(|e| fail(e, None))?;
 
         // What this apply leaves behind: the old parent record when the
         // parent zone changes, the old zone when the child moves.
@@ -629,7 +630,7 @@ impl Engine {
                 self.prior_zone_to_leave(&ctx, spec, prior),
             )
             .await
-            .map_err(|e| fail(e, prior_partial.clone()))?;
+            .map_err(|e| fail(e, None))?;
         if let Some(old) = old_zone
             .as_ref()
             .filter(|o| o.owned && !spec.child.force_destroy)
@@ -641,7 +642,7 @@ impl Engine {
                     zone::own_records(&old.client, &old.zone),
                 )
                 .await
-                .map_err(|e| fail(e, prior_partial.clone()))?;
+                .map_err(|e| fail(e, None))?;
             if !records.is_empty() {
                 return Err(fail(
                     Error::Partial {
@@ -659,7 +660,7 @@ impl Engine {
                         }),
                         consequence: "nothing was changed; copy those records to the new zone and delete them from the old one, or set child.force_destroy = true to delete them with the old zone".into(),
                     },
-                    prior_partial.clone(),
+                    None,
                 ));
             }
         }
@@ -681,7 +682,7 @@ impl Engine {
                 self.observe(&ctx, spec, lookup, last_written),
             )
             .await
-            .map_err(|e| fail(e, prior_partial.clone()))?;
+            .map_err(|e| fail(e, None))?;
         let desired = Desired {
             ttl: spec.ttl,
             child: match &spec.child.zone_id {
@@ -695,7 +696,7 @@ impl Engine {
         let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
             fail(
                 plan_error(e, spec, &ctx, observed.child_zone.as_ref()),
-                prior_partial.clone(),
+                None,
             )
         })?;
         tracing::info!(name = %spec.name, ?actions, moving_child, moving_parent = old_parent.is_some(), "applying delegation");
@@ -783,7 +784,7 @@ impl Engine {
                             ),
                         )
                         .await
-                        .map_err(|e| fail(e, prior_partial.clone()))?;
+                        .map_err(|e| fail(e, None))?;
                     state.child_zone_id = created.zone.id.clone();
                     state.name_servers = created.zone.name_servers.clone();
                     state.child_comment = created.zone.comment.clone();
@@ -806,13 +807,13 @@ impl Engine {
                             zone::get_zone(&ctx.child, zone_id),
                         )
                         .await
-                        .map_err(|e| fail(e, prior_partial.clone()))?
+                        .map_err(|e| fail(e, None))?
                         .ok_or_else(|| {
                             fail(
                                 Error::ZoneNotFound {
                                     what: zone_id.clone(),
                                 },
-                                prior_partial.clone(),
+                                None,
                             )
                         })?;
                     state.child_zone_id = z.id.clone();

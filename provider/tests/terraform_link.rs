@@ -941,3 +941,47 @@ async fn moving_a_delegation_to_another_parent_zone() {
     consistent(&tf.destroy());
     assert!(zones_named(&env, CHILD, "pmove.example.com").is_empty());
 }
+
+#[tokio::test]
+async fn a_refused_move_changes_nothing_not_even_the_state() {
+    // Guards (issue 10 items 1 and 2): a move that would delete an old zone
+    // holding records half-done, or state recording the new account while
+    // the zone still lives in the old one (the old zone then forgotten).
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "stay.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    let zone_id = before["child_zone_id"].as_str().unwrap().to_string();
+    route53delegation::record::write_ns(
+        &console(&env.world, CHILD),
+        &zone_id,
+        &route53delegation::DomainName::parse("www.stay.example.com").unwrap(),
+        &route53delegation::record::NsRecord {
+            ttl: 300,
+            values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    tf.write(&env, &link("api", "stay.example.com", "333333333333", ""));
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    consistent(&out);
+    assert!(flat(&out).contains("nothing was changed"), "{out}");
+    assert!(flat(&out).contains("www.stay.example.com NS"), "{out}");
+    let after = tf.resource("route53delegation_link.api");
+    assert_eq!(
+        after["child"]["assume_role"]["role_arn"],
+        child_role(CHILD).as_str(),
+        "the state still names the account the zone lives in"
+    );
+    assert_eq!(after["child_zone_id"], zone_id.as_str());
+    assert!(zones_named(&env, "333333333333", "stay.example.com").is_empty());
+    assert_eq!(
+        parent_ns(&env, "stay.example.com"),
+        Some(ns_list(&before["name_servers"]))
+    );
+    assert_sound(&env, &[]);
+    tf.write(&env, &link("api", "stay.example.com", CHILD, ""));
+    tf.assert_no_changes();
+}
