@@ -136,5 +136,5 @@ ${G}demo passed${N} in $(( $(date +%s) - start ))s (first apply ${t_apply}s)
   out of band:      zone re-created as $new_zone; resolver: $r2
   plan:             showed the repair of delegated_name_servers
   apply:            delegation repaired and verified; resolver: $r3; next plan clean
-  destroy:          parent NS record and child zone removed
+  destroy:          parent NS record removed; zone $new_zone kept (made by hand, so the link adopted it)
 SUMMARY

@@ -179,6 +179,60 @@ pub struct LinkState {
     pub verification: Option<VerificationSummary>,
     /// The child zone's comment, as read.
     pub child_comment: Option<String>,
+    /// True when this delegation created the child zone and deletes it on
+    /// destroy; false for a zone adopted (by `child.zone_id`, by import of a
+    /// zone made elsewhere, or by repair onto a zone re-created by hand).
+    pub zone_owned: bool,
+    /// The account the parent zone of this state lives in, when it may
+    /// differ from the spec's (a front end fills it from the configuration
+    /// the state was made with); `None`: the spec's.
+    pub parent_account: Option<AccountSettings>,
+    /// The account the child zone of this state lives in, as for
+    /// `parent_account`.
+    pub child_account: Option<AccountSettings>,
+    /// What a move left behind and this link still has to remove.
+    pub retired: Vec<Retired>,
+}
+
+/// Something a move left behind, kept in state until it is removed: after
+/// the new delegation verifies (the next apply), or by destroy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retired {
+    /// The account it lives in.
+    pub account: AccountSettings,
+    /// What it is.
+    pub what: RetiredObject,
+}
+
+/// What a [`Retired`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetiredObject {
+    /// A hosted zone this link created.
+    Zone {
+        /// Its ID.
+        zone_id: String,
+    },
+    /// The NS record this link wrote in a previous parent zone.
+    Record {
+        /// The previous parent zone.
+        parent_zone_id: String,
+        /// Exactly what this link wrote there.
+        record: NsRecord,
+    },
+}
+
+impl std::fmt::Display for Retired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.what {
+            RetiredObject::Zone { zone_id } => write!(f, "the previous child zone {zone_id}"),
+            RetiredObject::Record { parent_zone_id, .. } => {
+                write!(
+                    f,
+                    "the NS record in the previous parent zone {parent_zone_id}"
+                )
+            }
+        }
+    }
 }
 
 /// An apply that failed, with the state reached, so nothing leaks.
@@ -186,7 +240,9 @@ pub struct LinkState {
 pub struct ApplyFailure {
     /// What went wrong.
     pub error: Error,
-    /// The state reached, when anything was created or changed.
+    /// The state reached, when anything was created or changed; `None` when
+    /// nothing was, so the front end keeps its prior state exactly as it was
+    /// (with the configuration it was made with).
     pub partial: Option<LinkState>,
     /// The verification report, when verification ran.
     pub report: Option<VerificationReport>,
@@ -199,8 +255,18 @@ pub struct Applied {
     pub state: LinkState,
     /// The verification report, when verification ran.
     pub report: Option<VerificationReport>,
-    /// Findings worth a warning (for example records occluded by the delegation).
+    /// Findings worth a warning (for example records occluded by the
+    /// delegation, which [`Engine::preflight`] already reported at plan time).
     pub findings: Vec<Finding>,
+    /// Other warnings (for example an old zone kept after a move).
+    pub warnings: Vec<String>,
+}
+
+/// What import found.
+#[derive(Debug)]
+pub struct Imported {
+    /// The state.
+    pub state: LinkState,
 }
 
 /// What Read found.
@@ -215,10 +281,34 @@ pub struct ReadOutcome {
 /// What a plan-time check found.
 #[derive(Debug)]
 pub struct Preflight {
-    /// The parent zone.
-    pub parent_zone: HostedZone,
-    /// Warnings for the user.
+    /// The parent zone; `None` when it was not found (yet).
+    pub parent_zone: Option<HostedZone>,
+    /// Warnings for the user, with the setting each is about.
+    pub notices: Vec<Notice>,
+    /// The notices' messages alone.
     pub warnings: Vec<String>,
+}
+
+impl Preflight {
+    /// A preflight outcome from its parent zone and notices.
+    pub fn new(parent_zone: Option<HostedZone>, notices: Vec<Notice>) -> Self {
+        Preflight {
+            warnings: notices.iter().map(|n| n.detail.clone()).collect(),
+            parent_zone,
+            notices,
+        }
+    }
+}
+
+/// A plan-time warning, with the setting it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// A short title.
+    pub summary: &'static str,
+    /// The setting, in configuration terms (`parent.zone_name`), if any.
+    pub attribute: Option<&'static str>,
+    /// The whole message.
+    pub detail: String,
 }
 
 /// Engine settings.
@@ -360,48 +450,142 @@ impl Engine {
     }
 
     /// Plan-time checks: the parent zone exists and the name lies under it,
-    /// and a new delegation would not overwrite someone else's NS record.
+    /// a new delegation would not overwrite someone else's NS record, and the
+    /// parent zone has no records the delegation would hide.
+    ///
+    /// Things that may be created in the same run (a parent zone made by
+    /// another link, a role made by another resource) are not errors here:
+    /// a parent zone not found or a role that cannot be assumed yet comes
+    /// back as a [`Notice`] and `parent_zone: None`; apply checks again and
+    /// fails clearly if they are still missing.
     pub async fn preflight(&self, spec: &LinkSpec, prior: Option<&LinkState>) -> Result<Preflight> {
-        let parent = self.clients.route53(&spec.parent.account).await?;
-        let parent_zone = self.parent_zone(&parent, spec).await?;
-        let mut warnings = Vec::new();
+        let mut notices = Vec::new();
+        let parent = match self.clients.route53(&spec.parent.account).await {
+            Ok(p) => p,
+            Err(e @ Error::AssumeRole { .. }) => {
+                notices.push(not_yet(&e, "parent.assume_role.role_arn"));
+                return Ok(Preflight::new(None, notices));
+            }
+            Err(e) => return Err(e),
+        };
+        let parent_zone = match self.parent_zone(&parent, spec).await {
+            Ok(z) => z,
+            Err(e @ Error::ZoneNotFound { .. }) => {
+                let attribute = match spec.parent.zone {
+                    ZoneRef::Id(_) => "parent.zone_id",
+                    ZoneRef::Name(_) => "parent.zone_name",
+                };
+                notices.push(not_yet(&e, attribute));
+                return Ok(Preflight::new(None, notices));
+            }
+            Err(e) => return Err(e),
+        };
         if prior.is_none() {
             let current = record::read_ns(&parent, &parent_zone.id, &spec.name).await?;
             if let Some(cur) = current {
-                let child = self.clients.route53(&spec.child.account).await?;
-                let adopt_ns = match &spec.child.zone_id {
-                    Some(id) => zone::get_zone(&child, id).await?.map(|z| z.name_servers),
-                    None => {
+                let child = match self.clients.route53(&spec.child.account).await {
+                    Ok(c) => Some(c),
+                    Err(e @ Error::AssumeRole { .. }) => {
+                        notices.push(not_yet(&e, "child.assume_role.role_arn"));
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
+                let adopt_ns = match (&child, &spec.child.zone_id) {
+                    (None, _) => None,
+                    (Some(child), Some(id)) => {
+                        zone::get_zone(child, id).await?.map(|z| z.name_servers)
+                    }
+                    (Some(child), None) => {
                         // A zone an interrupted or tainted earlier attempt
                         // created: the record pointing at it is ours.
                         let prefix = zone::caller_reference_prefix(&spec.name, &parent_zone.id);
-                        zone::find_own_zone(&child, &spec.name, &prefix)
+                        zone::find_own_zone(child, &spec.name, &prefix)
                             .await?
                             .map(|z| z.name_servers)
                     }
                 };
-                if adopt_ns.as_ref() != Some(&cur.values) && !spec.parent.allow_overwrite {
-                    return Err(Error::ForeignRecord {
-                        name: spec.name.clone(),
-                        zone_id: parent_zone.id.clone(),
-                        existing: cur.values,
-                        wanted: adopt_ns.unwrap_or_default(),
-                    });
+                if adopt_ns.as_ref() != Some(&cur.values) {
+                    if !spec.parent.allow_overwrite {
+                        return Err(Error::ForeignRecord {
+                            name: spec.name.clone(),
+                            zone_id: parent_zone.id.clone(),
+                            existing: cur.values,
+                            wanted: adopt_ns.unwrap_or_default(),
+                        });
+                    }
+                    notices.push(overwrite_notice(&spec.name, &parent_zone, &cur));
                 }
             }
             let occluded = record::occluded_records(&parent, &parent_zone.id, &spec.name).await?;
             if !occluded.is_empty() {
-                warnings.push(occluded_finding(&spec.name, &occluded).message());
+                notices.push(Notice {
+                    summary: "Records hidden by the delegation",
+                    attribute: None,
+                    detail: occluded_finding(&spec.name, &occluded).message(),
+                });
             }
         }
-        Ok(Preflight {
-            parent_zone,
-            warnings,
-        })
+        Ok(Preflight::new(Some(parent_zone), notices))
+    }
+
+    /// Where the prior child zone is, and whether this apply moves the
+    /// delegation away from it (another account, or another zone named by
+    /// `child.zone_id`). `None`: no move.
+    async fn prior_zone_to_leave(
+        &self,
+        ctx: &Ctx,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+    ) -> Result<Option<OldZone>> {
+        let Some(p) = prior.filter(|p| !p.child_zone_id.is_empty()) else {
+            return Ok(None);
+        };
+        if spec.child.zone_id.as_deref() == Some(p.child_zone_id.as_str()) {
+            return Ok(None);
+        }
+        let in_new_account = visible_zone(&ctx.child, &p.child_zone_id).await?;
+        if let Some(z) = in_new_account.filter(|z| z.name == spec.name) {
+            if spec.child.zone_id.is_none() {
+                // Same zone, same account (or an account that sees it).
+                return Ok(None);
+            }
+            return Ok(Some(OldZone {
+                client: ctx.child.clone(),
+                settings: spec.child.account.clone(),
+                zone: z,
+                owned: p.zone_owned,
+            }));
+        }
+        let old_settings = p.child_account.as_ref().unwrap_or(&spec.child.account);
+        if self.clients.effective(old_settings) == self.clients.effective(&spec.child.account) {
+            // Not a move: the zone is gone (apply creates a new one).
+            return Ok(None);
+        }
+        let old_client = self.clients.route53(old_settings).await?;
+        Ok(visible_zone(&old_client, &p.child_zone_id)
+            .await?
+            .filter(|z| z.name == spec.name)
+            .map(|zone| OldZone {
+                client: old_client,
+                settings: old_settings.clone(),
+                zone,
+                owned: p.zone_owned,
+            }))
     }
 
     /// Creates or updates a delegation and verifies it. On failure after
     /// anything was created, the failure carries the state reached.
+    ///
+    /// A change of the child account, of `child.zone_id` or of the parent
+    /// zone moves the delegation without an outage: the new zone is created
+    /// (or adopted), the parent record is written or swapped atomically, the
+    /// change is waited for and verified, and only then is the old parent
+    /// record removed and the old zone deleted (only if this link created
+    /// it).
+    ///
+    /// `timeout` bounds every step, each AWS call included; `cancel` stops
+    /// any of them.
     pub async fn apply(
         &self,
         spec: &LinkSpec,
@@ -417,16 +601,90 @@ impl Engine {
             })
         };
         let start = Instant::now();
+        let bound = Bound {
+            deadline: start + timeout,
+            timeout,
+            cancel,
+        };
         let remaining = || timeout.saturating_sub(start.elapsed());
-        let prior_partial = prior.cloned();
-        let ctx = self
-            .ctx(spec)
+        let ctx = bound
+            .run("reading the parent zone and the accounts", self.ctx(spec))
             .await
-            .map_err(|e| fail(e, prior_partial.clone()))?;
-        let observed = self
-            .observe(&ctx, spec, prior)
+            .map_err(|e| fail(e, None))?;
+
+        // What this apply leaves behind: the old parent record when the
+        // parent zone changes, the old zone when the child moves.
+        let old_parent = match prior
+            .map(|p| p.parent_zone_id.as_str())
+            .filter(|id| !id.is_empty() && *id != ctx.parent_zone.id)
+        {
+            Some(old_id) => {
+                let settings = prior
+                    .and_then(|p| p.parent_account.clone())
+                    .unwrap_or_else(|| spec.parent.account.clone());
+                Some((settings, old_id.to_string()))
+            }
+            None => None,
+        };
+        let old_zone = bound
+            .run(
+                "finding the previous child zone",
+                self.prior_zone_to_leave(&ctx, spec, prior),
+            )
             .await
-            .map_err(|e| fail(e, prior_partial.clone()))?;
+            .map_err(|e| fail(e, None))?;
+        if let Some(old) = old_zone
+            .as_ref()
+            .filter(|o| o.owned && !spec.child.force_destroy)
+        {
+            // Check before the first write: a move must not strand records.
+            let records = bound
+                .run(
+                    "listing the previous child zone's records",
+                    zone::own_records(&old.client, &old.zone),
+                )
+                .await
+                .map_err(|e| fail(e, None))?;
+            if !records.is_empty() {
+                return Err(fail(
+                    Error::Partial {
+                        context: format!(
+                            "moving the delegation of {} away from hosted zone {}",
+                            spec.name, old.zone.id
+                        ),
+                        source: Box::new(Error::ZoneNotEmpty {
+                            zone_id: old.zone.id.clone(),
+                            name: old.zone.name.clone(),
+                            records: records
+                                .iter()
+                                .map(|r| (r.name.clone(), r.rtype.clone()))
+                                .collect(),
+                        }),
+                        consequence: "nothing was changed; copy those records to the new zone and delete them from the old one, or set child.force_destroy = true to delete them with the old zone".into(),
+                    },
+                    None,
+                ));
+            }
+        }
+        let moving_child = old_zone.is_some();
+        let lookup = spec.child.zone_id.clone().or_else(|| {
+            prior
+                .filter(|_| !moving_child)
+                .map(|p| p.child_zone_id.clone())
+                .filter(|s| !s.is_empty())
+        });
+        let last_written = if old_parent.is_some() {
+            None
+        } else {
+            prior.and_then(|p| p.written.clone())
+        };
+        let observed = bound
+            .run(
+                "reading the child zone and the parent record",
+                self.observe(&ctx, spec, lookup, last_written),
+            )
+            .await
+            .map_err(|e| fail(e, None))?;
         let desired = Desired {
             ttl: spec.ttl,
             child: match &spec.child.zone_id {
@@ -440,10 +698,10 @@ impl Engine {
         let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
             fail(
                 plan_error(e, spec, &ctx, observed.child_zone.as_ref()),
-                prior_partial.clone(),
+                None,
             )
         })?;
-        tracing::info!(name = %spec.name, ?actions, "applying delegation");
+        tracing::info!(name = %spec.name, ?actions, moving_child, moving_parent = old_parent.is_some(), "applying delegation");
 
         let mut state = prior.cloned().unwrap_or_else(|| LinkState {
             parent_zone_id: ctx.parent_zone.id.clone(),
@@ -454,29 +712,85 @@ impl Engine {
             written: None,
             verification: None,
             child_comment: None,
+            zone_owned: false,
+            parent_account: None,
+            child_account: None,
+            retired: Vec::new(),
         });
+        state.parent_account = None;
+        state.child_account = None;
+        // Kept in state from here on, so that a failure before they are
+        // removed leaves nothing nobody manages.
+        let mut retiring = prior.map(|p| p.retired.clone()).unwrap_or_default();
+        if let (Some((settings, old_id)), Some(w)) =
+            (&old_parent, prior.and_then(|p| p.written.as_ref()))
+        {
+            retiring.push(Retired {
+                account: settings.clone(),
+                what: RetiredObject::Record {
+                    parent_zone_id: old_id.clone(),
+                    record: w.clone(),
+                },
+            });
+        }
+        if let Some(old) = old_zone.as_ref().filter(|o| o.owned) {
+            retiring.push(Retired {
+                account: old.settings.clone(),
+                what: RetiredObject::Zone {
+                    zone_id: old.zone.id.clone(),
+                },
+            });
+        }
+        state.retired = retiring;
+        if let Some((_, old_id)) = &old_parent {
+            // The old parent's record is not this state's any more.
+            tracing::info!(name = %spec.name, from = %old_id, to = %ctx.parent_zone.id, "moving to another parent zone");
+            state.delegated = None;
+            state.written = None;
+        }
         state.parent_zone_id = ctx.parent_zone.id.clone();
         state.parent_zone_name = ctx.parent_zone.name.clone();
         let mut child_zone = observed.child_zone.clone();
-        if let Some(z) = &child_zone {
-            state.child_zone_id = z.id.clone();
-            state.name_servers = z.name_servers.clone();
+        match &child_zone {
+            Some(z) => {
+                let was = state.child_zone_id.clone();
+                state.child_zone_id = z.id.clone();
+                state.name_servers = z.name_servers.clone();
+                state.zone_owned = if spec.child.zone_id.is_some() {
+                    false
+                } else if was == z.id {
+                    state.zone_owned
+                } else {
+                    // Found by its CallerReference: an earlier attempt's.
+                    true
+                };
+            }
+            None => {
+                state.child_zone_id = String::new();
+                state.name_servers = NsSet::new();
+            }
         }
         let mut any_change = false;
         for action in &actions {
             match action {
                 Action::CreateZone => {
                     let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
-                    let created = zone::create_zone(
-                        &ctx.child,
-                        &spec.name,
-                        &prefix,
-                        spec.child.comment.as_deref(),
-                    )
-                    .await
-                    .map_err(|e| fail(e, prior_partial.clone()))?;
+                    let created = bound
+                        .run(
+                            "creating the child zone",
+                            zone::create_zone(
+                                &ctx.child,
+                                &spec.name,
+                                &prefix,
+                                spec.child.comment.as_deref(),
+                            ),
+                        )
+                        .await
+                        .map_err(|e| fail(e, None))?;
                     state.child_zone_id = created.zone.id.clone();
                     state.name_servers = created.zone.name_servers.clone();
+                    state.child_comment = created.zone.comment.clone();
+                    state.zone_owned = true;
                     child_zone = Some(ObservedZone {
                         id: created.zone.id.clone(),
                         name_servers: created.zone.name_servers.clone(),
@@ -489,19 +803,24 @@ impl Engine {
                     }
                 }
                 Action::AdoptZone { zone_id } => {
-                    let z = zone::get_zone(&ctx.child, zone_id)
+                    let z = bound
+                        .run(
+                            "reading the zone to adopt",
+                            zone::get_zone(&ctx.child, zone_id),
+                        )
                         .await
-                        .map_err(|e| fail(e, prior_partial.clone()))?
+                        .map_err(|e| fail(e, None))?
                         .ok_or_else(|| {
                             fail(
                                 Error::ZoneNotFound {
                                     what: zone_id.clone(),
                                 },
-                                prior_partial.clone(),
+                                None,
                             )
                         })?;
                     state.child_zone_id = z.id.clone();
                     state.name_servers = z.name_servers.clone();
+                    state.zone_owned = false;
                     child_zone = Some(ObservedZone {
                         id: z.id,
                         name_servers: z.name_servers,
@@ -519,15 +838,19 @@ impl Engine {
                         Action::ReplaceNs { previous, .. } => Some(previous),
                         _ => None,
                     };
-                    let outcome = record::write_ns(
-                        &ctx.parent,
-                        &ctx.parent_zone.id,
-                        &spec.name,
-                        &wanted,
-                        current,
-                    )
-                    .await
-                    .map_err(|e| fail(e, Some(state.clone())))?;
+                    let outcome = bound
+                        .run(
+                            "writing the parent NS record",
+                            record::write_ns(
+                                &ctx.parent,
+                                &ctx.parent_zone.id,
+                                &spec.name,
+                                &wanted,
+                                current,
+                            ),
+                        )
+                        .await
+                        .map_err(|e| fail(e, Some(state.clone())))?;
                     if outcome != WriteOutcome::Unchanged {
                         any_change = true;
                         state.written = Some(wanted.clone());
@@ -543,44 +866,44 @@ impl Engine {
             }
         }
         // State comes from Read.
-        let mut state = self
-            .read_back(&ctx, spec, &state)
+        let mut state = bound
+            .run("reading back", self.read_back(&ctx, spec, &state))
             .await
             .map_err(|e| fail(e, Some(state.clone())))?;
-        // A zone this delegation manages carries the configured comment.
-        if spec.child.zone_id.is_none()
+        // A zone this delegation manages carries the configured comment; an
+        // adopted one keeps its own.
+        if state.zone_owned
+            && spec.child.zone_id.is_none()
             && !state.child_zone_id.is_empty()
             && state.child_comment != spec.child.comment
         {
-            zone::update_comment(
-                &ctx.child,
-                &state.child_zone_id,
-                spec.child.comment.as_deref(),
-            )
-            .await
-            .map_err(|e| fail(e, Some(state.clone())))?;
+            bound
+                .run(
+                    "updating the child zone's comment",
+                    zone::update_comment(
+                        &ctx.child,
+                        &state.child_zone_id,
+                        spec.child.comment.as_deref(),
+                    ),
+                )
+                .await
+                .map_err(|e| fail(e, Some(state.clone())))?;
             state.child_comment = spec.child.comment.clone();
         }
         if state.written.is_none() {
             // Adopted delegation already in place: it is ours from now on.
             state.written = state.delegated.clone();
         }
-        let mut findings = Vec::new();
-        if prior.is_none() {
-            if let Ok(occ) =
-                record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name).await
-            {
-                if !occ.is_empty() {
-                    findings.push(occluded_finding(&spec.name, &occ));
-                }
-            }
-        }
         let needs_verify = any_change
+            || old_parent.is_some()
+            || old_zone.is_some()
+            || !state.retired.is_empty()
             || state
                 .verification
                 .as_ref()
                 .map(|v| v.status != VerifyStatus::Verified)
                 .unwrap_or(true);
+        let mut report = None;
         if !spec.verify.enabled {
             state.verification = Some(VerificationSummary {
                 status: VerifyStatus::Skipped,
@@ -588,71 +911,163 @@ impl Engine {
                 servers_checked: 0,
                 summary: "verification is switched off (verify.enabled = false)".into(),
             });
-            return Ok(Applied {
-                state,
-                report: None,
-                findings,
-            });
-        }
-        if !needs_verify {
-            return Ok(Applied {
-                state,
-                report: None,
-                findings,
-            });
-        }
-        let verify_timeout = spec.verify.timeout.min(remaining());
-        match self
-            .verify(spec, &ctx, &state, verify_timeout, cancel)
-            .await
-        {
-            Ok(report) => {
-                state.verification = Some(summary_of(&report, None));
-                if report.passed {
-                    Ok(Applied {
-                        state,
-                        report: Some(report),
-                        findings,
-                    })
-                } else {
-                    let summary = failure_text(&report);
-                    Err(Box::new(ApplyFailure {
-                        error: Error::VerificationFailed {
+        } else if needs_verify {
+            let verify_timeout = spec.verify.timeout.min(remaining());
+            let leftovers = leftovers_text(&state.retired);
+            match self
+                .verify(spec, &ctx, &state, verify_timeout, cancel)
+                .await
+            {
+                Ok(r) => {
+                    state.verification = Some(summary_of(&r, None));
+                    if !r.passed {
+                        let summary = failure_text(&r);
+                        let error = Error::VerificationFailed {
                             name: spec.name.clone(),
                             summary,
-                        },
+                        };
+                        return Err(Box::new(ApplyFailure {
+                            error: with_leftovers(error, &leftovers),
+                            partial: Some(state),
+                            report: Some(r),
+                        }));
+                    }
+                    report = Some(r);
+                }
+                Err(verify::VerifyError::Cancelled { last_report }) => {
+                    state.verification = Some(VerificationSummary {
+                        status: VerifyStatus::Cancelled,
+                        checked_at: SystemTime::now(),
+                        servers_checked: last_report
+                            .as_ref()
+                            .map(|r| r.servers_checked() as u32)
+                            .unwrap_or(0),
+                        summary: format!("verification of {} was interrupted", spec.name),
+                    });
+                    let error = Error::Cancelled {
+                        during: format!("verifying delegation of {}", spec.name),
+                    };
+                    return Err(Box::new(ApplyFailure {
+                        error: with_leftovers(error, &leftovers),
                         partial: Some(state),
-                        report: Some(report),
-                    }))
+                        report: last_report.map(|r| *r),
+                    }));
+                }
+                Err(e) => {
+                    let error = Error::Dns {
+                        name: spec.name.clone(),
+                        message: e.to_string(),
+                    };
+                    return Err(Box::new(ApplyFailure {
+                        error: with_leftovers(error, &leftovers),
+                        partial: Some(state),
+                        report: None,
+                    }));
                 }
             }
-            Err(verify::VerifyError::Cancelled { last_report }) => {
-                state.verification = Some(VerificationSummary {
-                    status: VerifyStatus::Cancelled,
-                    checked_at: SystemTime::now(),
-                    servers_checked: last_report
-                        .as_ref()
-                        .map(|r| r.servers_checked() as u32)
-                        .unwrap_or(0),
-                    summary: format!("verification of {} was interrupted", spec.name),
-                });
-                Err(Box::new(ApplyFailure {
-                    error: Error::Cancelled {
-                        during: format!("verifying delegation of {}", spec.name),
-                    },
-                    partial: Some(state),
-                    report: last_report.map(|r| *r),
-                }))
-            }
-            Err(e) => Err(Box::new(ApplyFailure {
-                error: Error::Dns {
-                    name: spec.name.clone(),
-                    message: e.to_string(),
-                },
-                partial: Some(state),
-                report: None,
-            })),
         }
+        // The new delegation is in place (and verified): retire the old one.
+        let mut warnings = Vec::new();
+        let items = std::mem::take(&mut state.retired);
+        let (left, mut notes, err) = self.retire(&items, spec, &bound, remaining(), cancel).await;
+        warnings.append(&mut notes);
+        state.retired = left;
+        if let Some(e) = err {
+            let consequence = leftovers_text(&state.retired);
+            return Err(fail(
+                Error::Partial {
+                    context: format!(
+                        "moving the delegation of {}: the new delegation is in place and verified",
+                        spec.name
+                    ),
+                    source: Box::new(e),
+                    consequence,
+                },
+                Some(state),
+            ));
+        }
+        if let Some(old) = old_zone.as_ref().filter(|o| !o.owned) {
+            warnings.push(format!(
+                "the delegation of {} moved from hosted zone {} to {}; {} was not created by this link and was kept",
+                spec.name, old.zone.id, state.child_zone_id, old.zone.id
+            ));
+        }
+        let mut findings = Vec::new();
+        if prior.is_none() {
+            if let Ok(occ) = bound
+                .run(
+                    "listing records hidden by the delegation",
+                    record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name),
+                )
+                .await
+            {
+                if !occ.is_empty() {
+                    findings.push(occluded_finding(&spec.name, &occ));
+                }
+            }
+        }
+        Ok(Applied {
+            state,
+            report,
+            findings,
+            warnings,
+        })
+    }
+
+    /// Removes what moves left behind: a previous parent record only if it
+    /// still holds exactly what this link wrote, a previous zone (which this
+    /// link created) with `force_destroy` deciding about its records. Returns
+    /// what is still left, warnings, and the first error.
+    async fn retire(
+        &self,
+        items: &[Retired],
+        spec: &LinkSpec,
+        bound: &Bound<'_>,
+        wait: Duration,
+        cancel: &CancellationToken,
+    ) -> (Vec<Retired>, Vec<String>, Option<Error>) {
+        let mut warnings = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let step = async {
+                let client = self.clients.route53(&item.account).await?;
+                match &item.what {
+                    RetiredObject::Record {
+                        parent_zone_id,
+                        record,
+                    } => match record::read_ns(&client, parent_zone_id, &spec.name).await {
+                        Ok(Some(cur)) if cur.values == record.values => {
+                            if let Some(change) =
+                                record::delete_exact(&client, parent_zone_id, &spec.name, &cur)
+                                    .await?
+                            {
+                                wait_insync(&client, &change, wait, self.backoff, cancel).await?;
+                            }
+                            Ok(None)
+                        }
+                        Ok(Some(cur)) => Ok(Some(format!(
+                            "the NS record for {} in the previous parent zone {parent_zone_id} holds {}, which this link did not write; it was left in place",
+                            spec.name, cur.values
+                        ))),
+                        Ok(None) => Ok(None),
+                        // The previous parent zone itself is gone.
+                        Err(e) if e.is_not_found() => Ok(None),
+                        Err(e) => Err(e),
+                    },
+                    RetiredObject::Zone { zone_id } => {
+                        if let Some(z) = visible_zone(&client, zone_id).await? {
+                            zone::delete_zone(&client, &z, spec.child.force_destroy).await?;
+                        }
+                        Ok(None)
+                    }
+                }
+            };
+            match bound.run(&format!("removing {item}"), step).await {
+                Ok(Some(w)) => warnings.push(w),
+                Ok(None) => {}
+                Err(e) => return (items[i..].to_vec(), warnings, Some(e)),
+            }
+        }
+        (Vec::new(), warnings, None)
     }
 
     /// Verifies an existing delegation once (polling until the spec's
@@ -731,13 +1146,9 @@ impl Engine {
         &self,
         ctx: &Ctx,
         spec: &LinkSpec,
-        prior: Option<&LinkState>,
+        zone_id: Option<String>,
+        last_written: Option<NsRecord>,
     ) -> Result<Observed> {
-        let zone_id = spec.child.zone_id.clone().or_else(|| {
-            prior
-                .map(|p| p.child_zone_id.clone())
-                .filter(|s| !s.is_empty())
-        });
         let child_zone = match zone_id {
             Some(id) => zone::get_zone(&ctx.child, &id).await?,
             // No state: a zone an interrupted or tainted earlier attempt
@@ -765,7 +1176,7 @@ impl Engine {
                 name_servers: z.name_servers,
             }),
             parent_record,
-            last_written: prior.and_then(|p| p.written.clone()),
+            last_written,
         })
     }
 
@@ -831,9 +1242,19 @@ impl Engine {
                 };
                 match replacement {
                     Some(z) => {
+                        // Made by hand (or by another tool): adopted, never
+                        // deleted by destroy. One this provider made for this
+                        // delegation (its CallerReference says so) is owned.
+                        let prefix = zone::caller_reference_prefix(&spec.name, &parent_zone.id);
+                        s.zone_owned = z.caller_reference.starts_with(&prefix);
+                        let how = if s.zone_owned {
+                            "apply re-points the parent to it"
+                        } else {
+                            "apply re-points the parent to it and treats it as adopted: this link did not create it, so destroy will not delete it and its comment is left alone"
+                        };
                         warnings.push(format!(
-                            "the child hosted zone {} for {} was deleted; hosted zone {} with the same name now exists (re-created?) and has other name servers ({}); the parent still refers to {}; apply re-points the parent to the new zone",
-                            prior.child_zone_id,
+                            "the child hosted zone {} for {} was deleted; hosted zone {} with the same name now exists (re-created?) and has other name servers ({}); the parent still refers to {}; {how}",
+                            if prior.child_zone_id.is_empty() { "created by this link" } else { &prior.child_zone_id },
                             spec.name,
                             z.id,
                             z.name_servers,
@@ -844,6 +1265,39 @@ impl Engine {
                         s.child_comment = z.comment;
                     }
                     None => {
+                        // A zone this link created is gone, and the parent
+                        // record is the one this link wrote: keep the state
+                        // so plan shows the repair (a new zone, the record
+                        // re-pointed) instead of refusing the record as
+                        // someone else's.
+                        let ours = s.delegated.as_ref().is_some_and(|d| {
+                            prior.written.as_ref().map(|w| &w.values) == Some(&d.values)
+                        });
+                        if spec.child.zone_id.is_none() && ours {
+                            let d = s
+                                .delegated
+                                .as_ref()
+                                .map(|d| d.values.clone())
+                                .unwrap_or_default();
+                            warnings.push(format!(
+                                "the child hosted zone {} for {} no longer exists, and the parent's NS record still points at its servers {d} ({}); apply creates a new zone and re-points the parent to it",
+                                if prior.child_zone_id.is_empty() { "created by this link" } else { &prior.child_zone_id },
+                                spec.name,
+                                Finding::DanglingDelegation {
+                                    name: spec.name.clone(),
+                                    parent_ns: d.clone(),
+                                }
+                                .message()
+                            ));
+                            s.child_zone_id = String::new();
+                            s.name_servers = NsSet::new();
+                            s.child_comment = None;
+                            s.zone_owned = true;
+                            return Ok(ReadOutcome {
+                                state: Some(s),
+                                warnings,
+                            });
+                        }
                         let mut w = format!(
                             "the child hosted zone {} for {} no longer exists; the delegation is removed from state",
                             prior.child_zone_id, spec.name
@@ -889,35 +1343,63 @@ impl Engine {
     /// Imports an existing delegation: the parent zone, the child zone (by
     /// `spec.child.zone_id`, else the one public zone of the name in the child
     /// account) and the parent's NS record.
-    pub async fn import(&self, spec: &LinkSpec) -> Result<LinkState> {
-        let ctx = self.ctx(spec).await?;
-        let zone = match &spec.child.zone_id {
-            Some(id) => zone::get_zone(&ctx.child, id)
-                .await?
-                .ok_or_else(|| Error::ZoneNotFound { what: id.clone() })?,
-            None => zone::find_public_zone(&ctx.child, &spec.name)
-                .await?
-                .ok_or_else(|| Error::ZoneNotFound {
-                    what: spec.name.to_string(),
-                })?,
+    ///
+    /// The zone is owned (deleted on destroy) only when this provider created
+    /// it for this delegation (its CallerReference says so) and no
+    /// `child.zone_id` is given; any other zone is adopted and never deleted.
+    /// The `Imported` says which, for the front end to tell the user.
+    pub async fn import(&self, spec: &LinkSpec, cancel: &CancellationToken) -> Result<Imported> {
+        let work = async {
+            let ctx = self.ctx(spec).await.map_err(|e| import_hint(e, spec))?;
+            let zone = match &spec.child.zone_id {
+                Some(id) => zone::get_zone(&ctx.child, id)
+                    .await?
+                    .ok_or_else(|| Error::ZoneNotFound { what: id.clone() })?,
+                None => zone::find_public_zone(&ctx.child, &spec.name)
+                    .await?
+                    .ok_or_else(|| Error::ZoneNotFound {
+                        what: spec.name.to_string(),
+                    })
+                    .map_err(|e| import_hint(e, spec))?,
+            };
+            let delegated = record::read_ns(&ctx.parent, &ctx.parent_zone.id, &spec.name).await?;
+            let written = delegated.clone().filter(|d| d.values == zone.name_servers);
+            let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
+            let zone_owned =
+                spec.child.zone_id.is_none() && zone.caller_reference.starts_with(&prefix);
+            Ok(Imported {
+                state: LinkState {
+                    parent_zone_id: ctx.parent_zone.id.clone(),
+                    parent_zone_name: ctx.parent_zone.name.clone(),
+                    child_zone_id: zone.id,
+                    name_servers: zone.name_servers,
+                    delegated,
+                    written,
+                    verification: None,
+                    child_comment: zone.comment,
+                    zone_owned,
+                    parent_account: None,
+                    child_account: None,
+                    retired: Vec::new(),
+                },
+            })
         };
-        let delegated = record::read_ns(&ctx.parent, &ctx.parent_zone.id, &spec.name).await?;
-        let written = delegated.clone().filter(|d| d.values == zone.name_servers);
-        Ok(LinkState {
-            parent_zone_id: ctx.parent_zone.id.clone(),
-            parent_zone_name: ctx.parent_zone.name.clone(),
-            child_zone_id: zone.id,
-            name_servers: zone.name_servers,
-            delegated,
-            written,
-            verification: None,
-            child_comment: zone.comment,
-        })
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(Error::Cancelled { during: format!("importing the delegation of {}", spec.name) }),
+            r = work => r,
+        }
     }
 
     /// Destroys a delegation: removes the parent NS record (exactly what this
     /// delegation wrote) and waits for INSYNC, then deletes the child zone if
     /// this delegation created it. What is already gone is success.
+    ///
+    /// Everything that can refuse is checked before the first write: the
+    /// parent record still being this link's, and the zone holding no records
+    /// of its own (unless `force_destroy`), so a refused destroy leaves the
+    /// delegation working. If a later step still fails, the error says what
+    /// was done and what is left.
     pub async fn destroy(
         &self,
         spec: &LinkSpec,
@@ -926,16 +1408,49 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<()> {
         let start = Instant::now();
-        let parent = self.clients.route53(&spec.parent.account).await?;
-        let child = self.clients.route53(&spec.child.account).await?;
-        let parent_zone = zone::get_zone(&parent, &state.parent_zone_id).await?;
+        let bound = Bound {
+            deadline: start + timeout,
+            timeout,
+            cancel,
+        };
+        let remaining = || timeout.saturating_sub(start.elapsed());
+        let parent = bound
+            .run(
+                "reaching the parent account",
+                self.clients.route53(&spec.parent.account),
+            )
+            .await?;
+        let child = bound
+            .run(
+                "reaching the child account",
+                self.clients.route53(&spec.child.account),
+            )
+            .await?;
+        let parent_zone = bound
+            .run(
+                "reading the parent zone",
+                zone::get_zone(&parent, &state.parent_zone_id),
+            )
+            .await?;
         let child_zone = if state.child_zone_id.is_empty() {
             None
         } else {
-            zone::get_zone(&child, &state.child_zone_id).await?
+            bound
+                .run(
+                    "reading the child zone",
+                    zone::get_zone(&child, &state.child_zone_id),
+                )
+                .await?
         };
         let parent_record = match &parent_zone {
-            Some(pz) => record::read_ns(&parent, &pz.id, &spec.name).await?,
+            Some(pz) => {
+                bound
+                    .run(
+                        "reading the parent NS record",
+                        record::read_ns(&parent, &pz.id, &spec.name),
+                    )
+                    .await?
+            }
             None => None,
         };
         let observed = Observed {
@@ -946,11 +1461,11 @@ impl Engine {
             parent_record,
             last_written: state.written.clone(),
         };
-        let created = spec.child.zone_id.is_none();
+        let created = spec.child.zone_id.is_none() && state.zone_owned;
         let actions = plan::plan_destroy(&observed, created, spec.child.force_destroy).map_err(
             |e| match e {
                 PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-                    action: "deleting NS record".into(),
+                    action: "deleting NS record",
                     name: spec.name.clone(),
                     zone_id: state.parent_zone_id.clone(),
                     expected,
@@ -962,33 +1477,272 @@ impl Engine {
                 },
             },
         )?;
+        // Preflight: a zone that cannot be deleted is found out before the
+        // parent record is touched, so the subdomain keeps resolving.
+        for action in &actions {
+            if let (Action::DeleteZone { force: false, .. }, Some(z)) = (action, &child_zone) {
+                let records = bound
+                    .run(
+                        "listing the child zone's records",
+                        zone::own_records(&child, z),
+                    )
+                    .await?;
+                if !records.is_empty() {
+                    return Err(Error::Partial {
+                        context: format!("destroying the delegation of {}", spec.name),
+                        source: Box::new(Error::ZoneNotEmpty {
+                            zone_id: z.id.clone(),
+                            name: z.name.clone(),
+                            records: records
+                                .iter()
+                                .map(|r| (r.name.clone(), r.rtype.clone()))
+                                .collect(),
+                        }),
+                        consequence: "nothing was changed: the parent NS record and the zone are kept, and the subdomain still resolves".into(),
+                    });
+                }
+            }
+        }
+        if !spec.child.force_destroy {
+            for item in &state.retired {
+                if let RetiredObject::Zone { zone_id } = &item.what {
+                    let step = async {
+                        let client = self.clients.route53(&item.account).await?;
+                        match visible_zone(&client, zone_id).await? {
+                            Some(z) => Ok(Some((zone::own_records(&client, &z).await?, z))),
+                            None => Ok(None),
+                        }
+                    };
+                    if let Some((records, z)) =
+                        bound.run("listing a previous zone's records", step).await?
+                    {
+                        if !records.is_empty() {
+                            return Err(Error::Partial {
+                                context: format!("destroying the delegation of {}", spec.name),
+                                source: Box::new(Error::ZoneNotEmpty {
+                                    zone_id: z.id.clone(),
+                                    name: z.name.clone(),
+                                    records: records
+                                        .iter()
+                                        .map(|r| (r.name.clone(), r.rtype.clone()))
+                                        .collect(),
+                                }),
+                                consequence: "nothing was changed".into(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
         tracing::info!(name = %spec.name, ?actions, "destroying delegation");
+        let mut removed_record = false;
         for action in actions {
             match action {
                 Action::RemoveNs { record } => {
-                    if let Some(change) =
-                        record::delete_exact(&parent, &state.parent_zone_id, &spec.name, &record)
-                            .await?
-                    {
-                        wait_insync(
+                    let step = async {
+                        if let Some(change) = record::delete_exact(
                             &parent,
-                            &change,
-                            timeout.saturating_sub(start.elapsed()),
-                            self.backoff,
-                            cancel,
+                            &state.parent_zone_id,
+                            &spec.name,
+                            &record,
                         )
-                        .await?;
-                    }
+                        .await?
+                        {
+                            wait_insync(&parent, &change, remaining(), self.backoff, cancel)
+                                .await?;
+                        }
+                        Ok(())
+                    };
+                    bound
+                        .run("removing the parent NS record", step)
+                        .await
+                        .map_err(|e| {
+                            // The DELETE may have gone through before the wait failed.
+                            Error::Partial {
+                                context: format!(
+                                    "destroying the delegation of {}: removing the NS record from parent zone {}",
+                                    spec.name, state.parent_zone_id
+                                ),
+                                source: Box::new(e),
+                                consequence: "the child zone was not touched and stays in state; destroy again".into(),
+                            }
+                        })?;
+                    removed_record = true;
                 }
                 Action::DeleteZone { force, .. } => {
                     if let Some(z) = &child_zone {
-                        zone::delete_zone(&child, z, force).await?;
+                        let step = async {
+                            if let Some(change) = zone::delete_zone(&child, z, force).await? {
+                                tracing::debug!(zone_id = %z.id, change, "zone deleted");
+                            }
+                            Ok(())
+                        };
+                        bound
+                            .run("deleting the child zone", step)
+                            .await
+                            .map_err(|e| Error::Partial {
+                                context: format!(
+                                    "destroying the delegation of {}: {}deleting hosted zone {}",
+                                    spec.name,
+                                    if removed_record {
+                                        "the parent NS record was removed, then "
+                                    } else {
+                                        ""
+                                    },
+                                    z.id
+                                ),
+                                source: Box::new(e),
+                                consequence: format!(
+                                    "the zone {} still exists and stays in state{}; destroy again",
+                                    z.id,
+                                    if removed_record {
+                                        " (undelegated: the subdomain does not resolve until it is deleted or apply delegates it again)"
+                                    } else {
+                                        ""
+                                    }
+                                ),
+                            })?;
                     }
                 }
                 _ => {}
             }
         }
+        let (left, _, err) = self
+            .retire(&state.retired, spec, &bound, remaining(), cancel)
+            .await;
+        if let Some(e) = err {
+            return Err(Error::Partial {
+                context: format!(
+                    "destroying the delegation of {}: the delegation itself is removed",
+                    spec.name
+                ),
+                source: Box::new(e),
+                consequence: format!("{}; destroy again", leftovers_text(&left)),
+            });
+        }
         Ok(())
+    }
+}
+
+/// A zone the delegation moves away from.
+struct OldZone {
+    client: Client,
+    settings: AccountSettings,
+    zone: HostedZone,
+    owned: bool,
+}
+
+/// Reads a zone by ID in an account that may not hold it: not found and
+/// access denied both mean "not here".
+async fn visible_zone(r53: &Client, id: &str) -> Result<Option<HostedZone>> {
+    match zone::get_zone(r53, id).await {
+        Ok(z) => Ok(z),
+        Err(e) if matches!(e.aws_code(), Some("AccessDenied" | "AccessDeniedException")) => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The deadline and cancellation every step of an operation runs under.
+struct Bound<'a> {
+    deadline: Instant,
+    timeout: Duration,
+    cancel: &'a CancellationToken,
+}
+
+impl Bound<'_> {
+    /// Runs one step (AWS calls included) until it ends, the operation's
+    /// deadline passes or the operation is cancelled.
+    async fn run<T>(
+        &self,
+        during: &str,
+        step: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(Error::Cancelled { during: during.to_string() }),
+            () = tokio::time::sleep_until(self.deadline) => Err(Error::TimedOut {
+                during: during.to_string(),
+                timeout: self.timeout,
+            }),
+            r = step => r,
+        }
+    }
+}
+
+/// A plan-time lookup of something that may be created by the same apply.
+fn not_yet(e: &Error, attribute: &'static str) -> Notice {
+    Notice {
+        summary: "Not found yet",
+        attribute: Some(attribute),
+        detail: format!(
+            "{e}; if it is created in the same apply (another resource, depends_on) this is expected; apply checks again and fails if it is still missing"
+        ),
+    }
+}
+
+fn overwrite_notice(name: &DomainName, parent_zone: &HostedZone, cur: &NsRecord) -> Notice {
+    Notice {
+        summary: "NS record of someone else will be replaced",
+        attribute: Some("parent.allow_overwrite"),
+        detail: format!(
+            "parent.allow_overwrite = true: apply replaces the NS record for {name} in parent zone {} ({}), which this link did not write; it now delegates to {}",
+            parent_zone.name, parent_zone.id, cur.values
+        ),
+    }
+}
+
+/// What a move left, in words: kept in state and removed later.
+fn leftovers_text(retired: &[Retired]) -> String {
+    if retired.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{} {} kept in state: the next apply removes {} once the new delegation verifies, and destroy removes {} too",
+        retired
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        if retired.len() == 1 { "is" } else { "are" },
+        if retired.len() == 1 { "it" } else { "them" },
+        if retired.len() == 1 { "it" } else { "them" },
+    )
+}
+
+fn with_leftovers(error: Error, leftovers: &str) -> Error {
+    if leftovers.is_empty() {
+        return error;
+    }
+    let context = match &error {
+        Error::VerificationFailed { name, .. } | Error::Dns { name, .. } => {
+            format!("moving the delegation of {name}: the new delegation is written")
+        }
+        _ => "moving the delegation: the new delegation is written".into(),
+    };
+    Error::Partial {
+        context,
+        source: Box::new(error),
+        consequence: leftovers.to_string(),
+    }
+}
+
+/// Import errors that need the long import ID say so.
+fn import_hint(e: Error, spec: &LinkSpec) -> Error {
+    match e {
+        Error::ZoneNotFound { what }
+            if spec.parent.account.assume_role.is_none()
+                || spec.child.account.assume_role.is_none() =>
+        {
+            Error::ZoneNotFound {
+                what: format!(
+                    "{what} (with the provider's own credentials; if the zone is in another account, use the long import ID with parent_role_arn and child_role_arn, e.g. name={};parent_zone_id=...;parent_role_arn=arn:aws:iam::111111111111:role/...;child_role_arn=arn:aws:iam::222222222222:role/...)",
+                    spec.name
+                ),
+            }
+        }
+        other => other,
     }
 }
 
@@ -1015,7 +1769,7 @@ fn plan_error(e: PlanError, spec: &LinkSpec, ctx: &Ctx, zone: Option<&ObservedZo
             wanted: zone.map(|z| z.name_servers.clone()).unwrap_or_default(),
         },
         PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-            action: "writing NS record".into(),
+            action: "writing NS record",
             name: spec.name.clone(),
             zone_id: ctx.parent_zone.id.clone(),
             expected,

@@ -96,7 +96,8 @@ pub enum Error {
     /// The parent already has an NS record for the name with other values that
     /// this delegation did not write.
     #[error(
-        "writing NS record {name} in parent zone {zone_id}: an NS record with other values exists ({existing}) that this delegation did not write; the child zone's name servers are {wanted}; set parent.allow_overwrite = true to replace it"
+        "writing NS record {name} in parent zone {zone_id}: an NS record with other values exists ({existing}) that this delegation did not write; {}; set parent.allow_overwrite = true to replace it",
+        wanted_text(.wanted)
     )]
     ForeignRecord {
         /// The delegated name.
@@ -105,24 +106,37 @@ pub enum Error {
         zone_id: String,
         /// The values found.
         existing: NsSet,
-        /// The values this delegation wants.
+        /// The values this delegation wants (empty: the child zone does not
+        /// exist yet).
         wanted: NsSet,
     },
     /// The NS record changed since it was read: someone else changed it.
     #[error(
-        "{action} {name} in parent zone {zone_id}: the record was changed by someone else: expected {expected}, found {found}"
+        "{action} {name} in parent zone {zone_id}: the record was changed by someone else: expected {expected}, found {found}; {}",
+        changed_advice(.action)
     )]
     RecordChanged {
         /// What was being done (`deleting NS record`).
-        action: String,
+        action: &'static str,
         /// The delegated name.
         name: DomainName,
         /// The parent zone.
         zone_id: String,
-        /// What this delegation wrote.
+        /// What this delegation wrote (or read just before writing).
         expected: NsSet,
         /// What is there now.
         found: NsSet,
+    },
+    /// A multi-step operation failed after some steps were done: says what
+    /// was done, what failed and what the state now holds.
+    #[error("{context}: {source}; {consequence}")]
+    Partial {
+        /// The operation and what was already done.
+        context: String,
+        /// What failed.
+        source: Box<Error>,
+        /// What exists now and what to do.
+        consequence: String,
     },
     /// Route 53 did not report a change INSYNC in time.
     #[error("waiting for Route 53 change {change_id} to be INSYNC: still PENDING after {}s", .waited.as_secs())]
@@ -131,6 +145,14 @@ pub enum Error {
         change_id: String,
         /// How long we waited.
         waited: Duration,
+    },
+    /// The operation's timeout (`timeouts.create` and the like) ran out.
+    #[error("{during}: timed out after {}s (the configured timeout)", .timeout.as_secs())]
+    TimedOut {
+        /// What was being done.
+        during: String,
+        /// The timeout of the whole operation.
+        timeout: Duration,
     },
     /// The operation was cancelled (Terraform was interrupted).
     #[error("{during}: cancelled")]
@@ -203,9 +225,33 @@ impl Error {
         }
     }
 
+    /// The innermost error (through [`Error::Partial`]).
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Partial { source, .. } => source.root(),
+            other => other,
+        }
+    }
+
     /// True for an AWS `NoSuchHostedZone` (or similar not-found) error.
     pub fn is_not_found(&self) -> bool {
         matches!(self.aws_code(), Some("NoSuchHostedZone" | "NoSuchChange"))
+    }
+}
+
+fn changed_advice(action: &str) -> &'static str {
+    if action.starts_with("deleting") {
+        "the record is kept; find out who owns it now, then destroy again (or remove the link from state with terraform state rm)"
+    } else {
+        "nothing was written; run terraform plan to see the new values, then apply again (parent.allow_overwrite = true replaces a record someone else wrote)"
+    }
+}
+
+fn wanted_text(wanted: &NsSet) -> String {
+    if wanted.is_empty() {
+        "the child zone does not exist yet, so its name servers are not known".to_string()
+    } else {
+        format!("the child zone's name servers are {wanted}")
     }
 }
 

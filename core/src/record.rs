@@ -149,13 +149,35 @@ pub async fn write_ns(
             .build()
             .map_err(|e| build_error(action.clone(), e))?,
     );
-    let out = r53
+    let out = match r53
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
         .change_batch(batch.build().map_err(|e| build_error(action.clone(), e))?)
         .send()
         .await
-        .map_err(|e| Error::aws(action.clone(), e))?;
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let err = Error::aws(action.clone(), e);
+            // The compare-and-swap lost: the record is no longer what was
+            // read. Say what is there now, like the plan-time refusal does.
+            if err.aws_code() == Some("InvalidChangeBatch") {
+                if let Ok(now) = read_ns(r53, zone_id, name).await {
+                    let found = now.as_ref().map(|r| &r.values);
+                    if found != current.map(|c| &c.values) {
+                        return Err(Error::RecordChanged {
+                            action: "writing NS record",
+                            name: name.clone(),
+                            zone_id: zone_id.to_string(),
+                            expected: current.map(|c| c.values.clone()).unwrap_or_default(),
+                            found: now.map(|r| r.values).unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+            return Err(err);
+        }
+    };
     let change_id = out
         .change_info()
         .map(|c| c.id().to_string())
@@ -183,7 +205,7 @@ pub async fn delete_ns(
     };
     if current.values != written.values {
         return Err(Error::RecordChanged {
-            action: "deleting NS record".into(),
+            action: "deleting NS record",
             name: name.clone(),
             zone_id: zone_id.to_string(),
             expected: written.values.clone(),

@@ -706,9 +706,10 @@ async fn dangling_delegation() {
         .filter(|x| matches!(x, Finding::LameChildServer { rcode, .. } if rcode == "REFUSED"))
         .count();
     assert_eq!(lame, st.name_servers.len(), "{}", report.render());
-    // Read drops the delegation from state and warns of the takeover risk.
+    // Read warns of the takeover risk and keeps the state, with no zone, so
+    // that plan shows the repair (issue 10 item 3: the record is the link's own).
     let read = f.engine.read(&spec, &st).await.unwrap();
-    assert!(read.state.is_none());
+    assert_eq!(read.state.expect("kept").child_zone_id, "");
     assert!(
         read.warnings
             .iter()

@@ -169,8 +169,10 @@ async fn recreated_child_zone_is_detected_and_repointed() {
 }
 
 #[tokio::test]
-async fn child_zone_gone_drops_from_state_and_warns_of_dangling_record() {
-    // Guards: a parent NS record pointing at a zone that no longer exists.
+async fn deleted_child_zone_is_repaired_with_a_new_zone() {
+    // Guards (issue 10 item 3): a child zone deleted (not re-created) making
+    // plan refuse the link's own record as "written by someone else", and
+    // the parent left pointing at a zone that no longer exists.
     let f = fixture().await;
     let spec = spec("gone.example.com");
     let c = CancellationToken::new();
@@ -182,11 +184,109 @@ async fn child_zone_gone_drops_from_state_and_warns_of_dangling_record() {
         .await
         .unwrap();
     let read = f.engine.read(&spec, &st).await.unwrap();
-    assert!(read.state.is_none());
+    let kept = read
+        .state
+        .expect("the link keeps its state: the record is its own");
+    assert_eq!(kept.child_zone_id, "", "no zone now");
+    assert!(kept.name_servers.is_empty());
+    assert_eq!(
+        kept.written, st.written,
+        "what the link wrote is remembered"
+    );
     assert!(
-        read.warnings.iter().any(|w| w.contains("takeover")),
-        "dangling delegation named: {:?}",
         read.warnings
+            .iter()
+            .any(|w| w.contains("takeover") && w.contains("apply creates a new zone")),
+        "dangling delegation named, repair announced: {:?}",
+        read.warnings
+    );
+    let fixed = f
+        .engine
+        .apply(&spec, Some(&kept), T, &c)
+        .await
+        .expect("repair")
+        .state;
+    let zones = child_zones(&f, CHILD, "gone.example.com");
+    assert_eq!(zones.len(), 1, "one new zone");
+    assert_eq!(fixed.child_zone_id, zones[0].id);
+    assert_ne!(fixed.child_zone_id, st.child_zone_id);
+    assert!(fixed.zone_owned, "the link created it");
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "gone.example.com").unwrap()).unwrap(),
+        fixed.name_servers,
+        "the parent points at the new zone, not at the deleted one"
+    );
+    assert_eq!(fixed.verification.unwrap().status, VerifyStatus::Verified);
+}
+
+#[tokio::test]
+async fn zone_recreated_by_hand_is_adopted_and_never_deleted() {
+    // Guards (issue 10 item 4): a zone someone re-created by hand silently
+    // taken over: its comment rewritten and the zone deleted on destroy.
+    let f = fixture().await;
+    let mut spec = spec("hand.example.com");
+    spec.child.comment = Some("managed by the link".into());
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let console = console(&f.world, CHILD);
+    console
+        .delete_hosted_zone()
+        .id(&st.child_zone_id)
+        .send()
+        .await
+        .unwrap();
+    let by_hand = console
+        .create_hosted_zone()
+        .name("hand.example.com.")
+        .caller_reference("console-hand-1")
+        .hosted_zone_config(
+            aws_sdk_route53::types::HostedZoneConfig::builder()
+                .comment("made by hand")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let hand_id = by_hand
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string();
+    let read = f.engine.read(&spec, &st).await.unwrap();
+    let drifted = read.state.unwrap();
+    assert_eq!(drifted.child_zone_id, hand_id);
+    assert!(!drifted.zone_owned, "adopted, not owned");
+    assert!(
+        read.warnings
+            .iter()
+            .any(|w| w.contains("adopted") && w.contains("destroy will not delete it")),
+        "{:?}",
+        read.warnings
+    );
+    let fixed = f
+        .engine
+        .apply(&spec, Some(&drifted), T, &c)
+        .await
+        .unwrap()
+        .state;
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "hand.example.com").unwrap()).unwrap(),
+        fixed.name_servers,
+        "re-pointed to the zone that exists"
+    );
+    let zone = console.get_hosted_zone().id(&hand_id).send().await.unwrap();
+    assert_eq!(
+        zone.hosted_zone().unwrap().config().unwrap().comment(),
+        Some("made by hand"),
+        "comment left alone"
+    );
+    f.engine.destroy(&spec, &fixed, T, &c).await.unwrap();
+    assert_eq!(ns_in_parent(&f, "hand.example.com"), None, "record removed");
+    assert_eq!(
+        child_zones(&f, CHILD, "hand.example.com").len(),
+        1,
+        "the hand-made zone survives destroy"
     );
 }
 
@@ -297,12 +397,20 @@ async fn concurrent_change_makes_the_atomic_replace_fail() {
     let err = record::write_ns(&parent, &f.parent_zone_id, &name, &ours, Some(&v1))
         .await
         .unwrap_err();
-    assert_eq!(err.aws_code(), Some("InvalidChangeBatch"), "{err}");
+    // Guards (issue 10 item 6): Route 53's raw InvalidChangeBatch text
+    // instead of what was found, what was expected and what to do.
+    assert!(matches!(err, Error::RecordChanged { .. }), "{err}");
+    let msg = err.to_string();
     assert!(
-        err.to_string()
-            .starts_with("writing NS record race.example.com in parent zone"),
-        "{err}"
+        msg.starts_with("writing NS record race.example.com in parent zone"),
+        "{msg}"
     );
+    assert!(
+        msg.contains("expected [ns1.a.net]") && msg.contains("found [ns1.b.net]"),
+        "{msg}"
+    );
+    assert!(msg.contains("run terraform plan"), "says what to do: {msg}");
+    assert!(!msg.contains("InvalidChangeBatch"), "{msg}");
     assert_eq!(
         NsSet::parse(ns_in_parent(&f, "race.example.com").unwrap()).unwrap(),
         v2.values,
@@ -348,6 +456,9 @@ async fn destroy_refuses_to_remove_a_record_changed_by_someone_else() {
 
 #[tokio::test]
 async fn zone_with_records_is_kept_unless_force_destroy() {
+    // Guards (issue 10 item 1): destroy removing the parent NS record, then
+    // refusing to delete the zone: a live zone left undelegated and the
+    // subdomain no longer resolving.
     let f = fixture().await;
     let mut spec = spec("full.example.com");
     let c = CancellationToken::new();
@@ -366,16 +477,28 @@ async fn zone_with_records_is_kept_unless_force_destroy() {
     )
     .await
     .unwrap();
+    let writes_before = writes(&f);
     let err = f.engine.destroy(&spec, &st, T, &c).await.unwrap_err();
-    assert!(matches!(err, Error::ZoneNotEmpty { .. }), "{err}");
+    assert!(matches!(err.root(), Error::ZoneNotEmpty { .. }), "{err}");
+    let msg = err.to_string();
     assert!(
-        err.to_string().contains("www.full.example.com NS"),
-        "names the records: {err}"
+        msg.contains("www.full.example.com NS"),
+        "names the records: {msg}"
     );
-    // The parent record went first: no delegation points at a zone being deleted...
-    assert_eq!(ns_in_parent(&f, "full.example.com"), None);
-    // ...and the zone survives with its records.
+    assert!(
+        msg.contains("nothing was changed"),
+        "says what was done: {msg}"
+    );
+    // Refused before the first write: the delegation still works.
+    assert_eq!(writes(&f), writes_before, "no write at all");
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "full.example.com").unwrap()).unwrap(),
+        st.name_servers,
+        "the parent record is kept"
+    );
     assert_eq!(child_zones(&f, CHILD, "full.example.com").len(), 1);
+    let again = f.engine.read(&spec, &st).await.unwrap();
+    assert!(again.warnings.is_empty(), "{:?}", again.warnings);
 
     spec.child.force_destroy = true;
     f.engine
@@ -383,6 +506,7 @@ async fn zone_with_records_is_kept_unless_force_destroy() {
         .await
         .expect("force destroy");
     assert!(child_zones(&f, CHILD, "full.example.com").is_empty());
+    assert_eq!(ns_in_parent(&f, "full.example.com"), None);
 }
 
 #[tokio::test]
@@ -738,4 +862,326 @@ async fn plan_time_checks_do_not_read_the_whole_parent_zone() {
         2,
         "one read of the NS record, one page of the subtree"
     );
+}
+
+#[tokio::test]
+async fn moving_to_another_child_account_creates_repoints_then_deletes_the_old_zone() {
+    // Guards (issue 10 item 2): a change of child account applied as a
+    // no-op on the zone: the old zone left behind with its records,
+    // unmanaged, and state that differs from the plan.
+    let f = fixture().await;
+    let mut spec = spec("team.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let old_id = st.child_zone_id.clone();
+
+    let old_account = spec.child.account.clone();
+    spec.child.account = role(&child_role("333333333333"));
+    let prior = route53delegation::LinkState {
+        child_account: Some(old_account),
+        ..st.clone()
+    };
+    let moved = f
+        .engine
+        .apply(&spec, Some(&prior), T, &c)
+        .await
+        .expect("move")
+        .state;
+    let new_zones = child_zones(&f, "333333333333", "team.example.com");
+    assert_eq!(new_zones.len(), 1, "the new zone is in the new account");
+    assert_eq!(moved.child_zone_id, new_zones[0].id);
+    assert_ne!(moved.child_zone_id, old_id);
+    assert!(moved.zone_owned);
+    assert_eq!(moved.child_account, None);
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "team.example.com").unwrap()).unwrap(),
+        moved.name_servers,
+        "the parent points at the new zone"
+    );
+    assert_eq!(moved.written.as_ref().unwrap().values, moved.name_servers);
+    assert_eq!(moved.verification.unwrap().status, VerifyStatus::Verified);
+    assert!(
+        child_zones(&f, CHILD, "team.example.com").is_empty(),
+        "the old zone, created by the link, is deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_move_that_would_strand_records_is_refused_before_any_write() {
+    // Guards (issue 10 items 1 and 2): a move that deletes (or leaks) an old
+    // zone still holding records, after re-pointing the parent.
+    let f = fixture().await;
+    let mut spec = spec("keep.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    record::write_ns(
+        &console(&f.world, CHILD),
+        &st.child_zone_id,
+        &DomainName::parse("www.keep.example.com").unwrap(),
+        &NsRecord {
+            ttl: 300,
+            values: NsSet::parse(["ns1.x.net"]).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let writes_before = writes(&f);
+    let old_account = spec.child.account.clone();
+    spec.child.account = role(&child_role("333333333333"));
+    let prior = route53delegation::LinkState {
+        child_account: Some(old_account),
+        ..st.clone()
+    };
+    let err = f
+        .engine
+        .apply(&spec, Some(&prior), T, &c)
+        .await
+        .unwrap_err();
+    let msg = err.error.to_string();
+    assert!(msg.contains("www.keep.example.com NS"), "{msg}");
+    assert!(msg.contains("nothing was changed"), "{msg}");
+    assert!(msg.contains("force_destroy"), "{msg}");
+    assert_eq!(writes(&f), writes_before, "no write");
+    assert!(child_zones(&f, "333333333333", "keep.example.com").is_empty());
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "keep.example.com").unwrap()).unwrap(),
+        st.name_servers
+    );
+    assert!(
+        err.partial.is_none(),
+        "nothing changed: the prior state (and the account it names) stays"
+    );
+}
+
+#[tokio::test]
+async fn adopting_another_zone_repoints_and_retires_the_created_one() {
+    // Guards (issue 10 item 2): child.zone_id changed to another zone
+    // planned as a replacement (destroy first: an outage) or leaking the
+    // zone the link created.
+    let f = fixture().await;
+    let mut spec = spec("swap.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let other = create_zone_as(&f.world, CHILD, "swap.example.com").await;
+    spec.child.zone_id = Some(other.clone());
+    let moved = f.engine.apply(&spec, Some(&st), T, &c).await.unwrap().state;
+    assert_eq!(moved.child_zone_id, other);
+    assert!(!moved.zone_owned);
+    let zones = child_zones(&f, CHILD, "swap.example.com");
+    assert_eq!(
+        zones.len(),
+        1,
+        "the created zone is deleted, the adopted one kept"
+    );
+    assert_eq!(zones[0].id, other);
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "swap.example.com").unwrap()).unwrap(),
+        moved.name_servers
+    );
+    // Naming the zone the link already uses changes nothing.
+    let again = f.engine.apply(&spec, Some(&moved), T, &c).await.unwrap();
+    assert_eq!(again.state.child_zone_id, other);
+    assert!(again.report.is_none(), "nothing to verify again");
+}
+
+#[tokio::test]
+async fn moving_to_another_parent_zone_writes_first_then_removes_the_old_record() {
+    // Guards (issue 10 item 2): a parent zone change carried out as destroy
+    // and create (the delegation gone in between, the child zone deleted).
+    let f = fixture().await;
+    let mut spec = spec("mv.example.com");
+    spec.parent.zone = ZoneRef::Id(f.parent_zone_id.clone());
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    // The organisation moves example.com to a new hosted zone.
+    let new_parent = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
+    f.world
+        .register_domain("example.com", &new_parent)
+        .await
+        .unwrap();
+    f.world.flush("example.com").await.unwrap();
+    spec.parent.zone = ZoneRef::Id(new_parent.clone());
+    let moved = f
+        .engine
+        .apply(&spec, Some(&st), T, &c)
+        .await
+        .expect("move")
+        .state;
+    assert_eq!(moved.parent_zone_id, new_parent);
+    assert_eq!(moved.child_zone_id, st.child_zone_id, "same child zone");
+    assert_eq!(
+        ns_in_parent(&f, "mv.example.com"),
+        None,
+        "old record removed"
+    );
+    let in_new = f
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == new_parent)
+        .unwrap()
+        .records
+        .into_iter()
+        .find(|r| r.name == "mv.example.com." && r.rtype == "NS")
+        .map(|r| NsSet::parse(r.values).unwrap());
+    assert_eq!(in_new, Some(st.name_servers.clone()));
+    assert_eq!(moved.verification.unwrap().status, VerifyStatus::Verified);
+}
+
+#[tokio::test]
+async fn plan_time_lookups_of_things_made_later_are_warnings() {
+    // Guards (issue 10 item 5): plan failing on a parent zone created in the
+    // same apply, so the configuration never converges without -target.
+    let f = fixture().await;
+    let mut spec = spec("deep.later.example.com");
+    spec.parent.zone = ZoneRef::Name(DomainName::parse("later.example.com").unwrap());
+    let pre = f.engine.preflight(&spec, None).await.expect("not an error");
+    assert!(pre.parent_zone.is_none());
+    assert_eq!(pre.notices.len(), 1);
+    assert_eq!(pre.notices[0].attribute, Some("parent.zone_name"));
+    assert!(pre.notices[0]
+        .detail
+        .contains("no public hosted zone found"));
+    // Apply still fails clearly when it is missing then.
+    let err = f
+        .engine
+        .apply(&spec, None, T, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.error, Error::ZoneNotFound { .. }),
+        "{}",
+        err.error
+    );
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_each_aws_call_not_only_the_waits() {
+    // Guards (issue 10 item 8): a hung Route 53 call holding apply or
+    // destroy past the configured timeout.
+    let f = fixture().await;
+    let spec = spec("slow.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    f.world.inject_fault(
+        "ListResourceRecordSets",
+        Fault::Delay(Duration::from_secs(60)),
+        10,
+    );
+    let t0 = std::time::Instant::now();
+    let err = f
+        .engine
+        .apply(&spec, Some(&st), Duration::from_secs(2), &c)
+        .await
+        .unwrap_err();
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    assert!(matches!(err.error, Error::TimedOut { .. }), "{}", err.error);
+    assert!(
+        err.error.to_string().contains("timed out after 2s"),
+        "{}",
+        err.error
+    );
+    let t0 = std::time::Instant::now();
+    let err = f
+        .engine
+        .destroy(&spec, &st, Duration::from_secs(2), &c)
+        .await
+        .unwrap_err();
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    assert!(matches!(err.root(), Error::TimedOut { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_move_that_does_not_verify_keeps_the_old_record_in_state_until_it_does() {
+    // Guards (issue 10 item 2): a move that fails verification after writing
+    // the new delegation forgetting the old record or zone, so nobody
+    // manages it any more.
+    let f = fixture().await;
+    let mut spec = spec("half.example.com");
+    spec.parent.zone = ZoneRef::Id(f.parent_zone_id.clone());
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    // A new parent zone that the domain is not delegated to (yet).
+    let new_parent = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
+    spec.parent.zone = ZoneRef::Id(new_parent.clone());
+    spec.verify.timeout = Duration::from_secs(2);
+    let err = f.engine.apply(&spec, Some(&st), T, &c).await.unwrap_err();
+    let msg = err.error.to_string();
+    assert!(msg.contains("kept in state"), "{msg}");
+    assert!(
+        msg.contains(&f.parent_zone_id),
+        "names the old parent zone: {msg}"
+    );
+    let partial = err.partial.expect("partial state");
+    assert_eq!(partial.parent_zone_id, new_parent);
+    assert_eq!(partial.retired.len(), 1, "{:?}", partial.retired);
+    assert_eq!(
+        NsSet::parse(ns_in_parent(&f, "half.example.com").unwrap()).unwrap(),
+        st.name_servers,
+        "the old delegation still works"
+    );
+    // The domain now points at the new parent zone: the next apply verifies
+    // and removes the old record.
+    f.world
+        .register_domain("example.com", &new_parent)
+        .await
+        .unwrap();
+    f.world.flush("example.com").await.unwrap();
+    spec.verify.timeout = Duration::from_secs(20);
+    let done = f
+        .engine
+        .apply(&spec, Some(&partial), T, &c)
+        .await
+        .expect("finish the move")
+        .state;
+    assert!(done.retired.is_empty());
+    assert_eq!(
+        ns_in_parent(&f, "half.example.com"),
+        None,
+        "old record removed"
+    );
+    assert_eq!(done.verification.unwrap().status, VerifyStatus::Verified);
+}
+
+#[tokio::test]
+async fn a_role_not_assumable_yet_at_plan_is_a_warning() {
+    // Guards (issue 10 item 5): plan failing on a role created in the same
+    // apply (IAM propagation, or the role not made yet).
+    let f = fixture().await;
+    f.world.fail_assume_role(PARENT_ROLE, 1000);
+    let pre = f
+        .engine
+        .preflight(&spec("role.example.com"), None)
+        .await
+        .expect("a warning, not an error");
+    assert!(pre.parent_zone.is_none());
+    assert_eq!(pre.notices.len(), 1, "{:?}", pre.notices);
+    assert_eq!(
+        pre.notices[0].attribute,
+        Some("parent.assume_role.role_arn")
+    );
+    assert!(
+        pre.notices[0].detail.contains("AccessDenied"),
+        "{:?}",
+        pre.notices
+    );
+    assert!(pre.notices[0].detail.contains("apply checks again"));
+    // Apply says so plainly if the role still cannot be assumed.
+    let err = f
+        .engine
+        .apply(
+            &spec("role.example.com"),
+            None,
+            T,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.error, Error::AssumeRole { .. }),
+        "{}",
+        err.error
+    );
+    assert_eq!(writes(&f), 0);
 }

@@ -481,3 +481,507 @@ async fn trace_logs_contain_no_credentials() {
     }
     assert!(!plan.contains(ext), "external_id is sensitive: {plan}");
 }
+
+// ---- issue 10: plans you can trust -------------------------------------
+
+const ACCOUNTS: [&str; 3] = ["222222222222", "333333333333", "444444444444"];
+
+fn norm(v: &[String]) -> Vec<String> {
+    let mut l: Vec<String> = v
+        .iter()
+        .map(|s| s.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    l.sort();
+    l
+}
+
+/// The world's invariants after each step: every NS record under
+/// example.com points at a zone that exists with exactly those servers (no
+/// delegation to a deleted zone), and every child zone is delegated (no
+/// undelegated live zone) unless it is listed in `kept` (zones a test keeps
+/// on purpose).
+fn assert_sound(env: &Env, kept: &[&str]) {
+    let parent = env
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == env.parent_zone_id)
+        .unwrap();
+    let children: Vec<r53world::ZoneInfo> =
+        ACCOUNTS.iter().flat_map(|a| env.world.zones(a)).collect();
+    for r in parent
+        .records
+        .iter()
+        .filter(|r| r.rtype == "NS" && r.name != "example.com.")
+    {
+        let values = norm(&r.values);
+        assert!(
+            children
+                .iter()
+                .any(|z| z.name == r.name && norm(&z.name_servers) == values),
+            "the parent delegates {} to {values:?}, which no existing zone serves",
+            r.name
+        );
+    }
+    for z in &children {
+        if kept.contains(&z.id.as_str()) {
+            continue;
+        }
+        let delegated = parent
+            .records
+            .iter()
+            .chain(children.iter().flat_map(|c| c.records.iter()))
+            .any(|r| {
+                r.rtype == "NS" && r.name == z.name && norm(&r.values) == norm(&z.name_servers)
+            });
+        assert!(delegated, "zone {} ({}) lives on undelegated", z.id, z.name);
+    }
+}
+
+/// Terraform wraps long messages: compare with whitespace collapsed.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn consistent(out: &str) {
+    assert!(
+        !flat(out).contains("inconsistent result")
+            && !flat(out).contains("inconsistent final plan"),
+        "Terraform reported an inconsistent result:\n{out}"
+    );
+}
+
+#[tokio::test]
+async fn destroy_refuses_a_zone_with_records_before_touching_the_parent() {
+    // Guards (issue 10 item 1): destroy removing the parent NS record, then
+    // refusing to delete the zone: a live zone left undelegated.
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "full.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let r = tf.resource("route53delegation_link.api");
+    let zone_id = r["child_zone_id"].as_str().unwrap().to_string();
+    let www = route53delegation::record::NsRecord {
+        ttl: 300,
+        values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
+    };
+    route53delegation::record::write_ns(
+        &console(&env.world, CHILD),
+        &zone_id,
+        &route53delegation::DomainName::parse("www.full.example.com").unwrap(),
+        &www,
+        None,
+    )
+    .await
+    .unwrap();
+    let out = tf.fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(flat(&out).contains("Child hosted zone not empty"), "{out}");
+    assert!(flat(&out).contains("www.full.example.com NS"), "{out}");
+    assert!(flat(&out).contains("nothing was changed"), "{out}");
+    assert_eq!(
+        parent_ns(&env, "full.example.com"),
+        Some(ns_list(&r["name_servers"])),
+        "the delegation still works"
+    );
+    assert_sound(&env, &[]);
+    tf.assert_no_changes();
+
+    tf.write(
+        &env,
+        &link("api", "full.example.com", CHILD, "")
+            .replace("  child {\n", "  child {\n    force_destroy = true\n"),
+    );
+    consistent(&tf.apply());
+    consistent(&tf.destroy());
+    assert_eq!(parent_ns(&env, "full.example.com"), None);
+    assert!(zones_named(&env, CHILD, "full.example.com").is_empty());
+    assert_sound(&env, &[]);
+}
+
+#[tokio::test]
+async fn deleted_child_zone_plan_shows_the_repair_and_apply_makes_a_new_zone() {
+    // Guards (issue 10 item 3): a deleted child zone making plan fail with
+    // "NS record written by someone else ... name servers are []", leaving
+    // the parent delegating to a zone that no longer exists.
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "gone.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    let old_id = before["child_zone_id"].as_str().unwrap().to_string();
+    console(&env.world, CHILD)
+        .delete_hosted_zone()
+        .id(&old_id)
+        .send()
+        .await
+        .unwrap();
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(flat(&plan).contains("apply creates a new zone"), "{plan}");
+    assert!(!flat(&plan).contains("written by someone else"), "{plan}");
+    assert!(flat(&plan).contains("1 to change, 0 to destroy"), "{plan}");
+    assert!(flat(&plan).contains("child_zone_id"), "{plan}");
+    consistent(&tf.apply());
+    let after = tf.resource("route53delegation_link.api");
+    let zones = zones_named(&env, CHILD, "gone.example.com");
+    assert_eq!(zones.len(), 1);
+    assert_eq!(after["child_zone_id"], zones[0].id.as_str());
+    assert_ne!(after["child_zone_id"], old_id.as_str());
+    assert_eq!(
+        parent_ns(&env, "gone.example.com"),
+        Some(ns_list(&after["name_servers"]))
+    );
+    assert_eq!(after["verification"]["status"], "verified");
+    assert_sound(&env, &[]);
+    tf.assert_no_changes();
+    consistent(&tf.destroy());
+    assert!(zones_named(&env, CHILD, "gone.example.com").is_empty());
+    assert_eq!(parent_ns(&env, "gone.example.com"), None);
+}
+
+#[tokio::test]
+async fn moving_a_delegation_to_another_child_account() {
+    // Guards (issue 10 item 2): a change of child account planned as a
+    // no-op, an "inconsistent result" after apply, and the old zone left
+    // behind unmanaged (the next plan saying "No changes").
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "team.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    tf.write(&env, &link("api", "team.example.com", "333333333333", ""));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(flat(&plan).contains("1 to change, 0 to destroy"), "{plan}");
+    assert!(flat(&plan).contains("(known after apply)"), "{plan}");
+    let out = tf.apply();
+    consistent(&out);
+    let after = tf.resource("route53delegation_link.api");
+    let new_zones = zones_named(&env, "333333333333", "team.example.com");
+    assert_eq!(new_zones.len(), 1, "the zone now lives in the new account");
+    assert_eq!(after["child_zone_id"], new_zones[0].id.as_str());
+    assert!(
+        zones_named(&env, CHILD, "team.example.com").is_empty(),
+        "the old zone ({}) is deleted, not leaked",
+        before["child_zone_id"]
+    );
+    assert_eq!(
+        parent_ns(&env, "team.example.com"),
+        Some(ns_list(&after["name_servers"]))
+    );
+    assert_eq!(after["verification"]["status"], "verified");
+    assert_sound(&env, &[]);
+    tf.assert_no_changes();
+
+    // Naming the zone it manages, with the /hostedzone/ prefix, is no
+    // replacement; the zone becomes adopted and survives destroy.
+    let id = after["child_zone_id"].as_str().unwrap().to_string();
+    tf.write(
+        &env,
+        &link("api", "team.example.com", "333333333333", "").replace(
+            "  child {\n",
+            &format!("  child {{\n    zone_id = \"/hostedzone/{id}\"\n"),
+        ),
+    );
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(!flat(&plan).contains("must be replaced"), "{plan}");
+    assert!(
+        flat(&plan).contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    consistent(&tf.apply());
+    assert_eq!(
+        tf.resource("route53delegation_link.api")["child_zone_id"],
+        id.as_str()
+    );
+    tf.assert_no_changes();
+    consistent(&tf.destroy());
+    assert_eq!(parent_ns(&env, "team.example.com"), None);
+    assert_eq!(
+        zones_named(&env, "333333333333", "team.example.com").len(),
+        1
+    );
+    assert_sound(&env, &[id.as_str()]);
+}
+
+#[tokio::test]
+async fn zone_recreated_by_hand_is_adopted_not_deleted_on_destroy() {
+    // Guards (issue 10 item 4): a zone someone re-created by hand silently
+    // taken over: deleted on destroy along with whatever they put in it.
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "hand.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let old = tf.resource("route53delegation_link.api");
+    console(&env.world, CHILD)
+        .delete_hosted_zone()
+        .id(old["child_zone_id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let hand = create_zone(&env.world, CHILD, "hand.example.com").await;
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(flat(&plan).contains("treats it as adopted"), "{plan}");
+    assert!(flat(&plan).contains("destroy will not delete it"), "{plan}");
+    consistent(&tf.apply());
+    assert_sound(&env, &[]);
+    tf.assert_no_changes();
+    consistent(&tf.destroy());
+    let left = zones_named(&env, CHILD, "hand.example.com");
+    assert_eq!(left.len(), 1, "the hand-made zone is kept");
+    assert_eq!(left[0].id, hand);
+    assert_eq!(parent_ns(&env, "hand.example.com"), None);
+    assert_sound(&env, &[hand.as_str()]);
+}
+
+#[tokio::test]
+async fn a_parent_zone_created_in_the_same_apply_is_a_plan_warning() {
+    // Guards (issue 10 item 5): plan failing with "no public hosted zone
+    // found" for a parent zone another link creates in the same apply, so
+    // the configuration never converges without -target.
+    let env = env().await;
+    let body = format!(
+        r#"
+resource "route53delegation_link" "testing" {{
+  name = "testing.example.com"
+  parent {{
+    zone_name = "example.com"
+    assume_role {{ role_arn = "{PARENT_ROLE}" }}
+  }}
+  child {{
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+  }}
+}}
+
+resource "route53delegation_link" "dev" {{
+  name = "dev.testing.example.com"
+  parent {{
+    zone_name = "testing.example.com"
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+  }}
+  child {{
+    assume_role {{ role_arn = "arn:aws:iam::333333333333:role/delegation-child" }}
+  }}
+  depends_on = [route53delegation_link.testing]
+}}
+"#
+    );
+    let tf = Tf::new(&env, "main", &body);
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(flat(&plan).contains("Not found yet"), "{plan}");
+    assert!(flat(&plan).contains("2 to add"), "{plan}");
+    let out = tf.apply();
+    consistent(&out);
+    let dev = tf.resource("route53delegation_link.dev");
+    assert_eq!(dev["verification"]["status"], "verified", "{dev}");
+    assert_eq!(dev["parent_zone_name"], "testing.example.com");
+    assert_sound(&env, &[]);
+    tf.assert_no_changes();
+    consistent(&tf.destroy());
+    for a in ACCOUNTS {
+        assert!(env.world.zones(a).is_empty(), "{a} left with zones");
+    }
+}
+
+#[tokio::test]
+async fn import_messages_name_what_the_user_typed() {
+    // Guards (issue 10 item 6): the import shorthand failing with a bare "no
+    // public hosted zone found" when the zones are in other accounts; the
+    // conflict message naming configuration paths instead of import keys;
+    // an import silently making a zone managed.
+    let env = env().await;
+    let body = link("api", "imsg.example.com", CHILD, "");
+    let maker = Tf::new(&env, "maker", &body);
+    consistent(&maker.apply());
+    let cli = Tf::new(&env, "cli", &body);
+    let out = cli.fails(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "route53delegation_link.api",
+        &format!("imsg.example.com@{}", env.parent_zone_id),
+    ]);
+    assert!(flat(&out).contains("long import ID"), "{out}");
+    assert!(flat(&out).contains("child_role_arn"), "{out}");
+    let out = cli.fails(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "route53delegation_link.api",
+        &format!(
+            "name=imsg.example.com;parent_zone_id={};parent_zone_name=example.com",
+            env.parent_zone_id
+        ),
+    ]);
+    assert!(
+        flat(&out).contains("set only one of parent_zone_id and parent_zone_name"),
+        "{out}"
+    );
+    assert!(!flat(&out).contains("parent.zone_id"), "{out}");
+    let id = format!(
+        "name=imsg.example.com;parent_zone_name=example.com;parent_role_arn={PARENT_ROLE};child_role_arn={}",
+        child_role(CHILD)
+    );
+    let out = cli.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "route53delegation_link.api",
+        &id,
+    ]);
+    assert!(flat(&out).contains("Imported zone is managed"), "{out}");
+    assert!(flat(&out).contains("destroy deletes it"), "{out}");
+    cli.assert_no_changes();
+    assert_sound(&env, &[]);
+}
+
+#[tokio::test]
+async fn allow_overwrite_plan_names_the_servers_it_replaces_and_occlusion_is_told_once() {
+    // Guards (issue 10 item 6): allow_overwrite taking over another team's
+    // delegation without the plan naming the servers replaced, and the
+    // occlusion warning shown twice at apply under two titles.
+    let env = env().await;
+    let parent = console(&env.world, PARENT_ACCOUNT);
+    let name = route53delegation::DomainName::parse("ovr.example.com").unwrap();
+    let theirs = route53delegation::record::NsRecord {
+        ttl: 300,
+        values: route53delegation::NsSet::parse(["ns1.other-dns.net"]).unwrap(),
+    };
+    route53delegation::record::write_ns(&parent, &env.parent_zone_id, &name, &theirs, None)
+        .await
+        .unwrap();
+    let host = route53delegation::record::NsRecord {
+        ttl: 300,
+        values: route53delegation::NsSet::parse(["ns1.hidden.net"]).unwrap(),
+    };
+    route53delegation::record::write_ns(
+        &parent,
+        &env.parent_zone_id,
+        &route53delegation::DomainName::parse("deep.ovr.example.com").unwrap(),
+        &host,
+        None,
+    )
+    .await
+    .unwrap();
+    let tf = Tf::new(
+        &env,
+        "main",
+        &link("api", "ovr.example.com", CHILD, "").replace(
+            "    zone_name = \"example.com\"\n",
+            "    zone_name = \"example.com\"\n    allow_overwrite = true\n",
+        ),
+    );
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        flat(&plan).contains("NS record of someone else will be replaced"),
+        "{plan}"
+    );
+    assert!(flat(&plan).contains("ns1.other-dns.net"), "{plan}");
+    let out = tf.apply();
+    consistent(&out);
+    assert_eq!(
+        out.matches("deep.ovr.example.com").count(),
+        1,
+        "the occlusion warning once:\n{out}"
+    );
+}
+
+#[tokio::test]
+async fn moving_a_delegation_to_another_parent_zone() {
+    // Guards (issue 10 item 2): a parent zone change carried out as a
+    // replacement (the delegation removed, the child zone deleted and made
+    // anew) or leaving the old parent's record behind.
+    let env = env().await;
+    let body = |zone_id: &str| {
+        link("api", "pmove.example.com", CHILD, "").replace(
+            "zone_name = \"example.com\"",
+            &format!("zone_id = \"{zone_id}\""),
+        )
+    };
+    let tf = Tf::new(&env, "main", &body(&env.parent_zone_id));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    // example.com moves to a new hosted zone.
+    let new_parent = create_zone(&env.world, PARENT_ACCOUNT, "example.com").await;
+    env.world
+        .register_domain("example.com", &new_parent)
+        .await
+        .unwrap();
+    env.world.flush("example.com").await.unwrap();
+    tf.write(&env, &body(&format!("/hostedzone/{new_parent}")));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        flat(&plan).contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    assert!(!flat(&plan).contains("must be replaced"), "{plan}");
+    consistent(&tf.apply());
+    let after = tf.resource("route53delegation_link.api");
+    assert_eq!(after["parent_zone_id"], new_parent.as_str());
+    assert_eq!(after["child_zone_id"], before["child_zone_id"], "same zone");
+    assert_eq!(after["verification"]["status"], "verified");
+    assert_eq!(
+        parent_ns(&env, "pmove.example.com"),
+        None,
+        "the old parent's record is removed"
+    );
+    let in_new = env
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == new_parent)
+        .unwrap()
+        .records
+        .into_iter()
+        .find(|r| r.name == "pmove.example.com." && r.rtype == "NS")
+        .map(|r| norm(&r.values));
+    assert_eq!(in_new, Some(ns_list(&after["name_servers"])));
+    tf.assert_no_changes();
+    consistent(&tf.destroy());
+    assert!(zones_named(&env, CHILD, "pmove.example.com").is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_move_changes_nothing_not_even_the_state() {
+    // Guards (issue 10 items 1 and 2): a move that would delete an old zone
+    // holding records half-done, or state recording the new account while
+    // the zone still lives in the old one (the old zone then forgotten).
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "stay.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    let zone_id = before["child_zone_id"].as_str().unwrap().to_string();
+    route53delegation::record::write_ns(
+        &console(&env.world, CHILD),
+        &zone_id,
+        &route53delegation::DomainName::parse("www.stay.example.com").unwrap(),
+        &route53delegation::record::NsRecord {
+            ttl: 300,
+            values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    tf.write(&env, &link("api", "stay.example.com", "333333333333", ""));
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    consistent(&out);
+    assert!(flat(&out).contains("nothing was changed"), "{out}");
+    assert!(flat(&out).contains("www.stay.example.com NS"), "{out}");
+    let after = tf.resource("route53delegation_link.api");
+    assert_eq!(
+        after["child"]["assume_role"]["role_arn"],
+        child_role(CHILD).as_str(),
+        "the state still names the account the zone lives in"
+    );
+    assert_eq!(after["child_zone_id"], zone_id.as_str());
+    assert!(zones_named(&env, "333333333333", "stay.example.com").is_empty());
+    assert_eq!(
+        parent_ns(&env, "stay.example.com"),
+        Some(ns_list(&before["name_servers"]))
+    );
+    assert_sound(&env, &[]);
+    tf.write(&env, &link("api", "stay.example.com", CHILD, ""));
+    tf.assert_no_changes();
+}

@@ -9,9 +9,10 @@ use std::time::{Duration, SystemTime};
 
 use route53delegation::account::{validate_role_arn, validate_session_duration};
 use route53delegation::delegation::{
-    ChildSpec, ParentSpec, VerificationSummary, VerifySpec, VerifyStatus, ZoneRef, DEFAULT_TTL,
-    DEFAULT_VERIFY_TIMEOUT, MAX_TTL, MIN_TTL,
+    ChildSpec, Notice, ParentSpec, Preflight, Retired, RetiredObject, VerificationSummary,
+    VerifySpec, VerifyStatus, ZoneRef, DEFAULT_TTL, DEFAULT_VERIFY_TIMEOUT, MAX_TTL, MIN_TTL,
 };
+use route53delegation::diagnose::Finding;
 use route53delegation::dns::parse_resolver;
 use route53delegation::record::NsRecord;
 use route53delegation::{
@@ -45,7 +46,7 @@ pub fn schema() -> Schema {
     };
     let parent = account_attrs(
         Block::new().description(
-            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name`.",
+            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name`. Changing the parent zone (by ID, by name, or a name looked up in another account) moves the delegation in place: the NS record is written in the new parent zone, waited for and verified, and only then removed from the old one (only if it still holds what this link wrote).",
         ),
         "parent",
     )
@@ -60,18 +61,18 @@ pub fn schema() -> Schema {
     ));
     let child = account_attrs(
         Block::new().description(
-            "The child account. Without `zone_id` the link creates the child hosted zone (and deletes it on destroy); with `zone_id` it adopts that zone and never deletes it.",
+            "The child account. Without `zone_id` the link creates the child hosted zone (and deletes it on destroy); with `zone_id` it adopts that zone and never deletes it. A zone the link did not create (adopted, imported from elsewhere, or re-created by hand and re-pointed to) is never deleted and its comment is left alone. Changing the account (`assume_role.role_arn`, `profile`, `region`) or `zone_id` moves the delegation in place without an outage: the new zone is created (or adopted), the parent record is swapped in one atomic change, waited for and verified, and only then is the old zone deleted, if the link created it. A move is refused before any change while the old zone holds records of its own, unless `force_destroy = true`.",
         ),
         "child",
     )
     .attribute(Attribute::new("zone_id", s()).optional().description(
-        "Adopt this existing public hosted zone (named `name`) instead of creating one. Changing it replaces the link.",
+        "Adopt this existing public hosted zone (named `name`) instead of creating one; `/hostedzone/Z...` and `Z...` are the same. Changing it moves the delegation to that zone in place (see above); naming the zone the link already uses changes nothing but makes it adopted (kept on destroy).",
     ))
     .attribute(Attribute::new("comment", s()).optional().description(
         "Comment of a hosted zone the link creates; updated in place, and a comment changed outside Terraform shows as drift.",
     ))
     .attribute(Attribute::new("force_destroy", Type::Bool).optional().description(
-        "On destroy, delete the records of a zone the link created before deleting the zone. Default `false`: a zone holding records other than its apex SOA and NS is kept and destroy fails naming them.",
+        "On destroy (or when a move retires the old zone), delete the records of a zone the link created before deleting the zone. Default `false`: a zone holding records other than its apex SOA and NS makes destroy fail naming them, before anything is changed: the parent record stays and the subdomain keeps resolving.",
     ));
     let verify = Block::new()
         .description("DNS verification after every change: straight from the authoritative servers, the parent must refer `name` to exactly the child zone's name servers, and each of them must answer authoritatively.")
@@ -80,7 +81,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::new("resolvers", Type::list(s())).optional().description("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to find the name servers' addresses, and for the recursive check. Defaults to the provider's `dns_resolvers`, then the system's."))
         .attribute(Attribute::new("recursive", Type::Bool).optional().description("Also resolve `name` through the first resolver. A cached negative answer there is reported with its remaining TTL. Default `false`."));
     let timeouts = Block::new()
-        .description("How long each operation may take, e.g. `30m` (the default for each).")
+        .description("How long each operation may take, e.g. `30m` (the default for each). The timeout bounds every step, each AWS call and every wait included; a step cut short fails with `timed out`, and the state records what was created.")
         .attribute(
             Attribute::new("create", s())
                 .optional()
@@ -135,7 +136,7 @@ fn assume_role_block(side: &str) -> Block {
             Attribute::new("external_id", Type::String)
                 .optional()
                 .sensitive()
-                .description("External ID the role's trust policy requires."),
+                .description("External ID the role's trust policy requires. Sensitive: never shown in plan output or logs. Terraform keeps it in state like every configured attribute, and Read needs it there to assume the role, so protect the state as you would the configuration."),
         )
         .attribute(
             Attribute::new("duration", Type::String)
@@ -479,6 +480,95 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
 struct Private {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     written: Option<PrivateRecord>,
+    /// Whether this link created the child zone (and deletes it on
+    /// destroy). Absent in state from older versions: then a link without
+    /// `child.zone_id` owns its zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owned: Option<bool>,
+    /// What a move left behind and the link still has to remove.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    retired: Vec<PrivateRetired>,
+}
+
+/// A [`Retired`] in private state, with the account it lives in (the
+/// external ID included, as in the configuration part of the state).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct PrivateRetired {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duration_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    record: Option<PrivateRecord>,
+}
+
+impl PrivateRetired {
+    fn from_core(r: &Retired) -> Self {
+        let role = r.account.assume_role.as_ref();
+        let (zone_id, parent_zone_id, record) = match &r.what {
+            RetiredObject::Zone { zone_id } => (Some(zone_id.clone()), None, None),
+            RetiredObject::Record {
+                parent_zone_id,
+                record,
+            } => (
+                None,
+                Some(parent_zone_id.clone()),
+                Some(PrivateRecord {
+                    ttl: record.ttl,
+                    values: record.values.to_strings(),
+                }),
+            ),
+        };
+        PrivateRetired {
+            region: r.account.region.clone(),
+            profile: r.account.profile.clone(),
+            role_arn: role.map(|a| a.role_arn.clone()),
+            session_name: role.and_then(|a| a.session_name.clone()),
+            external_id: role.and_then(|a| a.external_id.clone()),
+            duration_secs: role.and_then(|a| a.duration).map(|d| d.as_secs()),
+            zone_id,
+            parent_zone_id,
+            record,
+        }
+    }
+
+    fn to_core(&self) -> Option<Retired> {
+        let account = AccountSettings {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            assume_role: self.role_arn.as_ref().map(|arn| AssumeRole {
+                role_arn: arn.clone(),
+                session_name: self.session_name.clone(),
+                external_id: self.external_id.clone(),
+                duration: self.duration_secs.map(Duration::from_secs),
+            }),
+            ..Default::default()
+        };
+        let what = match (&self.zone_id, &self.parent_zone_id, &self.record) {
+            (Some(z), _, _) => RetiredObject::Zone { zone_id: z.clone() },
+            (None, Some(p), Some(r)) => RetiredObject::Record {
+                parent_zone_id: p.clone(),
+                record: NsRecord {
+                    ttl: r.ttl,
+                    values: NsSet::parse(&r.values).ok()?,
+                },
+            },
+            _ => return None,
+        };
+        Some(Retired { account, what })
+    }
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -487,12 +577,14 @@ struct PrivateRecord {
     values: Vec<String>,
 }
 
-fn encode_private(st: &LinkState) -> Vec<u8> {
+pub(crate) fn encode_private(st: &LinkState) -> Vec<u8> {
     let p = Private {
         written: st.written.as_ref().map(|w| PrivateRecord {
             ttl: w.ttl,
             values: w.values.to_strings(),
         }),
+        owned: Some(st.zone_owned),
+        retired: st.retired.iter().map(PrivateRetired::from_core).collect(),
     };
     serde_json::to_vec(&p).unwrap_or_default()
 }
@@ -551,7 +643,20 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
         .get("child")
         .and_then(|c| c.get_str("comment"))
         .map(str::to_string);
+    let adopted_by_config = state
+        .get("child")
+        .is_some_and(|c| !matches!(c.get("zone_id"), None | Some(Value::Null)));
+    let zone_owned = !adopted_by_config && p.owned.unwrap_or(true);
+    let retired = p
+        .retired
+        .iter()
+        .filter_map(PrivateRetired::to_core)
+        .collect();
     LinkState {
+        zone_owned,
+        parent_account: None,
+        child_account: None,
+        retired,
         child_comment,
         parent_zone_id: get("parent_zone_id"),
         parent_zone_name: DomainName::parse(&get("parent_zone_name"))
@@ -588,7 +693,7 @@ fn verification_value(v: &Option<VerificationSummary>) -> Value {
 
 /// Writes the core's state into a resource object (the planned state or
 /// prior state supplies every configured attribute).
-fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
+pub(crate) fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
     let mut v = base.clone();
     v.set(
         "id",
@@ -626,7 +731,7 @@ fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -> Value {
     v.set("verification", verification_value(&st.verification));
     // A zone this link manages: its comment as read (drift shows in plan).
     if let Some(Value::Object(child)) = v.get_mut("child") {
-        let managed = matches!(child.get("zone_id"), None | Some(Value::Null));
+        let managed = matches!(child.get("zone_id"), None | Some(Value::Null)) && st.zone_owned;
         if managed && !st.child_zone_id.is_empty() {
             child.insert(
                 "comment".into(),
@@ -661,9 +766,9 @@ fn error_diag(summary: &str, e: &impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(summary, e.to_string())
 }
 
-fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
+pub(crate) fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
     use route53delegation::Error as E;
-    let (summary, path) = match e {
+    let (summary, path) = match e.root() {
         E::NotUnderParent { .. } => (
             "Name not under the parent zone",
             Some(AttributePath::attr("name")),
@@ -685,13 +790,8 @@ fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
         E::AssumeRole { .. } => ("Cannot assume role", None),
         E::VerificationFailed { .. } => ("Delegation not verified", None),
         E::Cancelled { .. } => ("Interrupted", None),
-        E::InvalidSetting { attribute, .. } => {
-            let mut p = AttributePath::root();
-            for part in attribute.split('.') {
-                p = p.then_attr(part);
-            }
-            ("Invalid setting", Some(p))
-        }
+        E::TimedOut { .. } => ("Timed out", Some(AttributePath::attr("timeouts"))),
+        E::InvalidSetting { attribute, .. } => ("Invalid setting", Some(path_of(attribute))),
         _ => ("Route 53 delegation failed", None),
     };
     let d = Diagnostic::error(summary, e.to_string());
@@ -701,13 +801,47 @@ fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
     }
 }
 
-fn list_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let norm = |v: Option<&Value>| {
-        let mut s = strings(v);
-        s.sort();
-        s
-    };
-    norm(a) == norm(b)
+/// How long plan-time lookups may take before plan goes on without them.
+pub const PLAN_LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The planned values of a new link from the plan-time checks: the parent
+/// zone when it was found, the adopted zone's ID; notices become warnings
+/// with their attribute path, refusals errors.
+pub fn created_plan(
+    planned: &mut Value,
+    spec: &LinkSpec,
+    pre: route53delegation::Result<Preflight>,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    if let Some(id) = &spec.child.zone_id {
+        planned.set("child_zone_id", Value::String(id.clone()));
+    }
+    match pre {
+        Ok(pre) => {
+            if let Some(pz) = &pre.parent_zone {
+                planned.set("parent_zone_id", Value::String(pz.id.clone()));
+                planned.set("parent_zone_name", Value::String(pz.name.to_string()));
+                planned.set("id", Value::String(format!("{}@{}", spec.name, pz.id)));
+            }
+            for n in pre.notices {
+                let mut d = Diagnostic::warning(n.summary, n.detail);
+                if let Some(a) = n.attribute {
+                    d = d.with_attribute(path_of(a));
+                }
+                diags.push(d);
+            }
+        }
+        Err(e) => diags.push(core_error_diag(&e)),
+    }
+    diags
+}
+
+fn path_of(attribute: &str) -> AttributePath {
+    let mut p = AttributePath::root();
+    for part in attribute.split('.') {
+        p = p.then_attr(part);
+    }
+    p
 }
 
 /// The resource's lifecycle on top of an engine.
@@ -729,6 +863,28 @@ impl Link {
 
     /// PlanResourceChange.
     pub async fn plan(&self, req: PlanRequest) -> PlanResponse {
+        self.plan_with(req, &CancellationToken::new()).await
+    }
+
+    /// PlanResourceChange, ended early by `cancel` (StopProvider): the
+    /// plan-time lookups stop and plan reports the interruption.
+    pub async fn plan_with(&self, req: PlanRequest, cancel: &CancellationToken) -> PlanResponse {
+        let fallback = req.proposed_new_state.clone();
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => PlanResponse {
+                planned_state: fallback,
+                diagnostics: vec![Diagnostic::error(
+                    "Interrupted",
+                    "planning route53delegation_link: cancelled",
+                )],
+                ..Default::default()
+            },
+            r = self.plan_inner(req) => r,
+        }
+    }
+
+    async fn plan_inner(&self, req: PlanRequest) -> PlanResponse {
         let mut resp = PlanResponse {
             planned_private: req.prior_private.clone(),
             ..Default::default()
@@ -739,156 +895,65 @@ impl Link {
             return resp;
         }
         let (cfg, diags) = parse_config(&req.config);
-        resp.diagnostics = diags;
-        if resp.diagnostics.iter().any(Diagnostic::is_error) {
+        if diags.iter().any(Diagnostic::is_error) {
+            resp.diagnostics = diags;
             resp.planned_state = req.proposed_new_state.clone();
             return resp;
         }
+        if !req.prior_state.is_null() {
+            let mut r = super::plan_rules::plan_update(
+                &req.prior_state,
+                &req.prior_private,
+                &req.config,
+                &req.proposed_new_state,
+                cfg.as_ref(),
+            );
+            let mut all = diags;
+            all.append(&mut r.diagnostics);
+            r.diagnostics = all;
+            return r;
+        }
+        resp.diagnostics = diags;
         let mut planned = req.proposed_new_state.clone();
         let ttl = match req.config.get("ttl") {
             Some(Value::Null) | None => Value::int(DEFAULT_TTL),
             Some(v) => v.clone(),
         };
         planned.set("ttl", ttl);
-        let prior = &req.prior_state;
-        if prior.is_null() {
-            for k in [
-                "id",
-                "child_zone_id",
-                "parent_zone_id",
-                "parent_zone_name",
-                "name_servers",
-                "delegated_name_servers",
-                "verification",
-            ] {
-                planned.set(k, Value::Unknown);
-            }
-            if let Some(cfg) = &cfg {
-                match self.engine.preflight(&cfg.spec, None).await {
-                    Ok(pre) => {
-                        planned.set("parent_zone_id", Value::String(pre.parent_zone.id.clone()));
-                        planned.set(
-                            "parent_zone_name",
-                            Value::String(pre.parent_zone.name.to_string()),
-                        );
-                        planned.set(
-                            "id",
-                            Value::String(format!("{}@{}", cfg.spec.name, pre.parent_zone.id)),
-                        );
-                        if let Some(id) = &cfg.spec.child.zone_id {
-                            planned.set("child_zone_id", Value::String(id.clone()));
-                        }
-                        for w in pre.warnings {
-                            resp.diagnostics
-                                .push(Diagnostic::warning("Records hidden by the delegation", w));
-                        }
-                    }
-                    Err(e) => resp.diagnostics.push(core_error_diag(&e)),
-                }
-            }
-            resp.planned_state = planned;
-            return resp;
-        }
-
-        // Update.
-        let mut replace = Vec::new();
-        let prior_name = prior
-            .get_str("name")
-            .and_then(|n| DomainName::parse(n).ok());
-        let new_name = req
-            .config
-            .get_str("name")
-            .and_then(|n| DomainName::parse(n).ok());
-        if prior_name != new_name {
-            replace.push(AttributePath::attr("name"));
-        }
-        let child_zone = |v: &Value| {
-            v.get("child")
-                .and_then(|c| c.get_str("zone_id").map(str::to_string))
-        };
-        if child_zone(prior) != child_zone(&req.config) {
-            replace.push(AttributePath::attr("child").then_attr("zone_id"));
-        }
-        let pz = req.config.get("parent");
-        let parent_moves = match (
-            pz.and_then(|p| p.get_str("zone_id")),
-            pz.and_then(|p| p.get_str("zone_name")),
-        ) {
-            (Some(id), _) => {
-                Some(id.trim_start_matches("/hostedzone/")) != prior.get_str("parent_zone_id")
-            }
-            (None, Some(n)) => {
-                DomainName::parse(n).ok()
-                    != prior
-                        .get_str("parent_zone_name")
-                        .and_then(|p| DomainName::parse(p).ok())
-            }
-            _ => false,
-        };
-        if parent_moves {
-            replace.push(AttributePath::attr("parent"));
-        }
-        if !replace.is_empty() {
-            for k in [
-                "id",
-                "child_zone_id",
-                "parent_zone_id",
-                "parent_zone_name",
-                "name_servers",
-                "delegated_name_servers",
-                "verification",
-            ] {
-                planned.set(k, Value::Unknown);
-            }
-            resp.requires_replace = replace;
-            resp.planned_state = planned;
-            return resp;
-        }
         for k in [
             "id",
             "child_zone_id",
             "parent_zone_id",
             "parent_zone_name",
             "name_servers",
+            "delegated_name_servers",
             "verification",
         ] {
-            planned.set(k, prior.get(k).cloned().unwrap_or(Value::Null));
+            planned.set(k, Value::Unknown);
         }
-        // The parent should refer to exactly the child's servers.
-        let want = prior.get("name_servers").cloned().unwrap_or(Value::Null);
-        let repair = !list_eq(prior.get("delegated_name_servers"), Some(&want));
-        planned.set("delegated_name_servers", want);
-        let ttl_changes = planned.get("ttl") != prior.get("ttl");
-        let verify_enabled = cfg.as_ref().map(|c| c.spec.verify.enabled).unwrap_or(true);
-        let status = prior
-            .get("verification")
-            .and_then(|v| v.get_str("status"))
-            .unwrap_or("");
-        let expected = if verify_enabled {
-            "verified"
-        } else {
-            "skipped"
-        };
-        if repair || ttl_changes || status != expected {
-            planned.set("verification", Value::Unknown);
-        }
-        if repair {
-            if let Some(cfg) = &cfg {
-                let st = link_state(prior, &req.prior_private);
-                if let Some(d) = &st.delegated {
-                    let ours = st.written.as_ref().map(|w| &w.values) == Some(&d.values);
-                    if !ours && !cfg.spec.parent.allow_overwrite {
-                        resp.diagnostics.push(core_error_diag(
-                            &route53delegation::Error::ForeignRecord {
-                                name: cfg.spec.name.clone(),
-                                zone_id: st.parent_zone_id.clone(),
-                                existing: d.values.clone(),
-                                wanted: st.name_servers.clone(),
-                            },
-                        ));
-                    }
-                }
-            }
+        if let Some(cfg) = &cfg {
+            // Plan-time lookups only warn early; they are bounded so that a
+            // role still propagating does not hold the plan for long.
+            let pre =
+                tokio::time::timeout(PLAN_LOOKUP_TIMEOUT, self.engine.preflight(&cfg.spec, None))
+                    .await;
+            let pre = match pre {
+                Ok(r) => r,
+                Err(_) => Ok(Preflight::new(
+                    None,
+                    vec![Notice {
+                        summary: "Not checked at plan time",
+                        attribute: None,
+                        detail: format!(
+                            "the parent zone and the accounts of {} could not be checked within {}s (a role still propagating, or Route 53 slow); apply checks them again",
+                            cfg.spec.name,
+                            PLAN_LOOKUP_TIMEOUT.as_secs()
+                        ),
+                    }],
+                )),
+            };
+            resp.diagnostics
+                .extend(created_plan(&mut planned, &cfg.spec, pre));
         }
         resp.planned_state = planned;
         resp
@@ -915,8 +980,16 @@ impl Link {
                 diagnostics: d,
             };
         };
-        let prior = (!req.prior_state.is_null())
-            .then(|| link_state(&req.prior_state, &req.planned_private));
+        let prior = (!req.prior_state.is_null()).then(|| {
+            let mut st = link_state(&req.prior_state, &req.planned_private);
+            // Where the prior objects live: the configuration they were
+            // made with, so that a move can retire them.
+            if let (Some(prior_cfg), _) = parse_config(&req.prior_state) {
+                st.parent_account = Some(prior_cfg.spec.parent.account);
+                st.child_account = Some(prior_cfg.spec.child.account);
+            }
+            st
+        });
         let timeout = if prior.is_some() {
             cfg.timeouts.update
         } else {
@@ -932,10 +1005,14 @@ impl Link {
                 if let Some(r) = &applied.report {
                     tracing::info!(name = %cfg.spec.name, report = %r.render(), "delegation verified");
                 }
+                // Occluded records were a plan warning already: not twice.
                 let diagnostics = applied
                     .findings
                     .iter()
-                    .map(|f| Diagnostic::warning("Delegation warning", f.message()))
+                    .filter(|f| !matches!(f, Finding::OccludedRecords { .. }))
+                    .map(|f| f.message())
+                    .chain(applied.warnings.iter().cloned())
+                    .map(|w| Diagnostic::warning("Delegation warning", w))
                     .collect();
                 ApplyResponse {
                     new_state: with_state(&base, &cfg.spec.name, &applied.state),
@@ -1009,7 +1086,15 @@ impl Link {
             };
         };
         let prior = link_state(&req.current_state, &req.private);
-        match self.engine.read(&cfg.spec, &prior).await {
+        // StopProvider (Ctrl-C) ends a read too, keeping the state as it was.
+        let read = tokio::select! {
+            biased;
+            () = req.cancel.cancelled() => Err(route53delegation::Error::Cancelled {
+                during: format!("reading the delegation of {}", cfg.spec.name),
+            }),
+            r = self.engine.read(&cfg.spec, &prior) => r,
+        };
+        match read {
             Ok(out) => {
                 let diagnostics = out
                     .warnings
@@ -1044,6 +1129,11 @@ impl Link {
 
     /// ImportResourceState.
     pub async fn import(&self, id: &str) -> ImportResponse {
+        self.import_with(id, &CancellationToken::new()).await
+    }
+
+    /// ImportResourceState, ended early by `cancel` (StopProvider).
+    pub async fn import_with(&self, id: &str, cancel: &CancellationToken) -> ImportResponse {
         let value = match import_id::parse(id) {
             Ok(v) => v,
             Err(e) => {
@@ -1055,9 +1145,10 @@ impl Link {
         };
         let (cfg, diags) = parse_config(&value);
         let Some(cfg) = cfg else {
+            // Name the import keys the user typed, not configuration paths.
             let detail = diags
                 .iter()
-                .map(|d| d.detail.clone())
+                .map(|d| import_id::in_key_terms(&d.detail))
                 .collect::<Vec<_>>()
                 .join("; ");
             return ImportResponse {
@@ -1068,8 +1159,9 @@ impl Link {
                 )],
             };
         };
-        match self.engine.import(&cfg.spec).await {
-            Ok(mut st) => {
+        match self.engine.import(&cfg.spec, cancel).await {
+            Ok(imported) => {
+                let mut st = imported.state;
                 // Verify once, so that a plan after import has nothing to do
                 // when the delegation is already right.
                 let verify = VerifySpec {
@@ -1080,14 +1172,30 @@ impl Link {
                     verify,
                     ..cfg.spec.clone()
                 };
-                st.verification = Some(
-                    self.engine
-                        .verify_state(&spec, &st, &CancellationToken::new())
-                        .await,
-                );
+                st.verification = Some(self.engine.verify_state(&spec, &st, cancel).await);
                 let mut v = value.clone();
                 if let Some(d) = &st.delegated {
                     v.set("ttl", Value::int(d.ttl));
+                }
+                let mut diagnostics = Vec::new();
+                if cfg.spec.child.zone_id.is_none() {
+                    diagnostics.push(if st.zone_owned {
+                        Diagnostic::warning(
+                            "Imported zone is managed",
+                            format!(
+                                "hosted zone {} was created by route53delegation for {}, so the link manages it: destroy deletes it (after removing the parent NS record); to keep it on destroy, set child.zone_id = \"{}\" in the configuration",
+                                st.child_zone_id, cfg.spec.name, st.child_zone_id
+                            ),
+                        )
+                    } else {
+                        Diagnostic::warning(
+                            "Imported zone is adopted",
+                            format!(
+                                "hosted zone {} was not created by route53delegation for {}, so the link adopts it: destroy removes the parent NS record and keeps the zone, and its comment is left alone",
+                                st.child_zone_id, cfg.spec.name
+                            ),
+                        )
+                    });
                 }
                 ImportResponse {
                     imported: vec![ImportedResource {
@@ -1095,7 +1203,7 @@ impl Link {
                         state: with_state(&v, &cfg.spec.name, &st),
                         private: encode_private(&st),
                     }],
-                    diagnostics: Vec::new(),
+                    diagnostics,
                 }
             }
             Err(e) => ImportResponse {
@@ -1112,14 +1220,32 @@ pub mod import_id {
     use super::*;
 
     /// Shown with every parse error.
-    pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts), or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id or role_duration.";
+    pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts), or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or role_duration.";
 
-    const SIDE_KEYS: [&str; 6] = [
+    /// Rewrites configuration paths in a message into the import keys.
+    pub fn in_key_terms(detail: &str) -> String {
+        let mut d = detail.to_string();
+        for (path, key) in [
+            ("parent.assume_role.role_arn", "parent_role_arn"),
+            ("child.assume_role.role_arn", "child_role_arn"),
+            ("parent.assume_role.duration", "parent_role_duration"),
+            ("child.assume_role.duration", "child_role_duration"),
+            ("parent.zone_id", "parent_zone_id"),
+            ("parent.zone_name", "parent_zone_name"),
+            ("child.zone_id", "child_zone_id"),
+        ] {
+            d = d.replace(path, key);
+        }
+        d
+    }
+
+    const SIDE_KEYS: [&str; 7] = [
         "region",
         "profile",
         "role_arn",
         "session_name",
         "external_id",
+        "external_id_env",
         "role_duration",
     ];
 
@@ -1157,6 +1283,19 @@ pub mod import_id {
         }
         if !kv.contains_key("name") {
             return Err(format!("the name key is missing.\n\n{HELP}"));
+        }
+        for p in ["parent", "child"] {
+            if let Some(var) = kv.remove(&format!("{p}_external_id_env")) {
+                if kv.contains_key(&format!("{p}_external_id")) {
+                    return Err(format!(
+                        "set only one of {p}_external_id and {p}_external_id_env.\n\n{HELP}"
+                    ));
+                }
+                let value = std::env::var(&var).map_err(|_| {
+                    format!("{p}_external_id_env names the environment variable {var:?}, which is not set in Terraform's environment.\n\n{HELP}")
+                })?;
+                kv.insert(format!("{p}_external_id"), value);
+            }
         }
         let opt = |k: &str| {
             kv.get(k)
@@ -1358,6 +1497,21 @@ mod tests {
         let role = c.spec.child.account.assume_role.unwrap();
         assert_eq!(role.external_id.as_deref(), Some("x"));
 
+        // The external ID can come from the environment instead of the ID.
+        std::env::set_var("R53D_TEST_EXTERNAL_ID", "from-env");
+        let v = import_id::parse(
+            "name=api.example.com;parent_zone_name=example.com;child_role_arn=arn:aws:iam::222222222222:role/delegation-child;child_external_id_env=R53D_TEST_EXTERNAL_ID",
+        )
+        .unwrap();
+        let c = parse_config(&v).0.unwrap();
+        let role = c.spec.child.account.assume_role.unwrap();
+        assert_eq!(role.external_id.as_deref(), Some("from-env"));
+        assert!(import_id::parse(
+            "name=a.example.com;parent_zone_name=example.com;child_role_arn=arn:aws:iam::222222222222:role/x;child_external_id_env=R53D_NO_SUCH_VARIABLE"
+        )
+        .unwrap_err()
+        .contains("not set"));
+
         assert!(import_id::parse("api.example.com")
             .unwrap_err()
             .contains("NAME@PARENT_ZONE_ID"));
@@ -1391,6 +1545,23 @@ mod tests {
                 summary: "delegation of api.example.com verified".into(),
             }),
             child_comment: None,
+            zone_owned: true,
+            parent_account: None,
+            child_account: None,
+            retired: vec![Retired {
+                account: AccountSettings {
+                    assume_role: Some(AssumeRole {
+                        role_arn: "arn:aws:iam::222222222222:role/delegation-child".into(),
+                        external_id: Some("ext".into()),
+                        duration: Some(Duration::from_secs(3600)),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                what: RetiredObject::Zone {
+                    zone_id: "ZOLD".into(),
+                },
+            }],
         };
         let base = cfg("api.example.com", parent_by_name("example.com"), child());
         let v = with_state(&base, &DomainName::parse("api.example.com").unwrap(), &st);
