@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use route53delegation::account::Endpoints;
 use route53delegation::{AccountSettings, Engine, EngineConfig};
+use tokio_util::sync::CancellationToken;
 
 use crate::data_sources::check;
 use crate::protocol::{
@@ -290,7 +291,8 @@ impl ProviderImpl for Route53DelegationProvider {
         match self.configured() {
             Ok(c) => {
                 req.config = with_default_verify(&req.config, c.verify_timeout);
-                c.link.plan(req).await
+                let cancel = req.cancel.clone();
+                c.link.plan_with(req, &cancel).await
             }
             Err(d) => PlanResponse {
                 planned_state: req.proposed_new_state,
@@ -320,7 +322,12 @@ impl ProviderImpl for Route53DelegationProvider {
         }
     }
 
-    async fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResponse {
+    async fn import_resource_state(
+        &self,
+        type_name: &str,
+        id: &str,
+        cancel: CancellationToken,
+    ) -> ImportResponse {
         if type_name != link::TYPE_NAME {
             return ImportResponse {
                 imported: Vec::new(),
@@ -328,7 +335,7 @@ impl ProviderImpl for Route53DelegationProvider {
             };
         }
         match self.configured() {
-            Ok(c) => c.link.import(id).await,
+            Ok(c) => c.link.import_with(id, &cancel).await,
             Err(d) => ImportResponse {
                 imported: Vec::new(),
                 diagnostics: d,

@@ -168,7 +168,12 @@ impl ProviderImpl for TestProvider {
         }
     }
 
-    async fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResponse {
+    async fn import_resource_state(
+        &self,
+        type_name: &str,
+        id: &str,
+        _cancel: CancellationToken,
+    ) -> ImportResponse {
         ImportResponse {
             imported: vec![ImportedResource {
                 type_name: type_name.to_owned(),

@@ -57,6 +57,8 @@ pub struct PlanRequest {
     pub config: Value,
     /// Private data from the prior state.
     pub prior_private: Vec<u8>,
+    /// Cancelled when Terraform calls `StopProvider` (Ctrl-C during plan).
+    pub cancel: CancellationToken,
 }
 
 /// Output of [`ProviderImpl::plan_resource_change`].
@@ -281,9 +283,15 @@ pub trait ProviderImpl: Send + Sync + 'static {
     /// Applies a planned change.
     async fn apply_resource_change(&self, req: ApplyRequest) -> ApplyResponse;
 
-    /// Imports an existing object by its import ID.
-    async fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResponse {
-        let _ = id;
+    /// Imports an existing object by its import ID; `cancel` fires when
+    /// Terraform calls `StopProvider`.
+    async fn import_resource_state(
+        &self,
+        type_name: &str,
+        id: &str,
+        cancel: CancellationToken,
+    ) -> ImportResponse {
+        let _ = (id, cancel);
         ImportResponse {
             imported: Vec::new(),
             diagnostics: vec![Diagnostic::error(

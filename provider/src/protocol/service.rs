@@ -581,6 +581,7 @@ impl pb::provider_server::Provider for ProviderService {
                     proposed_new_state,
                     config,
                     prior_private: req.prior_private.clone(),
+                    cancel: self.stop.clone(),
                 }),
             )
             .await
@@ -697,7 +698,8 @@ impl pb::provider_server::Provider for ProviderService {
             self.resource_schema(&req.type_name).map_err(|d| vec![d])?;
             let resp = guarded(
                 "ImportResourceState",
-                self.inner.import_resource_state(&req.type_name, &req.id),
+                self.inner
+                    .import_resource_state(&req.type_name, &req.id, self.stop.clone()),
             )
             .await
             .map_err(|d| vec![d])?;
