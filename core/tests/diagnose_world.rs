@@ -20,8 +20,9 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 use r53world::{CHILD_ACCOUNTS, PARENT_ACCOUNT};
-use route53delegation::diagnose::{probe_dangling, Finding, Severity};
+use route53delegation::diagnose::{Finding, Severity};
 use route53delegation::dns::{AddressResolver, DnsClient};
+use route53delegation::verify::probe_dangling;
 use route53delegation::verify::{
     check_once, verify, CheckKind, VerificationReport, VerifyOptions, VerifyRequest,
 };

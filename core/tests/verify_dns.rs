@@ -14,8 +14,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use route53delegation::diagnose::{probe_dangling, Finding, Severity};
+use route53delegation::diagnose::{Finding, Severity};
 use route53delegation::dns::RecordType;
+use route53delegation::verify::probe_dangling;
 use route53delegation::verify::{check_once, verify, CheckKind, VerificationReport, VerifyError};
 use route53delegation::CancellationToken;
 
