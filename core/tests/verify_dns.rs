@@ -208,19 +208,27 @@ async fn child_apex_ns_mismatch_is_reported() {
     )
     .await;
     assert!(!report.authoritative_ok);
-    // Both child servers say so; one finding per server.
+    // Both child servers say so; one finding naming both, not one per server.
     assert_eq!(
         codes(&report),
-        vec!["child_ns_mismatch", "child_ns_mismatch"],
+        vec!["child_ns_mismatch"],
         "{}",
         report.render()
     );
     match &report.findings[0] {
         Finding::ChildNsMismatch {
+            servers,
             apex_ns,
             delegation,
-            ..
         } => {
+            assert_eq!(servers.len(), 2);
+            assert!(
+                report.findings[0]
+                    .message()
+                    .contains("(only at the apex: [ns-9.awsdns-09.com])"),
+                "{}",
+                report.findings[0]
+            );
             assert_eq!(
                 apex_ns,
                 &ns(&[CHILD_NS[0], CHILD_NS[1], "ns-9.awsdns-09.com"])
