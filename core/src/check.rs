@@ -148,3 +148,16 @@ impl ServerResult {
         }
     }
 }
+
+/// The failing servers grouped by what they did, in order: `(labels,
+/// result)`, so that four servers with the same wrong NS set make one entry.
+pub fn failing_by_result(servers: &[ServerResult]) -> Vec<(Vec<String>, String)> {
+    let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    for r in servers.iter().filter(|r| !r.ok) {
+        match out.iter_mut().find(|(_, result)| *result == r.result) {
+            Some((labels, _)) => labels.push(r.label()),
+            None => out.push((vec![r.label()], r.result.clone())),
+        }
+    }
+    out
+}

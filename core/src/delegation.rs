@@ -681,6 +681,15 @@ impl Engine {
         {
             Ok(report) => {
                 state.verification = Some(summary_of(&report, None));
+                // Warnings of a verified delegation (a resolver's cached
+                // negative answer, say) reach the user.
+                findings.extend(
+                    report
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity() == crate::diagnose::Severity::Warning)
+                        .cloned(),
+                );
                 if report.passed {
                     Ok(Applied {
                         state,

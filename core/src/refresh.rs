@@ -105,10 +105,9 @@ fn failure_warning(
     report: &VerificationReport,
     servers: &[ServerResult],
 ) -> String {
-    let failing: Vec<String> = servers
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| format!("{}: {}", r.label(), r.result))
+    let failing: Vec<String> = crate::check::failing_by_result(servers)
+        .into_iter()
+        .map(|(labels, result)| format!("{}: {result}", labels.join(", ")))
         .collect();
     let mut w = format!("{name} does not verify; apply verifies it again");
     if failing.is_empty() {
@@ -252,6 +251,21 @@ mod tests {
             w.contains("reached none of its name servers")
                 && w.contains("verify.on_refresh = false"),
             "{w}"
+        );
+    }
+
+    #[test]
+    fn servers_that_did_the_same_thing_are_named_together() {
+        let name = n("api.example.com");
+        let mut checks = healthy();
+        for c in checks.iter_mut().filter(|c| c.kind == CheckKind::ChildNs) {
+            c.ok = false;
+            c.ns_seen = Some(crate::nsset::NsSet::parse(["ns-2.awsdns-02.net"]).unwrap());
+        }
+        let out = refresh_outcome(&name, None, &report(checks), at(100));
+        assert_eq!(
+            out.warning.unwrap(),
+            "api.example.com does not verify; apply verifies it again: ns-2.awsdns-02.net (127.0.20.2), ns-3.awsdns-03.org (127.0.20.3): different NS set [ns-2.awsdns-02.net]"
         );
     }
 }

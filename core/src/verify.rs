@@ -303,11 +303,25 @@ async fn check_until(
     });
 
     let authoritative_ok = diagnose::authoritative_ok(&checks);
+    let mut findings = diagnose::diagnose(req, &checks);
+    // A resolver that still holds a negative answer cached from before the
+    // delegation is information, not failure: the authoritative servers
+    // decide, and the finding (a warning with its remaining seconds) says
+    // how long that resolver will lag.
+    let cached: Vec<SocketAddr> = findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::CachedNegative { resolver, .. } => Some(*resolver),
+            _ => None,
+        })
+        .collect();
     let others_ok = checks
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::Recursive | CheckKind::ParentZone))
-        .all(|c| c.ok);
-    let mut findings = diagnose::diagnose(req, &checks);
+        .all(|c| {
+            c.ok || (c.kind == CheckKind::Recursive
+                && c.address.is_some_and(|a| cached.contains(&a)))
+        });
     // The parent domain delegated elsewhere at its TLD is never "verified":
     // the record sits in a zone no resolver asks, whatever the servers say.
     let misdelegated = findings
@@ -385,10 +399,9 @@ impl VerificationReport {
             )
         } else {
             let servers = self.servers();
-            let failing: Vec<String> = servers
-                .iter()
-                .filter(|r| !r.ok)
-                .map(|r| format!("{} {}", r.label(), r.result))
+            let failing: Vec<String> = crate::check::failing_by_result(&servers)
+                .into_iter()
+                .map(|(labels, result)| format!("{} {result}", labels.join(", ")))
                 .collect();
             let ok = servers.iter().filter(|r| r.ok).count();
             let mut head = format!("delegation of {} not verified: ", self.name);
@@ -400,10 +413,10 @@ impl VerificationReport {
                         .take(SHOWN)
                         .cloned()
                         .collect::<Vec<_>>()
-                        .join(", "),
+                        .join("; "),
                 );
                 if failing.len() > SHOWN {
-                    let _ = write!(head, " and {} more", failing.len() - SHOWN);
+                    let _ = write!(head, "; and {} more", failing.len() - SHOWN);
                 }
                 head.push_str("; ");
             }
@@ -869,7 +882,7 @@ mod tests {
         let r = report(false);
         assert_eq!(
             r.summary(),
-            "delegation of api.example.com not verified: ns1.parent.net (127.0.20.1) no referral (NODATA), 127.0.10.53 no answer: timed out after 2s; 0 of 2 servers correct; authoritative servers not correct (3 attempts, 1.5s); findings: no_parent_record",
+            "delegation of api.example.com not verified: ns1.parent.net (127.0.20.1) no referral (NODATA); 127.0.10.53 no answer: timed out after 2s; 0 of 2 servers correct; authoritative servers not correct (3 attempts, 1.5s); findings: no_parent_record",
             "the failing servers come first, each with what it did"
         );
         assert_eq!(r.servers_checked(), 2);

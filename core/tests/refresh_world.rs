@@ -409,3 +409,52 @@ async fn a_change_seen_by_some_parent_servers_first_is_propagating() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_cached_nxdomain_does_not_fail_a_correct_create_with_recursive_checks() {
+    // A resolver asked before the delegation existed caches the NXDOMAIN
+    // (up to the parent SOA's negative TTL). With verify.recursive = true the
+    // create must still succeed, reporting the cache as a warning.
+    let f = fixture().await;
+    let name = "cached.example.com";
+    let before = DnsClient::default()
+        .query(
+            f.world.resolver(),
+            &n(name),
+            route53delegation::dns::RecordType::SOA,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(before.rcode, "NXDOMAIN");
+    let mut spec = spec(name);
+    spec.verify.recursive = true;
+    spec.verify.timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let applied = f
+        .engine
+        .apply(&spec, None, T, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("a correct delegation is not failed by a cache: {}", e.error));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "not held until the timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        applied.state.verification.unwrap().status,
+        VerifyStatus::Verified
+    );
+    let cached: Vec<&Finding> = applied
+        .findings
+        .iter()
+        .filter(|f| f.code() == "cached_negative")
+        .collect();
+    assert_eq!(cached.len(), 1, "{:?}", applied.findings);
+    let m = cached[0].message();
+    assert!(
+        m.contains("holds a cached NXDOMAIN for cached.example.com for up to")
+            && m.contains("flush the resolver cache or wait"),
+        "{m}"
+    );
+}
