@@ -44,6 +44,8 @@ pub struct ServerCheck {
     pub ns_seen: Option<NsSet>,
     /// The TTL of a negative answer (SOA in AUTHORITY, RFC 2308).
     pub negative_ttl: Option<u32>,
+    /// The TTL of the NS set seen: for a resolver, how long it keeps it.
+    pub ns_ttl: Option<u32>,
     /// Time to the answer.
     #[serde(rename = "latency_ms", serialize_with = "ser_opt_ms")]
     pub latency: Option<Duration>,
@@ -68,8 +70,13 @@ pub enum CheckKind {
     ChildNs,
     /// A recursive resolver resolves the name's SOA.
     Recursive,
-    /// The parent domain is delegated to the parent hosted zone's servers.
+    /// The parent domain is delegated to the parent hosted zone's servers,
+    /// as a recursive resolver sees it (its cache).
     ParentZone,
+    /// The parent domain is delegated to the parent hosted zone's servers,
+    /// as the servers of the zone above it say (asked without recursion):
+    /// the authoritative chain.
+    ParentZoneChain,
 }
 
 pub(crate) fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

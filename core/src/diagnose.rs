@@ -54,6 +54,21 @@ pub enum Finding {
         /// The parent hosted zone's own name servers.
         parent_zone_ns: NsSet,
     },
+    /// A resolver still holds an old delegation of the parent domain in its
+    /// cache, while the authoritative chain already delegates it to the
+    /// parent hosted zone's servers (after the parent zone was re-created).
+    StaleParentDelegation {
+        /// The resolver.
+        resolver: SocketAddr,
+        /// The parent zone.
+        parent_zone: DomainName,
+        /// The delegation the resolver still serves.
+        cached: NsSet,
+        /// Seconds it may keep serving it.
+        remaining_ttl: Option<u32>,
+        /// The delegation the authoritative chain holds.
+        current: NsSet,
+    },
     /// A parent hosted zone name server that does not serve the parent zone.
     LameParentServer {
         /// The name server.
@@ -157,6 +172,7 @@ impl Finding {
             Finding::NoParentRecord { .. } => "no_parent_record",
             Finding::ParentPointsElsewhere { .. } => "parent_points_elsewhere",
             Finding::ParentZoneNotDelegated { .. } => "parent_zone_not_delegated",
+            Finding::StaleParentDelegation { .. } => "stale_parent_delegation",
             Finding::LameParentServer { .. } => "lame_parent_server",
             Finding::LameChildServer { .. } => "lame_child_server",
             Finding::ChildNsMismatch { .. } => "child_ns_mismatch",
@@ -174,6 +190,7 @@ impl Finding {
         match self {
             Finding::Propagating { .. }
             | Finding::CachedNegative { .. }
+            | Finding::StaleParentDelegation { .. }
             | Finding::OccludedRecords { .. } => Severity::Warning,
             _ => Severity::Error,
         }
@@ -207,6 +224,19 @@ impl Finding {
                 parent_zone_ns,
             } => format!(
                 "{parent_zone} is delegated to {delegated_to}, but the parent hosted zone's name servers are {parent_zone_ns}: the NS record is written into a zone nobody asks; use the hosted zone {parent_zone} is actually delegated to, or fix the delegation of {parent_zone} at its registrar or parent zone"
+            ),
+            Finding::StaleParentDelegation {
+                resolver,
+                parent_zone,
+                cached,
+                remaining_ttl,
+                current,
+            } => format!(
+                "resolver {} still holds the old delegation of {parent_zone} to {cached}{} (a cache, not the delegation): the authoritative chain delegates {parent_zone} to {current}, the parent hosted zone's servers; clients of that resolver see the new servers when the cache expires, or flush it",
+                resolver_text(resolver),
+                remaining_ttl
+                    .map(|t| format!(" for up to {t} more seconds"))
+                    .unwrap_or_default()
             ),
             Finding::LameParentServer {
                 server,
@@ -335,9 +365,44 @@ pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
     diagnose_child(req, checks, &mut out);
 
     let authoritative_ok = authoritative_ok(checks);
-    let parent_zone_misdelegated = checks.iter().any(|c| {
-        c.kind == CheckKind::ParentZone && !c.ok && c.error.is_none() && c.ns_seen.is_some()
-    });
+    // Whom the parent domain is delegated to: the authoritative chain
+    // decides when it answered; a resolver's view only without it.
+    let chain = checks
+        .iter()
+        .find(|c| c.kind == CheckKind::ParentZoneChain && c.error.is_none() && c.ns_seen.is_some());
+    let mut zone_findings = Vec::new();
+    for c in checks.iter().filter(|c| c.kind == CheckKind::ParentZone) {
+        let (false, None, Some(seen)) = (c.ok, &c.error, &c.ns_seen) else {
+            continue;
+        };
+        match (chain, c.address) {
+            (Some(ch), Some(resolver)) if ch.ok => {
+                zone_findings.push(Finding::StaleParentDelegation {
+                    resolver,
+                    parent_zone: req.parent_zone.clone(),
+                    cached: seen.clone(),
+                    remaining_ttl: c.ns_ttl,
+                    current: req.parent_name_servers.clone(),
+                })
+            }
+            (Some(_), _) => {}
+            (None, _) => zone_findings.push(Finding::ParentZoneNotDelegated {
+                parent_zone: req.parent_zone.clone(),
+                delegated_to: seen.clone(),
+                parent_zone_ns: req.parent_name_servers.clone(),
+            }),
+        }
+    }
+    if let Some(ch) = chain.filter(|c| !c.ok) {
+        zone_findings.push(Finding::ParentZoneNotDelegated {
+            parent_zone: req.parent_zone.clone(),
+            delegated_to: ch.ns_seen.clone().unwrap_or_default(),
+            parent_zone_ns: req.parent_name_servers.clone(),
+        });
+    }
+    let parent_zone_misdelegated = zone_findings
+        .iter()
+        .any(|f| matches!(f, Finding::ParentZoneNotDelegated { .. }));
     for c in checks.iter().filter(|c| c.kind == CheckKind::Recursive) {
         let (Some(resolver), None, false) = (c.address, &c.error, c.ok) else {
             continue;
@@ -370,18 +435,13 @@ pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
         }
     }
 
-    for c in checks.iter().filter(|c| c.kind == CheckKind::ParentZone) {
-        if let (false, None, Some(seen)) = (c.ok, &c.error, &c.ns_seen) {
-            out.push(Finding::ParentZoneNotDelegated {
-                parent_zone: req.parent_zone.clone(),
-                delegated_to: seen.clone(),
-                parent_zone_ns: req.parent_name_servers.clone(),
-            });
-        }
-    }
+    out.extend(zone_findings);
 
     let mut seen = BTreeSet::new();
-    for c in checks.iter().filter(|c| c.kind != CheckKind::ParentZone) {
+    for c in checks
+        .iter()
+        .filter(|c| !matches!(c.kind, CheckKind::ParentZone | CheckKind::ParentZoneChain))
+    {
         let Some(error) = &c.error else { continue };
         let server = match (&c.server_name, c.address) {
             (Some(n), _) => n.to_string(),
@@ -661,6 +721,7 @@ mod tests {
             authoritative: Some(true),
             ns_seen: None,
             negative_ttl: None,
+            ns_ttl: None,
             latency: Some(Duration::from_millis(2)),
             error: None,
             timed_out: false,
@@ -1114,6 +1175,13 @@ mod tests {
             Finding::DanglingDelegation {
                 name: n("a.example.com"),
                 parent_ns: set(&["x.net"]),
+            },
+            Finding::StaleParentDelegation {
+                resolver: addr(53),
+                parent_zone: n("example.com"),
+                cached: set(&["x.net"]),
+                remaining_ttl: Some(100),
+                current: set(&["y.net"]),
             },
         ];
         let mut seen = BTreeSet::new();

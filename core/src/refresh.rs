@@ -150,6 +150,7 @@ mod tests {
             authoritative: Some(kind != CheckKind::ParentReferral),
             ns_seen: None,
             negative_ttl: None,
+            ns_ttl: None,
             latency: Some(Duration::from_millis(last.into())),
             error: None,
             timed_out: false,

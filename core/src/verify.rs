@@ -287,17 +287,19 @@ async fn check_until(
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| resolver.resolvers().to_vec());
 
-    let (parent, child, rec, zone) = futures::join!(
+    let (parent, child, rec, zone, chain) = futures::join!(
         futures::future::join_all(parent_checks),
         futures::future::join_all(child_checks),
         futures::future::join_all(recursive.iter().map(|r| check_recursive(req, client, *r))),
         check_parent_zone(req, client, &zone_resolvers),
+        check_parent_zone_chain(req, client, &zone_resolvers),
     );
     let mut checks: Vec<ServerCheck> = early;
     checks.extend(parent);
     checks.extend(child);
     checks.extend(rec);
     checks.extend(zone);
+    checks.extend(chain);
     checks.sort_by(|a, b| {
         (a.kind, &a.server_name, a.address).cmp(&(b.kind, &b.server_name, b.address))
     });
@@ -308,20 +310,22 @@ async fn check_until(
     // delegation is information, not failure: the authoritative servers
     // decide, and the finding (a warning with its remaining seconds) says
     // how long that resolver will lag.
-    let cached: Vec<SocketAddr> = findings
+    // So is a resolver still holding the parent domain's old delegation
+    // while the authoritative chain already has the new one.
+    let cached: Vec<(CheckKind, SocketAddr)> = findings
         .iter()
         .filter_map(|f| match f {
-            Finding::CachedNegative { resolver, .. } => Some(*resolver),
+            Finding::CachedNegative { resolver, .. } => Some((CheckKind::Recursive, *resolver)),
+            Finding::StaleParentDelegation { resolver, .. } => {
+                Some((CheckKind::ParentZone, *resolver))
+            }
             _ => None,
         })
         .collect();
     let others_ok = checks
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::Recursive | CheckKind::ParentZone))
-        .all(|c| {
-            c.ok || (c.kind == CheckKind::Recursive
-                && c.address.is_some_and(|a| cached.contains(&a)))
-        });
+        .all(|c| c.ok || c.address.is_some_and(|a| cached.contains(&(c.kind, a))));
     // The parent domain delegated elsewhere at its TLD is never "verified":
     // the record sits in a zone no resolver asks, whatever the servers say.
     let misdelegated = findings
@@ -512,6 +516,7 @@ fn kind_text(k: CheckKind) -> &'static str {
         CheckKind::ChildNs => "child-ns",
         CheckKind::Recursive => "recursive",
         CheckKind::ParentZone => "parent-zone",
+        CheckKind::ParentZoneChain => "parent-zone-chain",
     }
 }
 
@@ -568,6 +573,7 @@ fn blank(
         authoritative: None,
         ns_seen: None,
         negative_ttl: None,
+        ns_ttl: None,
         latency: None,
         error: None,
         timed_out: false,
@@ -767,10 +773,78 @@ async fn check_parent_zone(
                 req.parent_zone, req.parent_name_servers
             )
         };
+        c.ns_ttl = resp
+            .answers
+            .iter()
+            .filter(|r| r.rtype == "NS" && r.owner_is(&req.parent_zone))
+            .map(|r| r.ttl)
+            .min();
         c.ns_seen = Some(seen);
         return Some(c);
     }
     last
+}
+
+/// Whom the parent domain is delegated to according to the authoritative
+/// chain: the zone above it is found through the resolvers (its servers
+/// rarely change), then one of its servers is asked directly, without
+/// recursion, for the parent domain's NS set. A resolver's cache of the
+/// parent domain's own delegation (up to two days at a TLD) does not count.
+/// `None` when no server of the zone above answered.
+async fn check_parent_zone_chain(
+    req: &VerifyRequest,
+    client: &Ask<'_>,
+    resolvers: &[SocketAddr],
+) -> Option<ServerCheck> {
+    let kind = CheckKind::ParentZoneChain;
+    // The zone above: the nearest ancestor with an NS set.
+    let mut candidate = req.parent_zone.parent();
+    let mut above = None;
+    'find: while let Some(zone) = candidate {
+        for r in resolvers {
+            if let Ok(resp) = client.query(*r, &zone, RecordType::NS, true).await {
+                let ns = resp.answer_ns(&zone);
+                if !ns.is_empty() {
+                    above = Some(ns);
+                    break 'find;
+                }
+                break;
+            }
+        }
+        candidate = zone.parent();
+    }
+    let above = above?;
+    let lookup = AddressResolver::with_client(resolvers.to_vec(), client.client.clone());
+    for host in above.iter() {
+        let Some(Ok(addrs)) = client.bounded(lookup.lookup(host)).await else {
+            continue;
+        };
+        for ip in addrs {
+            let addr = SocketAddr::new(ip, DNS_PORT);
+            let Ok(resp) = client
+                .query(addr, &req.parent_zone, RecordType::NS, false)
+                .await
+            else {
+                continue;
+            };
+            if !resp.is_noerror() {
+                continue;
+            }
+            let mut seen = resp.authority_ns(&req.parent_zone);
+            if seen.is_empty() {
+                seen = resp.answer_ns(&req.parent_zone);
+            }
+            if seen.is_empty() {
+                continue;
+            }
+            let mut c = answered(kind, Some(host), &resp);
+            c.ok = seen == req.parent_name_servers;
+            c.detail = format!("{host} delegates {} to {seen}", req.parent_zone);
+            c.ns_seen = Some(seen);
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// Asks each server of an existing parent NS record for `name SOA`. When none

@@ -729,6 +729,7 @@ async fn good_delegation_has_no_findings() {
         CheckKind::ChildNs,
         CheckKind::Recursive,
         CheckKind::ParentZone,
+        CheckKind::ParentZoneChain,
     ] {
         assert!(
             report.checks.iter().any(|c| c.kind == kind && c.ok),
@@ -736,8 +737,9 @@ async fn good_delegation_has_no_findings() {
             report.render()
         );
     }
-    // 4 parent + 4 child servers + the resolver.
-    assert_eq!(report.servers_checked(), 9, "{}", report.render());
+    // 4 parent + 4 child servers + the resolver + the com server asked for
+    // example.com's delegation (the authoritative chain).
+    assert_eq!(report.servers_checked(), 10, "{}", report.render());
     assert_eq!(
         probe_dangling(&req.name, &st.name_servers, &resolver(&f), &client()).await,
         None

@@ -458,3 +458,87 @@ async fn a_cached_nxdomain_does_not_fail_a_correct_create_with_recursive_checks(
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn a_resolver_holding_the_parent_zones_old_delegation_is_a_cache_note_not_a_failure() {
+    // The parent zone is deleted and re-created (new servers registered at
+    // the TLD) while the resolver still caches the old delegation of
+    // example.com, as it would for up to two days. The authoritative chain is
+    // right, so a new link verifies, with a note about the cache.
+    let f = fixture().await;
+    let old_ns = parent_ns(&f);
+    let cached = DnsClient::default()
+        .query(
+            f.world.resolver(),
+            &n("example.com"),
+            route53delegation::dns::RecordType::NS,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(cached.answer_ns(&n("example.com")), old_ns);
+    console(&f.world, PARENT_ACCOUNT)
+        .delete_hosted_zone()
+        .id(&f.parent_zone_id)
+        .send()
+        .await
+        .unwrap();
+    let new_id = create_zone_as(&f.world, PARENT_ACCOUNT, "example.com").await;
+    f.world
+        .register_domain("example.com", &new_id)
+        .await
+        .unwrap();
+    let new_ns = NsSet::parse(
+        f.world
+            .zones(PARENT_ACCOUNT)
+            .into_iter()
+            .find(|z| z.id == new_id)
+            .unwrap()
+            .name_servers,
+    )
+    .unwrap();
+    assert_ne!(new_ns, old_ns);
+
+    let mut spec = spec("after.example.com");
+    spec.verify.timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let applied = f
+        .engine
+        .apply(&spec, None, T, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("the authoritative chain is right: {}", e.error));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        applied.state.verification.unwrap().status,
+        VerifyStatus::Verified
+    );
+    let notes: Vec<&Finding> = applied
+        .findings
+        .iter()
+        .filter(|f| f.code() == "stale_parent_delegation")
+        .collect();
+    assert_eq!(notes.len(), 1, "{:?}", applied.findings);
+    match notes[0] {
+        Finding::StaleParentDelegation {
+            cached,
+            current,
+            remaining_ttl,
+            ..
+        } => {
+            assert_eq!(*cached, old_ns);
+            assert_eq!(*current, new_ns);
+            assert!(remaining_ttl.is_some_and(|t| t > 0), "{remaining_ttl:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let m = notes[0].message();
+    assert!(
+        m.contains("still holds the old delegation of example.com")
+            && m.contains("a cache, not the delegation"),
+        "{m}"
+    );
+}

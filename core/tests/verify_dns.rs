@@ -49,8 +49,15 @@ async fn good_delegation_passes_through_authoritative_and_recursive_servers() {
     assert_eq!(checks_of(&report, CheckKind::ChildNs), 2);
     assert_eq!(checks_of(&report, CheckKind::Recursive), 1);
     assert_eq!(checks_of(&report, CheckKind::ParentZone), 1);
-    // parent1, parent2, child1, child2, the resolver.
-    assert_eq!(report.servers_checked(), 5);
+    // parent1, parent2, child1, child2, the resolver, and the server of the
+    // zone above the parent (the authoritative chain).
+    assert_eq!(
+        checks_of(&report, CheckKind::ParentZoneChain),
+        1,
+        "{}",
+        report.render()
+    );
+    assert_eq!(report.servers_checked(), 6, "{}", report.render());
     let referral = report
         .checks
         .iter()
@@ -59,7 +66,7 @@ async fn good_delegation_passes_through_authoritative_and_recursive_servers() {
     assert_eq!(referral.authoritative, Some(false));
     assert_eq!(referral.ns_seen.as_ref(), Some(&ns(&CHILD_NS)));
     assert!(
-        report.summary().contains("verified on 5 servers"),
+        report.summary().contains("verified on 6 servers"),
         "{}",
         report.summary()
     );
