@@ -123,16 +123,11 @@ async fn refresh_good(f: &Fixture, name: &str, st: &LinkState) -> (bool, String)
     (good, why.join("; "))
 }
 
-async fn change(
-    f: &Fixture,
-    account: &str,
-    zone: &str,
-    action: ChangeAction,
-    name: &str,
-    rtype: RrType,
-    ttl: i64,
-    values: &[String],
-) {
+/// A record set: name, type, TTL, values.
+struct Rr<'a>(&'a str, RrType, i64, &'a [String]);
+
+async fn change(f: &Fixture, account: &str, zone: &str, action: ChangeAction, rr: Rr<'_>) {
+    let Rr(name, rtype, ttl, values) = rr;
     let mut rrs = ResourceRecordSet::builder()
         .name(format!("{name}."))
         .r#type(rtype)
@@ -202,10 +197,7 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
         CHILD,
         &st.child_zone_id,
         ChangeAction::Create,
-        "www.api.example.com",
-        RrType::A,
-        300,
-        &["192.0.2.1".into()],
+        Rr("www.api.example.com", RrType::A, 300, &["192.0.2.1".into()]),
     )
     .await;
     match state {
@@ -216,10 +208,7 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
                 PARENT_ACCOUNT,
                 &f.parent_zone_id,
                 ChangeAction::Delete,
-                name,
-                RrType::Ns,
-                300,
-                &child_ns.to_fqdns(),
+                Rr(name, RrType::Ns, 300, &child_ns.to_fqdns()),
             )
             .await;
         }
@@ -229,10 +218,7 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
                 CHILD,
                 &st.child_zone_id,
                 ChangeAction::Delete,
-                "www.api.example.com",
-                RrType::A,
-                300,
-                &["192.0.2.1".into()],
+                Rr("www.api.example.com", RrType::A, 300, &["192.0.2.1".into()]),
             )
             .await;
             console(&f.world, CHILD)
@@ -271,10 +257,7 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
                 CHILD,
                 &st.child_zone_id,
                 ChangeAction::Upsert,
-                name,
-                RrType::Ns,
-                172800,
-                &all[..3],
+                Rr(name, RrType::Ns, 172800, &all[..3]),
             )
             .await;
         }
@@ -284,10 +267,12 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
                 PARENT_ACCOUNT,
                 &f.parent_zone_id,
                 ChangeAction::Create,
-                &format!("www.{name}"),
-                RrType::A,
-                300,
-                &["192.0.2.9".into()],
+                Rr(
+                    &format!("www.{name}"),
+                    RrType::A,
+                    300,
+                    &["192.0.2.9".into()],
+                ),
             )
             .await;
         }
@@ -305,6 +290,7 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
 
 /// Both our verdicts and zonemaster's are `good`; prints the evidence (the
 /// closing note's table comes from it).
+#[allow(clippy::print_stdout)] // the evidence is the closing note's table (--nocapture)
 async fn agree(state: State, good: bool) {
     let (apply, refresh, zm, evidence) = judge(state).await;
     println!("{evidence}");
