@@ -691,6 +691,16 @@ impl Engine {
                         .cloned(),
                 );
                 if report.passed {
+                    if prior.is_none()
+                        && !report
+                            .findings
+                            .iter()
+                            .any(|f| f.code() == "cached_negative")
+                    {
+                        if let Some(f) = self.negative_caching(spec, &ctx).await {
+                            findings.push(f);
+                        }
+                    }
                     Ok(Applied {
                         state,
                         report: Some(report),
@@ -811,6 +821,24 @@ impl Engine {
             require_recursive: spec.verify.recursive,
         };
         verify::verify(&req, &resolver, &opts, cancel).await
+    }
+
+    /// For a new delegation: how long resolvers may keep an NXDOMAIN they
+    /// got before it existed (the parent SOA's negative TTL).
+    async fn negative_caching(&self, spec: &LinkSpec, ctx: &Ctx) -> Option<Finding> {
+        let resolver = self.resolver_for(&spec.verify).ok()?;
+        let seconds = verify::negative_caching_ttl(
+            &ctx.parent_zone.name,
+            &ctx.parent_zone.name_servers,
+            &resolver,
+            &DnsClient::new(Duration::from_secs(1), 1),
+        )
+        .await?;
+        Some(Finding::NegativeCaching {
+            name: spec.name.clone(),
+            parent_zone: ctx.parent_zone.name.clone(),
+            seconds,
+        })
     }
 
     async fn observe(

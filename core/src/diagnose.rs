@@ -54,6 +54,17 @@ pub enum Finding {
         /// The parent hosted zone's own name servers.
         parent_zone_ns: NsSet,
     },
+    /// A new delegation: resolvers that asked for the name before it existed
+    /// may keep their negative answer this long (the parent SOA's negative
+    /// TTL, RFC 2308).
+    NegativeCaching {
+        /// The delegated name.
+        name: DomainName,
+        /// The parent zone.
+        parent_zone: DomainName,
+        /// The parent zone's negative-caching TTL in seconds.
+        seconds: u32,
+    },
     /// A resolver still holds an old delegation of the parent domain in its
     /// cache, while the authoritative chain already delegates it to the
     /// parent hosted zone's servers (after the parent zone was re-created).
@@ -173,6 +184,7 @@ impl Finding {
             Finding::ParentPointsElsewhere { .. } => "parent_points_elsewhere",
             Finding::ParentZoneNotDelegated { .. } => "parent_zone_not_delegated",
             Finding::StaleParentDelegation { .. } => "stale_parent_delegation",
+            Finding::NegativeCaching { .. } => "negative_caching",
             Finding::LameParentServer { .. } => "lame_parent_server",
             Finding::LameChildServer { .. } => "lame_child_server",
             Finding::ChildNsMismatch { .. } => "child_ns_mismatch",
@@ -191,6 +203,7 @@ impl Finding {
             Finding::Propagating { .. }
             | Finding::CachedNegative { .. }
             | Finding::StaleParentDelegation { .. }
+            | Finding::NegativeCaching { .. }
             | Finding::OccludedRecords { .. } => Severity::Warning,
             _ => Severity::Error,
         }
@@ -224,6 +237,13 @@ impl Finding {
                 parent_zone_ns,
             } => format!(
                 "{parent_zone} is delegated to {delegated_to}, but the parent hosted zone's name servers are {parent_zone_ns}: the NS record is written into a zone nobody asks; use the hosted zone {parent_zone} is actually delegated to, or fix the delegation of {parent_zone} at its registrar or parent zone"
+            ),
+            Finding::NegativeCaching {
+                name,
+                parent_zone,
+                seconds,
+            } => format!(
+                "{name} is delegated and verified; resolvers that asked for it before may keep their NXDOMAIN for up to {seconds} seconds ({parent_zone}'s negative-caching TTL, RFC 2308); flush them or wait"
             ),
             Finding::StaleParentDelegation {
                 resolver,
@@ -1182,6 +1202,11 @@ mod tests {
                 cached: set(&["x.net"]),
                 remaining_ttl: Some(100),
                 current: set(&["y.net"]),
+            },
+            Finding::NegativeCaching {
+                name: n("a.example.com"),
+                parent_zone: n("example.com"),
+                seconds: 900,
             },
         ];
         let mut seen = BTreeSet::new();

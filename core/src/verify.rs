@@ -847,6 +847,40 @@ async fn check_parent_zone_chain(
     None
 }
 
+/// How long a resolver may cache a negative answer from `zone` (RFC 2308:
+/// the lesser of the SOA record's TTL and its minimum field), asked of the
+/// zone's own servers without recursion. `None` when none answered.
+pub async fn negative_caching_ttl(
+    zone: &DomainName,
+    servers: &NsSet,
+    resolver: &AddressResolver,
+    client: &DnsClient,
+) -> Option<u32> {
+    for host in servers.iter() {
+        let Ok(addrs) = resolver.lookup(host).await else {
+            continue;
+        };
+        for ip in addrs {
+            let Ok(resp) = client
+                .query(SocketAddr::new(ip, DNS_PORT), zone, RecordType::SOA, false)
+                .await
+            else {
+                continue;
+            };
+            let soa = resp.answers.iter().find_map(|r| match r.data {
+                crate::dns::RecordData::Soa { minimum, .. } if r.owner_is(zone) => {
+                    Some(r.ttl.min(minimum))
+                }
+                _ => None,
+            });
+            if soa.is_some() {
+                return soa;
+            }
+        }
+    }
+    None
+}
+
 /// Asks each server of an existing parent NS record for `name SOA`. When none
 /// answers authoritatively (they refuse, answer without AA, or their host
 /// names do not resolve), the record is a dangling delegation. Returns `None`

@@ -58,6 +58,38 @@ fn refresh_bound() -> Duration {
 }
 
 #[tokio::test]
+async fn a_new_delegation_says_how_long_resolvers_may_keep_their_nxdomain() {
+    // Default settings: apply of a new delegation says how long resolvers
+    // that asked before may keep the negative answer: the parent SOA's
+    // negative TTL, min(900 s SOA TTL, 86400 s minimum) = 900 s.
+    let f = fixture().await;
+    let spec = spec("new.example.com");
+    let applied = f
+        .engine
+        .apply(&spec, None, T, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.error));
+    assert_eq!(
+        applied.findings,
+        vec![Finding::NegativeCaching {
+            name: n("new.example.com"),
+            parent_zone: n("example.com"),
+            seconds: 900,
+        }]
+    );
+    assert!(applied.findings[0]
+        .message()
+        .contains("may keep their NXDOMAIN for up to 900 seconds"));
+    // Not on later applies.
+    let again = f
+        .engine
+        .apply(&spec, Some(&applied.state), T, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.error));
+    assert!(again.findings.is_empty(), "{:?}", again.findings);
+}
+
+#[tokio::test]
 async fn a_healthy_delegation_stays_verified_on_refresh_with_every_server_named() {
     let f = fixture().await;
     let spec = spec("fine.example.com");
