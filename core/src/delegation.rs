@@ -22,7 +22,7 @@ use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
-use crate::verify::{self, VerificationReport, VerifyOptions, VerifyRequest};
+use crate::verify::{self, ServerResult, VerificationReport, VerifyOptions, VerifyRequest};
 use crate::zone::{self, HostedZone};
 
 /// Default TTL of the parent NS record: one hour. Short enough that a repair
@@ -83,6 +83,9 @@ pub struct VerifySpec {
     pub resolvers: Vec<SocketAddr>,
     /// Also resolve through a recursive resolver (the first of `resolvers`).
     pub recursive: bool,
+    /// Check the delegation again on every refresh (Read), quickly: see
+    /// [`verify::refresh_check`].
+    pub on_refresh: bool,
 }
 
 impl Default for VerifySpec {
@@ -92,6 +95,7 @@ impl Default for VerifySpec {
             timeout: DEFAULT_VERIFY_TIMEOUT,
             resolvers: Vec::new(),
             recursive: false,
+            on_refresh: true,
         }
     }
 }
@@ -156,8 +160,11 @@ pub struct VerificationSummary {
     pub checked_at: SystemTime,
     /// Number of server checks made in the last round.
     pub servers_checked: u32,
-    /// One line: what was checked and found.
+    /// One line: what was checked and found, failing servers first.
     pub summary: String,
+    /// One entry per server checked (parent and child name servers, and
+    /// resolvers for a recursive check), failing servers first.
+    pub servers: Vec<ServerResult>,
 }
 
 /// What a front end keeps between runs.
@@ -276,6 +283,9 @@ pub struct ReadOutcome {
     pub state: Option<LinkState>,
     /// Warnings for the user.
     pub warnings: Vec<String>,
+    /// The refresh check's warning: the delegation does not verify (naming
+    /// each failing server), or the check could not tell.
+    pub verification_warning: Option<String>,
 }
 
 /// What a plan-time check found.
@@ -371,6 +381,14 @@ impl Engine {
         &self,
         spec: &VerifySpec,
     ) -> std::result::Result<AddressResolver, crate::dns::DnsError> {
+        self.resolver_with(spec, DnsClient::default())
+    }
+
+    fn resolver_with(
+        &self,
+        spec: &VerifySpec,
+        client: DnsClient,
+    ) -> std::result::Result<AddressResolver, crate::dns::DnsError> {
         let list = if spec.resolvers.is_empty() {
             self.resolvers.clone()
         } else {
@@ -378,8 +396,64 @@ impl Engine {
         };
         if list.is_empty() {
             AddressResolver::from_system()
+                .map(|r| AddressResolver::with_client(r.resolvers().to_vec(), client))
         } else {
-            Ok(AddressResolver::new(list))
+            Ok(AddressResolver::with_client(list, client))
+        }
+    }
+
+    /// The quick DNS check of a refresh ([`verify::refresh_check`]) and what
+    /// it means for state ([`crate::refresh::refresh_outcome`]). Runs when
+    /// verification and `verify.on_refresh` are on.
+    pub async fn refresh_verification(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        parent_zone: &HostedZone,
+    ) -> crate::refresh::RefreshOutcome {
+        let keep = crate::refresh::RefreshOutcome {
+            verification: state.verification.clone(),
+            warning: None,
+        };
+        if !spec.verify.enabled || !spec.verify.on_refresh || state.name_servers.is_empty() {
+            return keep;
+        }
+        let client = DnsClient::new(verify::REFRESH_QUERY_TIMEOUT, verify::REFRESH_RETRIES);
+        let resolver = match self.resolver_with(&spec.verify, client.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                return crate::refresh::RefreshOutcome {
+                    warning: Some(format!(
+                    "the refresh check of {} could not start: {e}; the last verification is kept",
+                    spec.name
+                )),
+                    ..keep
+                }
+            }
+        };
+        let req = VerifyRequest {
+            name: spec.name.clone(),
+            parent_zone: parent_zone.name.clone(),
+            parent_name_servers: parent_zone.name_servers.clone(),
+            child_name_servers: state.name_servers.clone(),
+        };
+        match verify::refresh_check(&req, &resolver, client, verify::REFRESH_BUDGET).await {
+            Ok(report) => {
+                tracing::info!(name = %spec.name, passed = report.passed, "refresh check: {}", report.summary());
+                crate::refresh::refresh_outcome(
+                    &spec.name,
+                    state.verification.as_ref(),
+                    &report,
+                    SystemTime::now(),
+                )
+            }
+            Err(e) => crate::refresh::RefreshOutcome {
+                warning: Some(format!(
+                    "the refresh check of {} could not start: {e}",
+                    spec.name
+                )),
+                ..keep
+            },
         }
     }
 
@@ -904,12 +978,14 @@ impl Engine {
                 .map(|v| v.status != VerifyStatus::Verified)
                 .unwrap_or(true);
         let mut report = None;
+        let mut verify_findings = Vec::new();
         if !spec.verify.enabled {
             state.verification = Some(VerificationSummary {
                 status: VerifyStatus::Skipped,
                 checked_at: SystemTime::now(),
                 servers_checked: 0,
                 summary: "verification is switched off (verify.enabled = false)".into(),
+                servers: Vec::new(),
             });
         } else if needs_verify {
             let verify_timeout = spec.verify.timeout.min(remaining());
@@ -932,6 +1008,20 @@ impl Engine {
                             report: Some(r),
                         }));
                     }
+                    // Warnings of a verified delegation (a resolver's cached
+                    // negative answer, say) reach the user.
+                    verify_findings.extend(
+                        r.findings
+                            .iter()
+                            .filter(|f| f.severity() == crate::diagnose::Severity::Warning)
+                            .cloned(),
+                    );
+                    if prior.is_none() && !r.findings.iter().any(|f| f.code() == "cached_negative")
+                    {
+                        if let Some(f) = self.negative_caching(spec, &ctx).await {
+                            verify_findings.push(f);
+                        }
+                    }
                     report = Some(r);
                 }
                 Err(verify::VerifyError::Cancelled { last_report }) => {
@@ -943,6 +1033,10 @@ impl Engine {
                             .map(|r| r.servers_checked() as u32)
                             .unwrap_or(0),
                         summary: format!("verification of {} was interrupted", spec.name),
+                        servers: last_report
+                            .as_ref()
+                            .map(|r| r.servers())
+                            .unwrap_or_default(),
                     });
                     let error = Error::Cancelled {
                         during: format!("verifying delegation of {}", spec.name),
@@ -992,7 +1086,7 @@ impl Engine {
                 spec.name, old.zone.id, state.child_zone_id, old.zone.id
             ));
         }
-        let mut findings = Vec::new();
+        let mut findings = verify_findings;
         if prior.is_none() {
             if let Ok(occ) = bound
                 .run(
@@ -1142,6 +1236,24 @@ impl Engine {
         verify::verify(&req, &resolver, &opts, cancel).await
     }
 
+    /// For a new delegation: how long resolvers may keep an NXDOMAIN they
+    /// got before it existed (the parent SOA's negative TTL).
+    async fn negative_caching(&self, spec: &LinkSpec, ctx: &Ctx) -> Option<Finding> {
+        let resolver = self.resolver_for(&spec.verify).ok()?;
+        let seconds = verify::negative_caching_ttl(
+            &ctx.parent_zone.name,
+            &ctx.parent_zone.name_servers,
+            &resolver,
+            &DnsClient::new(Duration::from_secs(1), 1),
+        )
+        .await?;
+        Some(Finding::NegativeCaching {
+            name: spec.name.clone(),
+            parent_zone: ctx.parent_zone.name.clone(),
+            seconds,
+        })
+    }
+
     async fn observe(
         &self,
         ctx: &Ctx,
@@ -1214,6 +1326,7 @@ impl Engine {
             return Ok(ReadOutcome {
                 state: None,
                 warnings,
+                verification_warning: None,
             });
         };
         s.parent_zone_name = parent_zone.name.clone();
@@ -1296,6 +1409,7 @@ impl Engine {
                             return Ok(ReadOutcome {
                                 state: Some(s),
                                 warnings,
+                                verification_warning: None,
                             });
                         }
                         let mut w = format!(
@@ -1314,6 +1428,7 @@ impl Engine {
                         return Ok(ReadOutcome {
                             state: None,
                             warnings,
+                            verification_warning: None,
                         });
                     }
                 }
@@ -1334,9 +1449,12 @@ impl Engine {
                 parent_zone.name, spec.name
             ));
         }
+        let refreshed = self.refresh_verification(spec, &s, &parent_zone).await;
+        s.verification = refreshed.verification;
         Ok(ReadOutcome {
             state: Some(s),
             warnings,
+            verification_warning: refreshed.warning,
         })
     }
 
@@ -1788,6 +1906,7 @@ fn summary_of(report: &VerificationReport, status: Option<VerifyStatus>) -> Veri
         checked_at: SystemTime::now(),
         servers_checked: report.servers_checked() as u32,
         summary: report.summary(),
+        servers: report.servers(),
     }
 }
 
@@ -1797,6 +1916,7 @@ fn failed_summary(why: String) -> VerificationSummary {
         checked_at: SystemTime::now(),
         servers_checked: 0,
         summary: why,
+        servers: Vec::new(),
     }
 }
 

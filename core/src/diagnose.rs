@@ -3,19 +3,21 @@
 //! [`diagnose`] turns the raw [`ServerCheck`]s of a verification attempt into
 //! [`Finding`]s: "the parent has no NS record", "the parent still points at the
 //! old servers", "this resolver holds a cached NXDOMAIN for 812 more
-//! seconds". [`probe_dangling`] checks whether an existing NS record points at
-//! servers that do not serve the name (a subdomain-takeover risk).
+//! seconds". [`server_results`] reduces the checks to one line per server.
+//! Everything here is a pure function of the observations: the questions
+//! themselves (and the probe for a dangling delegation) live in
+//! [`crate::verify`].
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::dns::{AddressResolver, DnsClient, RecordType, DNS_PORT};
+use crate::check::{CheckKind, ServerCheck, ServerResult, ServerRole, VerifyRequest};
+use crate::dns::DNS_PORT;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
-use crate::verify::{CheckKind, ServerCheck, VerifyRequest};
 
 /// One thing wrong (or worth knowing) about a delegation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,6 +54,32 @@ pub enum Finding {
         /// The parent hosted zone's own name servers.
         parent_zone_ns: NsSet,
     },
+    /// A new delegation: resolvers that asked for the name before it existed
+    /// may keep their negative answer this long (the parent SOA's negative
+    /// TTL, RFC 2308).
+    NegativeCaching {
+        /// The delegated name.
+        name: DomainName,
+        /// The parent zone.
+        parent_zone: DomainName,
+        /// The parent zone's negative-caching TTL in seconds.
+        seconds: u32,
+    },
+    /// A resolver still holds an old delegation of the parent domain in its
+    /// cache, while the authoritative chain already delegates it to the
+    /// parent hosted zone's servers (after the parent zone was re-created).
+    StaleParentDelegation {
+        /// The resolver.
+        resolver: SocketAddr,
+        /// The parent zone.
+        parent_zone: DomainName,
+        /// The delegation the resolver still serves.
+        cached: NsSet,
+        /// Seconds it may keep serving it.
+        remaining_ttl: Option<u32>,
+        /// The delegation the authoritative chain holds.
+        current: NsSet,
+    },
     /// A parent hosted zone name server that does not serve the parent zone.
     LameParentServer {
         /// The name server.
@@ -72,13 +100,15 @@ pub enum Finding {
         /// Whether the AA flag was set.
         authoritative: bool,
     },
-    /// A child server's apex NS set differs from the delegation.
+    /// The NS set at the child zone's apex differs from the delegation: one
+    /// finding per distinct apex set, naming the servers that serve it.
     ChildNsMismatch {
-        /// The name server asked.
-        server: DomainName,
+        /// The child name servers that answered with this apex set.
+        servers: Vec<DomainName>,
         /// The NS set at the child zone's apex.
         apex_ns: NsSet,
-        /// The NS set the delegation should have (the child hosted zone's).
+        /// The NS set the delegation has (the child hosted zone's, which the
+        /// parent refers to).
         delegation: NsSet,
     },
     /// Some parent servers refer correctly and others not yet (or Route 53
@@ -153,6 +183,8 @@ impl Finding {
             Finding::NoParentRecord { .. } => "no_parent_record",
             Finding::ParentPointsElsewhere { .. } => "parent_points_elsewhere",
             Finding::ParentZoneNotDelegated { .. } => "parent_zone_not_delegated",
+            Finding::StaleParentDelegation { .. } => "stale_parent_delegation",
+            Finding::NegativeCaching { .. } => "negative_caching",
             Finding::LameParentServer { .. } => "lame_parent_server",
             Finding::LameChildServer { .. } => "lame_child_server",
             Finding::ChildNsMismatch { .. } => "child_ns_mismatch",
@@ -170,6 +202,8 @@ impl Finding {
         match self {
             Finding::Propagating { .. }
             | Finding::CachedNegative { .. }
+            | Finding::StaleParentDelegation { .. }
+            | Finding::NegativeCaching { .. }
             | Finding::OccludedRecords { .. } => Severity::Warning,
             _ => Severity::Error,
         }
@@ -204,6 +238,26 @@ impl Finding {
             } => format!(
                 "{parent_zone} is delegated to {delegated_to}, but the parent hosted zone's name servers are {parent_zone_ns}: the NS record is written into a zone nobody asks; use the hosted zone {parent_zone} is actually delegated to, or fix the delegation of {parent_zone} at its registrar or parent zone"
             ),
+            Finding::NegativeCaching {
+                name,
+                parent_zone,
+                seconds,
+            } => format!(
+                "{name} is delegated and verified; resolvers that asked for it before may keep their NXDOMAIN for up to {seconds} seconds ({parent_zone}'s negative-caching TTL, RFC 2308); flush them or wait"
+            ),
+            Finding::StaleParentDelegation {
+                resolver,
+                parent_zone,
+                cached,
+                remaining_ttl,
+                current,
+            } => format!(
+                "resolver {} still holds the old delegation of {parent_zone} to {cached}{} (a cache, not the delegation): the authoritative chain delegates {parent_zone} to {current}, the parent hosted zone's servers; clients of that resolver see the new servers when the cache expires, or flush it",
+                resolver_text(resolver),
+                remaining_ttl
+                    .map(|t| format!(" for up to {t} more seconds"))
+                    .unwrap_or_default()
+            ),
             Finding::LameParentServer {
                 server,
                 address,
@@ -227,12 +281,30 @@ impl Finding {
                 )
             }
             Finding::ChildNsMismatch {
-                server,
+                servers,
                 apex_ns,
                 delegation,
-            } => format!(
-                "child name server {server} lists {apex_ns} at the zone apex, but the delegation is {delegation}; make the child zone's apex NS record match its delegation set"
-            ),
+            } => {
+                let names: Vec<String> = servers.iter().map(ToString::to_string).collect();
+                let (who, verb) = if names.len() == 1 {
+                    (format!("child name server {}", names[0]), "lists")
+                } else {
+                    (format!("child name servers {}", names.join(", ")), "list")
+                };
+                let mut diff = Vec::new();
+                if let Some(d) = apex_ns.diff(delegation) {
+                    if !d.only_here.is_empty() {
+                        diff.push(format!("only at the apex: {}", d.only_here));
+                    }
+                    if !d.only_there.is_empty() {
+                        diff.push(format!("only in the delegation: {}", d.only_there));
+                    }
+                }
+                format!(
+                    "{who} {verb} {apex_ns} at the zone apex, but the delegation is {delegation} ({}); make the child zone's apex NS record match its delegation set",
+                    diff.join("; ")
+                )
+            }
             Finding::Propagating { servers_behind } => format!(
                 "the change is still propagating: {} not yet up to date ({}); wait and verify again",
                 if servers_behind.len() == 1 {
@@ -313,9 +385,44 @@ pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
     diagnose_child(req, checks, &mut out);
 
     let authoritative_ok = authoritative_ok(checks);
-    let parent_zone_misdelegated = checks.iter().any(|c| {
-        c.kind == CheckKind::ParentZone && !c.ok && c.error.is_none() && c.ns_seen.is_some()
-    });
+    // Whom the parent domain is delegated to: the authoritative chain
+    // decides when it answered; a resolver's view only without it.
+    let chain = checks
+        .iter()
+        .find(|c| c.kind == CheckKind::ParentZoneChain && c.error.is_none() && c.ns_seen.is_some());
+    let mut zone_findings = Vec::new();
+    for c in checks.iter().filter(|c| c.kind == CheckKind::ParentZone) {
+        let (false, None, Some(seen)) = (c.ok, &c.error, &c.ns_seen) else {
+            continue;
+        };
+        match (chain, c.address) {
+            (Some(ch), Some(resolver)) if ch.ok => {
+                zone_findings.push(Finding::StaleParentDelegation {
+                    resolver,
+                    parent_zone: req.parent_zone.clone(),
+                    cached: seen.clone(),
+                    remaining_ttl: c.ns_ttl,
+                    current: req.parent_name_servers.clone(),
+                })
+            }
+            (Some(_), _) => {}
+            (None, _) => zone_findings.push(Finding::ParentZoneNotDelegated {
+                parent_zone: req.parent_zone.clone(),
+                delegated_to: seen.clone(),
+                parent_zone_ns: req.parent_name_servers.clone(),
+            }),
+        }
+    }
+    if let Some(ch) = chain.filter(|c| !c.ok) {
+        zone_findings.push(Finding::ParentZoneNotDelegated {
+            parent_zone: req.parent_zone.clone(),
+            delegated_to: ch.ns_seen.clone().unwrap_or_default(),
+            parent_zone_ns: req.parent_name_servers.clone(),
+        });
+    }
+    let parent_zone_misdelegated = zone_findings
+        .iter()
+        .any(|f| matches!(f, Finding::ParentZoneNotDelegated { .. }));
     for c in checks.iter().filter(|c| c.kind == CheckKind::Recursive) {
         let (Some(resolver), None, false) = (c.address, &c.error, c.ok) else {
             continue;
@@ -348,18 +455,13 @@ pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
         }
     }
 
-    for c in checks.iter().filter(|c| c.kind == CheckKind::ParentZone) {
-        if let (false, None, Some(seen)) = (c.ok, &c.error, &c.ns_seen) {
-            out.push(Finding::ParentZoneNotDelegated {
-                parent_zone: req.parent_zone.clone(),
-                delegated_to: seen.clone(),
-                parent_zone_ns: req.parent_name_servers.clone(),
-            });
-        }
-    }
+    out.extend(zone_findings);
 
     let mut seen = BTreeSet::new();
-    for c in checks.iter().filter(|c| c.kind != CheckKind::ParentZone) {
+    for c in checks
+        .iter()
+        .filter(|c| !matches!(c.kind, CheckKind::ParentZone | CheckKind::ParentZoneChain))
+    {
         let Some(error) = &c.error else { continue };
         let server = match (&c.server_name, c.address) {
             (Some(n), _) => n.to_string(),
@@ -456,8 +558,11 @@ fn diagnose_parent(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fi
 }
 
 fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Finding>) {
-    let mut lame_seen = BTreeSet::new();
-    let mut mismatch_seen = BTreeSet::new();
+    // A server that refuses the zone (or answers without AA) is lame: one
+    // finding per server, whatever it was asked.
+    let mut lame: Vec<DomainName> = Vec::new();
+    // Apex NS sets seen, each with the servers that serve it.
+    let mut apex_sets: Vec<(NsSet, Vec<DomainName>)> = Vec::new();
     for c in checks
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::ChildSoa | CheckKind::ChildNs) && c.error.is_none())
@@ -468,7 +573,8 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
         let rcode = c.rcode.clone().unwrap_or_default();
         let aa = c.authoritative.unwrap_or(false);
         if rcode != "NOERROR" || !aa {
-            if lame_seen.insert(address) {
+            if !lame.contains(server) {
+                lame.push(server.clone());
                 out.push(Finding::LameChildServer {
                     server: server.clone(),
                     address,
@@ -480,17 +586,114 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
         }
         if c.kind == CheckKind::ChildNs {
             if let Some(apex) = &c.ns_seen {
-                if *apex != req.child_name_servers
-                    && mismatch_seen.insert((server.clone(), apex.clone()))
-                {
-                    out.push(Finding::ChildNsMismatch {
-                        server: server.clone(),
-                        apex_ns: apex.clone(),
-                        delegation: req.child_name_servers.clone(),
-                    });
+                if *apex != req.child_name_servers {
+                    match apex_sets.iter_mut().find(|(set, _)| set == apex) {
+                        Some((_, servers)) => {
+                            if !servers.contains(server) {
+                                servers.push(server.clone())
+                            }
+                        }
+                        None => apex_sets.push((apex.clone(), vec![server.clone()])),
+                    }
                 }
             }
         }
+    }
+    for (apex, mut servers) in apex_sets {
+        // The delegation lists the zone's servers plus servers found lame:
+        // the lame findings already say it all.
+        if let Some(d) = apex.diff(&req.child_name_servers) {
+            if d.only_here.is_empty() && d.only_there.iter().all(|s| lame.contains(s)) {
+                continue;
+            }
+        }
+        servers.sort();
+        out.push(Finding::ChildNsMismatch {
+            servers,
+            apex_ns: apex,
+            delegation: req.child_name_servers.clone(),
+        });
+    }
+}
+
+/// One entry per server asked (parent and child name servers, resolvers),
+/// failing servers first, each with what it did in a few words.
+pub fn server_results(checks: &[ServerCheck]) -> Vec<ServerResult> {
+    let mut out: Vec<ServerResult> = Vec::new();
+    for c in checks {
+        let role = match c.kind {
+            CheckKind::ParentReferral => ServerRole::Parent,
+            CheckKind::ChildSoa | CheckKind::ChildNs => ServerRole::Child,
+            CheckKind::Recursive => ServerRole::Resolver,
+            _ => continue,
+        };
+        let name = match (&c.server_name, c.address) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(a)) => resolver_text(&a),
+            (None, None) => continue,
+        };
+        let address = c.address.map(|a| a.ip());
+        let what = if c.ok { None } else { Some(check_result(c)) };
+        match out
+            .iter_mut()
+            .find(|r| r.role == role && r.name == name && r.address == address)
+        {
+            Some(r) => {
+                r.rtt = r.rtt.max(c.latency);
+                if let (true, Some(w)) = (r.ok, what) {
+                    r.ok = false;
+                    r.result = w;
+                }
+            }
+            None => out.push(ServerResult {
+                name,
+                address,
+                role,
+                ok: what.is_none(),
+                result: what.unwrap_or_else(|| "ok".into()),
+                rtt: c.latency,
+            }),
+        }
+    }
+    out.sort_by(|a, b| (a.ok, a.role, &a.name, a.address).cmp(&(b.ok, b.role, &b.name, b.address)));
+    out
+}
+
+/// What a failed check saw, in a few words.
+fn check_result(c: &ServerCheck) -> String {
+    if c.timed_out {
+        return "timed out".into();
+    }
+    if let Some(e) = &c.error {
+        return if c.address.is_none() {
+            format!("address not found: {e}")
+        } else {
+            format!("no answer: {e}")
+        };
+    }
+    let rcode = c.rcode.as_deref().unwrap_or("");
+    let aa = c.authoritative.unwrap_or(false);
+    match c.kind {
+        CheckKind::ParentReferral => match (&c.ns_seen, rcode) {
+            (_, "NXDOMAIN") => "no NS record (NXDOMAIN)".into(),
+            (None, "NOERROR") => "no referral (NODATA)".into(),
+            (Some(ns), "NOERROR") if aa => {
+                format!("answers {ns} authoritatively instead of referring")
+            }
+            (Some(ns), "NOERROR") => format!("refers to other servers {ns}"),
+            (_, r) => r.to_string(),
+        },
+        CheckKind::ChildSoa | CheckKind::ChildNs if rcode != "NOERROR" => {
+            format!("{rcode} (does not serve the zone)")
+        }
+        CheckKind::ChildSoa | CheckKind::ChildNs if !aa => "not authoritative".into(),
+        CheckKind::ChildSoa => "no SOA at the zone apex".into(),
+        CheckKind::ChildNs => match &c.ns_seen {
+            Some(ns) => format!("different NS set {ns}"),
+            None => "no NS set".into(),
+        },
+        _ if !c.detail.is_empty() => c.detail.clone(),
+        _ => rcode.to_string(),
     }
 }
 
@@ -500,66 +703,6 @@ fn resolver_text(a: &SocketAddr) -> String {
     } else {
         a.to_string()
     }
-}
-
-/// Asks each server of an existing parent NS record for `name SOA`. When none
-/// answers authoritatively (they refuse, answer without AA, or their host
-/// names do not resolve), the record is a dangling delegation. Returns `None`
-/// when some server serves the name, or when no server answered at all (the
-/// state cannot be told).
-pub async fn probe_dangling(
-    name: &DomainName,
-    parent_ns_values: &NsSet,
-    resolver: &AddressResolver,
-    client: &DnsClient,
-) -> Option<Finding> {
-    if parent_ns_values.is_empty() {
-        return None;
-    }
-    let lookups = futures::future::join_all(
-        parent_ns_values
-            .iter()
-            .map(|host| async move { (host, resolver.lookup(host).await) }),
-    )
-    .await;
-    let mut addrs: Vec<IpAddr> = Vec::new();
-    let mut evidence = false;
-    for (host, r) in lookups {
-        match r {
-            Ok(a) => addrs.extend(a),
-            Err(crate::dns::DnsError::NoAddress { .. }) => {
-                tracing::debug!(%host, "name server host does not resolve");
-                evidence = true;
-            }
-            Err(e) => tracing::debug!(%host, error = %e, "cannot look up name server"),
-        }
-    }
-    addrs.sort();
-    addrs.dedup();
-    let answers = futures::future::join_all(
-        addrs
-            .iter()
-            .map(|ip| client.query(SocketAddr::new(*ip, DNS_PORT), name, RecordType::SOA, false)),
-    )
-    .await;
-    for r in answers {
-        match r {
-            Ok(resp) if resp.authoritative && (resp.is_noerror() || resp.rcode == "NXDOMAIN") => {
-                return None;
-            }
-            Ok(resp) => {
-                tracing::debug!(server = %resp.server, rcode = %resp.rcode, aa = resp.authoritative, "server does not serve the name");
-                evidence = true;
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "no answer while probing for a dangling delegation")
-            }
-        }
-    }
-    evidence.then(|| Finding::DanglingDelegation {
-        name: name.clone(),
-        parent_ns: parent_ns_values.clone(),
-    })
 }
 
 #[cfg(test)]
@@ -598,8 +741,10 @@ mod tests {
             authoritative: Some(true),
             ns_seen: None,
             negative_ttl: None,
+            ns_ttl: None,
             latency: Some(Duration::from_millis(2)),
             error: None,
+            timed_out: false,
             detail: String::new(),
         }
     }
@@ -755,23 +900,123 @@ mod tests {
     }
 
     #[test]
-    fn apex_ns_differing_from_delegation_is_child_ns_mismatch() {
+    fn apex_ns_differing_from_delegation_is_one_child_ns_mismatch_with_the_difference() {
         let apex = set(&["ns-1.awsdns-01.com", "ns-3.awsdns-03.org"]);
+        let mut checks = good();
+        for c in checks.iter_mut().filter(|c| c.kind == CheckKind::ChildNs) {
+            c.ok = false;
+            c.ns_seen = Some(apex.clone());
+        }
+        let f = diagnose(&req(), &checks);
+        assert_eq!(
+            f,
+            vec![Finding::ChildNsMismatch {
+                servers: vec![n("ns-1.awsdns-01.com"), n("ns-2.awsdns-02.net")],
+                apex_ns: apex,
+                delegation: req().child_name_servers
+            }],
+            "one finding for the one apex set, not one per server"
+        );
+        assert_eq!(
+            f[0].message(),
+            "child name servers ns-1.awsdns-01.com, ns-2.awsdns-02.net list [ns-1.awsdns-01.com, ns-3.awsdns-03.org] at the zone apex, but the delegation is [ns-1.awsdns-01.com, ns-2.awsdns-02.net] (only at the apex: [ns-3.awsdns-03.org]; only in the delegation: [ns-2.awsdns-02.net]); make the child zone's apex NS record match its delegation set"
+        );
+    }
+
+    #[test]
+    fn a_refusing_server_in_the_delegation_is_lame_once_not_an_ns_mismatch() {
+        // The parent lists the zone's two servers plus a third that refuses
+        // the zone; the two real ones show the zone's own apex NS set.
+        let mut r = req();
+        r.child_name_servers = set(&[
+            "ns-1.awsdns-01.com",
+            "ns-2.awsdns-02.net",
+            "ns-9.awsdns-09.org",
+        ]);
+        let mut checks = good();
+        for c in checks.iter_mut().filter(|c| c.kind == CheckKind::ChildNs) {
+            c.ok = false;
+            c.ns_seen = Some(req().child_name_servers);
+        }
+        for kind in [CheckKind::ChildSoa, CheckKind::ChildNs] {
+            let mut c = check(kind, Some("ns-9.awsdns-09.org"), 19);
+            c.rcode = Some("REFUSED".into());
+            c.authoritative = Some(false);
+            checks.push(c);
+        }
+        let f = diagnose(&r, &checks);
+        assert_eq!(
+            f,
+            vec![Finding::LameChildServer {
+                server: n("ns-9.awsdns-09.org"),
+                address: addr(19),
+                rcode: "REFUSED".into(),
+                authoritative: false
+            }]
+        );
+    }
+
+    #[test]
+    fn server_results_name_each_server_once_failing_first_with_what_it_did() {
+        let mut checks = good();
+        // ns-2: REFUSED to both questions; ns2.parent.net: silent.
+        for c in checks.iter_mut().filter(|c| c.address == Some(addr(12))) {
+            c.ok = false;
+            c.rcode = Some("REFUSED".into());
+            c.authoritative = Some(false);
+        }
+        checks[1].ok = false;
+        checks[1].rcode = None;
+        checks[1].latency = None;
+        checks[1].error =
+            Some("querying 127.0.20.2:53 for api.example.com NS: timed out after 1.5s".into());
+        checks[1].timed_out = true;
+        let r = server_results(&checks);
+        let rows: Vec<(String, &str, bool, String)> = r
+            .iter()
+            .map(|r| (r.label(), r.role.as_str(), r.ok, r.result.clone()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "ns2.parent.net (127.0.20.2)".to_string(),
+                    "parent",
+                    false,
+                    "timed out".to_string()
+                ),
+                (
+                    "ns-2.awsdns-02.net (127.0.20.12)".to_string(),
+                    "child",
+                    false,
+                    "REFUSED (does not serve the zone)".to_string()
+                ),
+                (
+                    "ns1.parent.net (127.0.20.1)".to_string(),
+                    "parent",
+                    true,
+                    "ok".to_string()
+                ),
+                (
+                    "ns-1.awsdns-01.com (127.0.20.11)".to_string(),
+                    "child",
+                    true,
+                    "ok".to_string()
+                ),
+            ]
+        );
+        assert_eq!(r[2].rtt, Some(Duration::from_millis(2)));
+        // A child server with another apex NS set.
         let mut checks = good();
         let c = checks
             .iter_mut()
             .find(|c| c.kind == CheckKind::ChildNs)
             .unwrap();
         c.ok = false;
-        c.ns_seen = Some(apex.clone());
-        let f = diagnose(&req(), &checks);
+        c.ns_seen = Some(set(&["ns-1.awsdns-01.com"]));
         assert_eq!(
-            f,
-            vec![Finding::ChildNsMismatch {
-                server: n("ns-1.awsdns-01.com"),
-                apex_ns: apex,
-                delegation: req().child_name_servers
-            }]
+            server_results(&checks)[0].result,
+            "different NS set [ns-1.awsdns-01.com]"
         );
     }
 
@@ -917,7 +1162,7 @@ mod tests {
                 authoritative: false,
             },
             Finding::ChildNsMismatch {
-                server: n("x.net"),
+                servers: vec![n("x.net")],
                 apex_ns: set(&["x.net"]),
                 delegation: set(&["y.net"]),
             },
@@ -950,6 +1195,18 @@ mod tests {
             Finding::DanglingDelegation {
                 name: n("a.example.com"),
                 parent_ns: set(&["x.net"]),
+            },
+            Finding::StaleParentDelegation {
+                resolver: addr(53),
+                parent_zone: n("example.com"),
+                cached: set(&["x.net"]),
+                remaining_ttl: Some(100),
+                current: set(&["y.net"]),
+            },
+            Finding::NegativeCaching {
+                name: n("a.example.com"),
+                parent_zone: n("example.com"),
+                seconds: 900,
             },
         ];
         let mut seen = BTreeSet::new();

@@ -146,6 +146,16 @@ pub enum DnsError {
         /// The per-query timeout.
         after: Duration,
     },
+    /// The caller's deadline passed before a reply came.
+    #[error("querying {server} for {name} {rtype}: no reply before the deadline")]
+    Deadline {
+        /// The server asked.
+        server: SocketAddr,
+        /// The name asked about.
+        name: String,
+        /// The record type asked for.
+        rtype: String,
+    },
     /// A socket error.
     #[error("querying {server} for {name} {rtype}: {source}")]
     Io {

@@ -139,7 +139,8 @@ impl From<&ServerCheck> for ServerOut {
     fn from(c: &ServerCheck) -> Self {
         let (role, check) = match c.kind {
             CheckKind::ParentReferral => ("parent", "parent_referral"),
-            CheckKind::ParentZone => ("parent", "parent_zone"),
+            CheckKind::ParentZone => ("resolver", "parent_zone"),
+            CheckKind::ParentZoneChain => ("parent", "parent_zone_chain"),
             CheckKind::ChildSoa => ("child", "child_soa"),
             CheckKind::ChildNs => ("child", "child_ns"),
             CheckKind::Recursive => ("resolver", "recursive"),

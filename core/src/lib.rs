@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod change;
+pub mod check;
 pub mod delegation;
 pub mod diagnose;
 pub mod dns;
@@ -15,6 +16,7 @@ pub mod name;
 pub mod nsset;
 pub mod plan;
 pub mod record;
+pub mod refresh;
 pub mod verify;
 pub mod walk;
 pub mod zone;

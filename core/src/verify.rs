@@ -12,8 +12,12 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use tokio::time::Instant as TokioInstant;
+
 use serde::Serialize;
 
+use crate::check::ser_ms;
+pub use crate::check::{CheckKind, ServerCheck, ServerResult, ServerRole, VerifyRequest};
 use crate::diagnose::{self, Finding};
 use crate::dns::{
     fmt_duration, AddressResolver, DnsClient, DnsError, DnsResponse, RecordType, DNS_PORT,
@@ -21,6 +25,14 @@ use crate::dns::{
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::CancellationToken;
+
+/// Per-question timeout of the refresh check ([`refresh_check`]).
+pub const REFRESH_QUERY_TIMEOUT: Duration = Duration::from_millis(1500);
+/// Questions the refresh check repeats after a timeout: a server counts as
+/// silent only after two missed questions in a row.
+pub const REFRESH_RETRIES: u32 = 1;
+/// Upper bound on one refresh check, however many servers it asks.
+pub const REFRESH_BUDGET: Duration = Duration::from_secs(8);
 
 /// Longest wait between two attempts.
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
@@ -54,19 +66,6 @@ impl Default for VerifyOptions {
     }
 }
 
-/// What to verify.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyRequest {
-    /// The delegated name, `api.example.com`.
-    pub name: DomainName,
-    /// The parent zone, `example.com`.
-    pub parent_zone: DomainName,
-    /// The parent hosted zone's own name servers.
-    pub parent_name_servers: NsSet,
-    /// The child hosted zone's name servers: the delegation wanted.
-    pub child_name_servers: NsSet,
-}
-
 /// The outcome of one verification attempt (the last one, from [`verify`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerificationReport {
@@ -88,51 +87,6 @@ pub struct VerificationReport {
     pub checks: Vec<ServerCheck>,
     /// What is wrong, in words.
     pub findings: Vec<Finding>,
-}
-
-/// One question to one server and what came of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServerCheck {
-    /// What was checked.
-    pub kind: CheckKind,
-    /// The name server's host name (none for resolvers).
-    pub server_name: Option<DomainName>,
-    /// The address asked (none when the host name did not resolve).
-    pub address: Option<SocketAddr>,
-    /// True when the answer is the one wanted.
-    pub ok: bool,
-    /// The response code.
-    pub rcode: Option<String>,
-    /// The AA flag.
-    pub authoritative: Option<bool>,
-    /// The NS set seen (referral, apex NS, or parent domain's NS).
-    pub ns_seen: Option<NsSet>,
-    /// The TTL of a negative answer (SOA in AUTHORITY, RFC 2308).
-    pub negative_ttl: Option<u32>,
-    /// Time to the answer.
-    #[serde(rename = "latency_ms", serialize_with = "ser_opt_ms")]
-    pub latency: Option<Duration>,
-    /// Why there was no answer.
-    pub error: Option<String>,
-    /// What was seen, in words.
-    pub detail: String,
-}
-
-/// The kinds of checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CheckKind {
-    /// A parent server refers the name to the child's NS set.
-    ParentReferral,
-    /// A child server answers the zone's SOA authoritatively.
-    ChildSoa,
-    /// A child server's apex NS set equals the delegation.
-    ChildNs,
-    /// A recursive resolver resolves the name's SOA.
-    Recursive,
-    /// The parent domain is delegated to the parent hosted zone's servers.
-    ParentZone,
 }
 
 /// Why verification stopped without a verdict.
@@ -161,6 +115,9 @@ pub async fn verify(
     validate(req)?;
     let start = Instant::now();
     let deadline = start + opts.deadline;
+    // The deadline is a deadline: no question outlives it by more than one
+    // per-query timeout, however many retries the client would make.
+    let hard_stop = TokioInstant::from_std(deadline + opts.query.timeout);
     let mut interval = opts.poll_interval.max(Duration::from_millis(10));
     let mut last: Option<VerificationReport> = None;
     let mut attempts = 0u32;
@@ -171,7 +128,7 @@ pub async fn verify(
             () = cancel.cancelled() => {
                 return Err(VerifyError::Cancelled { last_report: last.map(Box::new) });
             }
-            r = check_once(req, resolver, opts) => r,
+            r = check_until(req, resolver, opts, Some(hard_stop)) => r,
         };
         report.attempts = attempts;
         report.elapsed = start.elapsed();
@@ -181,6 +138,15 @@ pub async fn verify(
         }
         let now = Instant::now();
         if now >= deadline {
+            // An attempt cut short by the deadline says less than the last
+            // complete one.
+            if TokioInstant::now() >= hard_stop {
+                if let Some(mut prev) = last {
+                    prev.attempts = attempts;
+                    prev.elapsed = report.elapsed;
+                    return Ok(prev);
+                }
+            }
             return Ok(report);
         }
         last = Some(report);
@@ -196,17 +162,97 @@ pub async fn verify(
     }
 }
 
+/// The quick check run when a front end refreshes its state: one attempt,
+/// every server asked at once, each question with `query`'s timeout and
+/// retries, the whole check ended after `budget` (questions still open then
+/// count as unanswered). No recursive resolver is asked: a cache is not the
+/// delegation.
+///
+/// Anti-flap rule: with [`REFRESH_RETRIES`], a server counts as silent only
+/// when it missed two questions in a row; an answer that is wrong (REFUSED,
+/// not authoritative, another NS set) counts at once, as it is no accident
+/// of the network. When no parent or child server answered at all the
+/// report is [`inconclusive`](VerificationReport::inconclusive).
+pub async fn refresh_check(
+    req: &VerifyRequest,
+    resolver: &AddressResolver,
+    query: DnsClient,
+    budget: Duration,
+) -> Result<VerificationReport, VerifyError> {
+    validate(req)?;
+    let opts = VerifyOptions {
+        query,
+        deadline: budget,
+        poll_interval: budget,
+        recursive: None,
+        require_recursive: false,
+    };
+    let start = Instant::now();
+    let mut report = check_until(req, resolver, &opts, Some(TokioInstant::now() + budget)).await;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
 /// One verification attempt.
 pub async fn check_once(
     req: &VerifyRequest,
     resolver: &AddressResolver,
     opts: &VerifyOptions,
 ) -> VerificationReport {
+    check_until(req, resolver, opts, None).await
+}
+
+/// Questions asked with a per-query client and, optionally, a hard deadline
+/// after which every unanswered question gives up.
+struct Ask<'a> {
+    client: &'a DnsClient,
+    until: Option<TokioInstant>,
+}
+
+impl Ask<'_> {
+    async fn query(
+        &self,
+        server: SocketAddr,
+        name: &DomainName,
+        rtype: RecordType,
+        recursion: bool,
+    ) -> Result<DnsResponse, DnsError> {
+        let q = self.client.query(server, name, rtype, recursion);
+        match self.until {
+            None => q.await,
+            Some(until) => tokio::time::timeout_at(until, q).await.unwrap_or_else(|_| {
+                Err(DnsError::Deadline {
+                    server,
+                    name: name.to_string(),
+                    rtype: rtype.to_string(),
+                })
+            }),
+        }
+    }
+
+    async fn bounded<T>(&self, f: impl std::future::Future<Output = T>) -> Option<T> {
+        match self.until {
+            None => Some(f.await),
+            Some(until) => tokio::time::timeout_at(until, f).await.ok(),
+        }
+    }
+}
+
+/// One attempt in which no question outlives `until`.
+async fn check_until(
+    req: &VerifyRequest,
+    resolver: &AddressResolver,
+    opts: &VerifyOptions,
+    until: Option<TokioInstant>,
+) -> VerificationReport {
     let start = Instant::now();
-    let client = &opts.query;
+    let client = &Ask {
+        client: &opts.query,
+        until,
+    };
     let (parent_hosts, child_hosts) = futures::join!(
-        resolve_all(&req.parent_name_servers, resolver),
-        resolve_all(&req.child_name_servers, resolver)
+        resolve_all(&req.parent_name_servers, resolver, client),
+        resolve_all(&req.child_name_servers, resolver, client)
     );
 
     let mut parent_checks = Vec::new();
@@ -241,27 +287,45 @@ pub async fn check_once(
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| resolver.resolvers().to_vec());
 
-    let (parent, child, rec, zone) = futures::join!(
+    let (parent, child, rec, zone, chain) = futures::join!(
         futures::future::join_all(parent_checks),
         futures::future::join_all(child_checks),
         futures::future::join_all(recursive.iter().map(|r| check_recursive(req, client, *r))),
         check_parent_zone(req, client, &zone_resolvers),
+        check_parent_zone_chain(req, client, &zone_resolvers),
     );
     let mut checks: Vec<ServerCheck> = early;
     checks.extend(parent);
     checks.extend(child);
     checks.extend(rec);
     checks.extend(zone);
+    checks.extend(chain);
     checks.sort_by(|a, b| {
         (a.kind, &a.server_name, a.address).cmp(&(b.kind, &b.server_name, b.address))
     });
 
     let authoritative_ok = diagnose::authoritative_ok(&checks);
+    let mut findings = diagnose::diagnose(req, &checks);
+    // A resolver that still holds a negative answer cached from before the
+    // delegation is information, not failure: the authoritative servers
+    // decide, and the finding (a warning with its remaining seconds) says
+    // how long that resolver will lag.
+    // So is a resolver still holding the parent domain's old delegation
+    // while the authoritative chain already has the new one.
+    let cached: Vec<(CheckKind, SocketAddr)> = findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::CachedNegative { resolver, .. } => Some((CheckKind::Recursive, *resolver)),
+            Finding::StaleParentDelegation { resolver, .. } => {
+                Some((CheckKind::ParentZone, *resolver))
+            }
+            _ => None,
+        })
+        .collect();
     let others_ok = checks
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::Recursive | CheckKind::ParentZone))
-        .all(|c| c.ok);
-    let mut findings = diagnose::diagnose(req, &checks);
+        .all(|c| c.ok || c.address.is_some_and(|a| cached.contains(&(c.kind, a))));
     // The parent domain delegated elsewhere at its TLD is never "verified":
     // the record sits in a zone no resolver asks, whatever the servers say.
     let misdelegated = findings
@@ -273,7 +337,8 @@ pub async fn check_once(
         _ => None,
     });
     if let Some(parent_ns) = elsewhere {
-        if let Some(f) = diagnose::probe_dangling(&req.name, &parent_ns, resolver, client).await {
+        let probe = probe_dangling(&req.name, &parent_ns, resolver, &opts.query);
+        if let Some(Some(f)) = client.bounded(probe).await {
             findings.push(f);
         }
     }
@@ -298,14 +363,36 @@ impl VerificationReport {
         addrs.len()
     }
 
-    /// One line: verdict, counts and finding codes.
+    /// One entry per server asked, failing servers first.
+    pub fn servers(&self) -> Vec<ServerResult> {
+        diagnose::server_results(&self.checks)
+    }
+
+    /// True when no parent or child name server answered at all (every
+    /// question timed out or failed to be sent): the check says nothing
+    /// about the delegation, only about the network it ran from.
+    pub fn inconclusive(&self) -> bool {
+        let mut authoritative = self
+            .checks
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    CheckKind::ParentReferral | CheckKind::ChildSoa | CheckKind::ChildNs
+                )
+            })
+            .peekable();
+        authoritative.peek().is_some() && authoritative.all(|c| c.error.is_some())
+    }
+
+    /// One line: verdict, the failing servers first (with what they did),
+    /// counts and finding codes.
     pub fn summary(&self) -> String {
         let attempts = if self.attempts == 1 {
             "1 attempt".to_string()
         } else {
             format!("{} attempts", self.attempts)
         };
-        let failed = self.checks.iter().filter(|c| !c.ok).count();
         let mut s = if self.passed {
             format!(
                 "delegation of {} verified on {} servers ({} checks, {attempts}, {})",
@@ -315,17 +402,44 @@ impl VerificationReport {
                 fmt_duration(self.elapsed)
             )
         } else {
-            format!(
-                "delegation of {} not verified: {failed} of {} checks failed on {} servers; authoritative servers {} ({attempts}, {})",
-                self.name,
-                self.checks.len(),
-                self.servers_checked(),
-                if self.authoritative_ok { "correct" } else { "not correct" },
+            let servers = self.servers();
+            let failing: Vec<String> = crate::check::failing_by_result(&servers)
+                .into_iter()
+                .map(|(labels, result)| format!("{} {result}", labels.join(", ")))
+                .collect();
+            let ok = servers.iter().filter(|r| r.ok).count();
+            let mut head = format!("delegation of {} not verified: ", self.name);
+            if !failing.is_empty() {
+                const SHOWN: usize = 4;
+                head.push_str(
+                    &failing
+                        .iter()
+                        .take(SHOWN)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                if failing.len() > SHOWN {
+                    let _ = write!(head, "; and {} more", failing.len() - SHOWN);
+                }
+                head.push_str("; ");
+            }
+            let _ = write!(
+                head,
+                "{ok} of {} servers correct; authoritative servers {} ({attempts}, {})",
+                servers.len(),
+                if self.authoritative_ok {
+                    "correct"
+                } else {
+                    "not correct"
+                },
                 fmt_duration(self.elapsed)
-            )
+            );
+            head
         };
         if !self.findings.is_empty() {
-            let codes: Vec<&str> = self.findings.iter().map(Finding::code).collect();
+            let mut codes: Vec<&str> = self.findings.iter().map(Finding::code).collect();
+            codes.dedup();
             let _ = write!(s, "; findings: {}", codes.join(", "));
         }
         s
@@ -402,6 +516,7 @@ fn kind_text(k: CheckKind) -> &'static str {
         CheckKind::ChildNs => "child-ns",
         CheckKind::Recursive => "recursive",
         CheckKind::ParentZone => "parent-zone",
+        CheckKind::ParentZoneChain => "parent-zone-chain",
     }
 }
 
@@ -430,12 +545,17 @@ fn validate(req: &VerifyRequest) -> Result<(), VerifyError> {
 async fn resolve_all<'a>(
     hosts: &'a NsSet,
     resolver: &AddressResolver,
+    ask: &Ask<'_>,
 ) -> Vec<(&'a DomainName, Result<Vec<IpAddr>, DnsError>)> {
-    futures::future::join_all(
-        hosts
-            .iter()
-            .map(|h| async move { (h, resolver.lookup(h).await) }),
-    )
+    futures::future::join_all(hosts.iter().map(|h| async move {
+        let r = ask.bounded(resolver.lookup(h)).await.unwrap_or_else(|| {
+            Err(DnsError::NoAddress {
+                host: h.clone(),
+                reason: "no answer from the resolvers before the deadline".into(),
+            })
+        });
+        (h, r)
+    }))
     .await
 }
 
@@ -453,8 +573,10 @@ fn blank(
         authoritative: None,
         ns_seen: None,
         negative_ttl: None,
+        ns_ttl: None,
         latency: None,
         error: None,
+        timed_out: false,
         detail: String::new(),
     }
 }
@@ -486,12 +608,13 @@ fn failed(
 ) -> ServerCheck {
     let mut c = blank(kind, host, Some(addr));
     c.error = Some(e.to_string());
+    c.timed_out = matches!(e, DnsError::Timeout { .. } | DnsError::Deadline { .. });
     c
 }
 
 async fn check_parent(
     req: &VerifyRequest,
-    client: &DnsClient,
+    client: &Ask<'_>,
     host: &DomainName,
     ip: IpAddr,
 ) -> ServerCheck {
@@ -531,7 +654,7 @@ async fn check_parent(
 
 async fn check_child(
     req: &VerifyRequest,
-    client: &DnsClient,
+    client: &Ask<'_>,
     host: &DomainName,
     ip: IpAddr,
     rtype: RecordType,
@@ -583,7 +706,7 @@ async fn check_child(
 
 async fn check_recursive(
     req: &VerifyRequest,
-    client: &DnsClient,
+    client: &Ask<'_>,
     resolver: SocketAddr,
 ) -> ServerCheck {
     let kind = CheckKind::Recursive;
@@ -612,7 +735,7 @@ async fn check_recursive(
 
 async fn check_parent_zone(
     req: &VerifyRequest,
-    client: &DnsClient,
+    client: &Ask<'_>,
     resolvers: &[SocketAddr],
 ) -> Option<ServerCheck> {
     let kind = CheckKind::ParentZone;
@@ -650,21 +773,172 @@ async fn check_parent_zone(
                 req.parent_zone, req.parent_name_servers
             )
         };
+        c.ns_ttl = resp
+            .answers
+            .iter()
+            .filter(|r| r.rtype == "NS" && r.owner_is(&req.parent_zone))
+            .map(|r| r.ttl)
+            .min();
         c.ns_seen = Some(seen);
         return Some(c);
     }
     last
 }
 
-fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+/// Whom the parent domain is delegated to according to the authoritative
+/// chain: the zone above it is found through the resolvers (its servers
+/// rarely change), then one of its servers is asked directly, without
+/// recursion, for the parent domain's NS set. A resolver's cache of the
+/// parent domain's own delegation (up to two days at a TLD) does not count.
+/// `None` when no server of the zone above answered.
+async fn check_parent_zone_chain(
+    req: &VerifyRequest,
+    client: &Ask<'_>,
+    resolvers: &[SocketAddr],
+) -> Option<ServerCheck> {
+    let kind = CheckKind::ParentZoneChain;
+    // The zone above: the nearest ancestor with an NS set.
+    let mut candidate = req.parent_zone.parent();
+    let mut above = None;
+    'find: while let Some(zone) = candidate {
+        for r in resolvers {
+            if let Ok(resp) = client.query(*r, &zone, RecordType::NS, true).await {
+                let ns = resp.answer_ns(&zone);
+                if !ns.is_empty() {
+                    above = Some(ns);
+                    break 'find;
+                }
+                break;
+            }
+        }
+        candidate = zone.parent();
+    }
+    let above = above?;
+    let lookup = AddressResolver::with_client(resolvers.to_vec(), client.client.clone());
+    for host in above.iter() {
+        let Some(Ok(addrs)) = client.bounded(lookup.lookup(host)).await else {
+            continue;
+        };
+        for ip in addrs {
+            let addr = SocketAddr::new(ip, DNS_PORT);
+            let Ok(resp) = client
+                .query(addr, &req.parent_zone, RecordType::NS, false)
+                .await
+            else {
+                continue;
+            };
+            if !resp.is_noerror() {
+                continue;
+            }
+            let mut seen = resp.authority_ns(&req.parent_zone);
+            if seen.is_empty() {
+                seen = resp.answer_ns(&req.parent_zone);
+            }
+            if seen.is_empty() {
+                continue;
+            }
+            let mut c = answered(kind, Some(host), &resp);
+            c.ok = seen == req.parent_name_servers;
+            c.detail = format!("{host} delegates {} to {seen}", req.parent_zone);
+            c.ns_seen = Some(seen);
+            return Some(c);
+        }
+    }
+    None
 }
 
-fn ser_opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => ser_ms(d, s),
-        None => s.serialize_none(),
+/// How long a resolver may cache a negative answer from `zone` (RFC 2308:
+/// the lesser of the SOA record's TTL and its minimum field), asked of the
+/// zone's own servers without recursion. `None` when none answered.
+pub async fn negative_caching_ttl(
+    zone: &DomainName,
+    servers: &NsSet,
+    resolver: &AddressResolver,
+    client: &DnsClient,
+) -> Option<u32> {
+    for host in servers.iter() {
+        let Ok(addrs) = resolver.lookup(host).await else {
+            continue;
+        };
+        for ip in addrs {
+            let Ok(resp) = client
+                .query(SocketAddr::new(ip, DNS_PORT), zone, RecordType::SOA, false)
+                .await
+            else {
+                continue;
+            };
+            let soa = resp.answers.iter().find_map(|r| match r.data {
+                crate::dns::RecordData::Soa { minimum, .. } if r.owner_is(zone) => {
+                    Some(r.ttl.min(minimum))
+                }
+                _ => None,
+            });
+            if soa.is_some() {
+                return soa;
+            }
+        }
     }
+    None
+}
+
+/// Asks each server of an existing parent NS record for `name SOA`. When none
+/// answers authoritatively (they refuse, answer without AA, or their host
+/// names do not resolve), the record is a dangling delegation. Returns `None`
+/// when some server serves the name, or when no server answered at all (the
+/// state cannot be told).
+pub async fn probe_dangling(
+    name: &DomainName,
+    parent_ns_values: &NsSet,
+    resolver: &AddressResolver,
+    client: &DnsClient,
+) -> Option<Finding> {
+    if parent_ns_values.is_empty() {
+        return None;
+    }
+    let lookups = futures::future::join_all(
+        parent_ns_values
+            .iter()
+            .map(|host| async move { (host, resolver.lookup(host).await) }),
+    )
+    .await;
+    let mut addrs: Vec<IpAddr> = Vec::new();
+    let mut evidence = false;
+    for (host, r) in lookups {
+        match r {
+            Ok(a) => addrs.extend(a),
+            Err(DnsError::NoAddress { .. }) => {
+                tracing::debug!(%host, "name server host does not resolve");
+                evidence = true;
+            }
+            Err(e) => tracing::debug!(%host, error = %e, "cannot look up name server"),
+        }
+    }
+    addrs.sort();
+    addrs.dedup();
+    let answers = futures::future::join_all(
+        addrs
+            .iter()
+            .map(|ip| client.query(SocketAddr::new(*ip, DNS_PORT), name, RecordType::SOA, false)),
+    )
+    .await;
+    for r in answers {
+        match r {
+            Ok(resp) if resp.authoritative && (resp.is_noerror() || resp.rcode == "NXDOMAIN") => {
+                return None;
+            }
+            Ok(resp) => {
+                tracing::debug!(server = %resp.server, rcode = %resp.rcode, aa = resp.authoritative, "server does not serve the name");
+                evidence = true;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "no answer while probing for a dangling delegation")
+            }
+        }
+    }
+    evidence.then(|| Finding::DanglingDelegation {
+        name: name.clone(),
+        parent_ns: parent_ns_values.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -716,7 +990,8 @@ mod tests {
         let r = report(false);
         assert_eq!(
             r.summary(),
-            "delegation of api.example.com not verified: 2 of 2 checks failed on 2 servers; authoritative servers not correct (3 attempts, 1.5s); findings: no_parent_record"
+            "delegation of api.example.com not verified: ns1.parent.net (127.0.20.1) no referral (NODATA); 127.0.10.53 no answer: timed out after 2s; 0 of 2 servers correct; authoritative servers not correct (3 attempts, 1.5s); findings: no_parent_record",
+            "the failing servers come first, each with what it did"
         );
         assert_eq!(r.servers_checked(), 2);
         assert!(report(true)

@@ -15,6 +15,7 @@ use route53delegation::delegation::{
 use route53delegation::diagnose::Finding;
 use route53delegation::dns::parse_resolver;
 use route53delegation::record::NsRecord;
+use route53delegation::verify::{ServerResult, ServerRole};
 use route53delegation::{
     AccountSettings, AssumeRole, CancellationToken, DomainName, Engine, LinkSpec, LinkState, NsSet,
 };
@@ -79,7 +80,8 @@ pub fn schema() -> Schema {
         .attribute(Attribute::new("enabled", Type::Bool).optional().description("Verify at all. Default `true`."))
         .attribute(Attribute::new("timeout", s()).optional().description("How long to keep checking before apply fails, e.g. `5m` (the default)."))
         .attribute(Attribute::new("resolvers", Type::list(s())).optional().description("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to find the name servers' addresses, and for the recursive check. Defaults to the provider's `dns_resolvers`, then the system's."))
-        .attribute(Attribute::new("recursive", Type::Bool).optional().description("Also resolve `name` through the first resolver. A cached negative answer there is reported with its remaining TTL. Default `false`."));
+        .attribute(Attribute::new("recursive", Type::Bool).optional().description("Also resolve `name` through the first resolver. A negative answer it cached before the delegation existed is reported as a warning with its remaining TTL; it does not fail apply, as the authoritative servers decide. Default `false`."))
+        .attribute(Attribute::new("on_refresh", Type::Bool).optional().description("Check the delegation again on every refresh (`terraform plan`, `apply`, `apply -refresh-only`): one quick, concurrent round of questions to the parent and child name servers (1.5 s per question, a server counts as silent only after two missed questions in a row, 8 s at most per link). A delegation that no longer verifies shows as a change to `verification` (apply verifies again, with `timeout`) and a warning naming each failing server. A check that reaches no name server at all keeps the last verification. Default `true`; set `false` for thousands of links or where DNS is not reachable."));
     let timeouts = Block::new()
         .description("How long each operation may take, e.g. `30m` (the default for each). The timeout bounds every step, each AWS call and every wait included; a step cut short fails with `timed out`, and the state records what was created.")
         .attribute(
@@ -109,7 +111,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::new("parent_zone_name", s()).computed().description("Name of the parent hosted zone."))
         .attribute(Attribute::new("name_servers", Type::list(s())).computed().description("The child zone's name servers, sorted."))
         .attribute(Attribute::new("delegated_name_servers", Type::list(s())).computed().description("The name servers the parent's NS record for `name` holds now, sorted. A plan that changes it is repairing the delegation."))
-        .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification: `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339), `servers_checked` and a one-line `summary`."))
+        .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification, by apply or by the refresh check (`verify.on_refresh`): `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339; a refresh that finds the same verdict on the same servers keeps the earlier entry, so state does not churn), `servers_checked`, a one-line `summary` naming failing servers first, and `servers`: one entry per server checked, failing first, with `name`, `address`, `role` (`parent`, `child` or `resolver`), `result` (`ok`, or what it did: `timed out`, `REFUSED (does not serve the zone)`, `not authoritative`, `different NS set [...]`, `refers to other servers [...]`, ...) and `rtt_ms`."))
         .nested_block(NestedBlock::new("parent", NestingMode::Single, parent).items(1, 1))
         .nested_block(NestedBlock::new("child", NestingMode::Single, child).items(1, 1))
         .nested_block(NestedBlock::new("verify", NestingMode::Single, verify))
@@ -151,6 +153,17 @@ fn verification_type() -> Type {
         ("checked_at", Type::String),
         ("servers_checked", Type::Number),
         ("summary", Type::String),
+        ("servers", Type::list(server_result_type())),
+    ])
+}
+
+fn server_result_type() -> Type {
+    Type::object([
+        ("name", Type::String),
+        ("address", Type::String),
+        ("role", Type::String),
+        ("result", Type::String),
+        ("rtt_ms", Type::Number),
     ])
 }
 
@@ -414,6 +427,7 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
     if let Some(vb @ Value::Object(_)) = v.get("verify") {
         verify.enabled = c.boolean(vb, "enabled").unwrap_or(true);
         verify.recursive = c.boolean(vb, "recursive").unwrap_or(false);
+        verify.on_refresh = c.boolean(vb, "on_refresh").unwrap_or(true);
         verify.timeout = c
             .duration(vb, "timeout", vpath.clone().then_attr("timeout"))
             .unwrap_or(DEFAULT_VERIFY_TIMEOUT);
@@ -637,6 +651,11 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
             checked_at,
             servers_checked: v.get_i64("servers_checked").unwrap_or(0) as u32,
             summary: v.get_str("summary").unwrap_or_default().to_string(),
+            servers: v
+                .get("servers")
+                .and_then(Value::as_list)
+                .map(|l| l.iter().filter_map(server_result).collect())
+                .unwrap_or_default(),
         })
     });
     let child_comment = state
@@ -669,6 +688,41 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
     }
 }
 
+fn server_result(v: &Value) -> Option<ServerResult> {
+    let result = v.get_str("result")?.to_string();
+    Some(ServerResult {
+        name: v.get_str("name")?.to_string(),
+        address: v.get_str("address").and_then(|a| a.parse().ok()),
+        role: ServerRole::parse(v.get_str("role")?)?,
+        ok: result == "ok",
+        result,
+        rtt: v
+            .get_i64("rtt_ms")
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(Duration::from_millis),
+    })
+}
+
+fn server_result_value(r: &ServerResult) -> Value {
+    Value::object([
+        ("name", Value::String(r.name.clone())),
+        (
+            "address",
+            r.address
+                .map(|a| Value::String(a.to_string()))
+                .unwrap_or(Value::Null),
+        ),
+        ("role", Value::string(r.role.as_str())),
+        ("result", Value::String(r.result.clone())),
+        (
+            "rtt_ms",
+            r.rtt
+                .map(|d| Value::int(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+                .unwrap_or(Value::Null),
+        ),
+    ])
+}
+
 fn verification_value(v: &Option<VerificationSummary>) -> Value {
     match v {
         None => Value::Null,
@@ -686,6 +740,10 @@ fn verification_value(v: &Option<VerificationSummary>) -> Value {
                 ("checked_at", Value::String(at)),
                 ("servers_checked", Value::int(i64::from(v.servers_checked))),
                 ("summary", Value::String(v.summary.clone())),
+                (
+                    "servers",
+                    Value::List(v.servers.iter().map(server_result_value).collect()),
+                ),
             ])
         }
     }
@@ -1100,6 +1158,11 @@ impl Link {
                     .warnings
                     .iter()
                     .map(|w| Diagnostic::warning("Delegation drift", w.clone()))
+                    .chain(
+                        out.verification_warning
+                            .iter()
+                            .map(|w| Diagnostic::warning("Delegation not verified", w.clone())),
+                    )
                     .collect();
                 match out.state {
                     Some(st) => {
@@ -1543,6 +1606,24 @@ mod tests {
                 checked_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
                 servers_checked: 12,
                 summary: "delegation of api.example.com verified".into(),
+                servers: vec![
+                    ServerResult {
+                        name: "a.example.net".into(),
+                        address: Some("127.0.21.1".parse().unwrap()),
+                        role: ServerRole::Child,
+                        ok: false,
+                        result: "timed out".into(),
+                        rtt: None,
+                    },
+                    ServerResult {
+                        name: "ns1.example.net".into(),
+                        address: Some("127.0.0.3".parse().unwrap()),
+                        role: ServerRole::Parent,
+                        ok: true,
+                        result: "ok".into(),
+                        rtt: Some(Duration::from_millis(3)),
+                    },
+                ],
             }),
             child_comment: None,
             zone_owned: true,

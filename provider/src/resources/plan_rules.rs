@@ -361,6 +361,7 @@ mod tests {
                 checked_at: std::time::SystemTime::UNIX_EPOCH,
                 servers_checked: 8,
                 summary: "ok".into(),
+                servers: Vec::new(),
             }),
             child_comment: None,
             zone_owned: true,

@@ -7,7 +7,7 @@ use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::model::{in_zone, Records};
+use crate::model::{in_zone, DnsFault, Records};
 use crate::Shared;
 
 /// Bind UDP and TCP on every pool address (synchronously, so errors show).
@@ -158,19 +158,28 @@ pub(crate) fn handle(
     let zone: Option<(String, Records)> = {
         let mut st = shared.lock();
         st.advance();
+        let now = std::time::Instant::now();
+        let lag = st.publish_lag.get(server).copied();
         let mut best: Option<(String, Records)> = None;
         for acct in st.accounts.values() {
             for z in acct.zones.values() {
                 if z.private || !z.ns.iter().any(|n| n == server) {
                     continue;
                 }
-                let Some(p) = &z.published else { continue };
+                let Some(p) = z.view(lag, now) else { continue };
                 if in_zone(&qname, &z.name)
                     && best.as_ref().is_none_or(|(b, _)| z.name.len() > b.len())
                 {
                     best = Some((z.name.clone(), p.clone()));
                 }
             }
+        }
+        // Fault switches (admin API): a server silent or refusing for a zone.
+        let apex = best.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
+        match st.take_dns_fault(server, &apex) {
+            Some(DnsFault::Drop) => return None,
+            Some(DnsFault::Refuse) => best = None,
+            None => {}
         }
         best
     };

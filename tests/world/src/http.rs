@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::model::{
-    self, format_time, is_read_op, normalize_name, reversed_key, ApiError, ChangeReq, Fault,
-    Permission, Principal, RoleSpec,
+    self, format_time, is_read_op, normalize_name, reversed_key, ApiError, ChangeReq, DnsFault,
+    Fault, Permission, Principal, RoleSpec,
 };
 use crate::throttle::ThrottleMode;
 use crate::{sigv4, Shared};
@@ -917,6 +917,24 @@ fn one() -> u32 {
 }
 
 #[derive(serde::Deserialize)]
+struct DnsFaultReq {
+    server: String,
+    #[serde(default)]
+    zone: Option<String>,
+    /// `drop`, `refuse` or `none` (switch off).
+    fault: String,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct PublishLagReq {
+    server: String,
+    /// Milliseconds; `null` restores the default (visible at INSYNC).
+    ms: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
 struct FailAssume {
     role_arn: String,
     #[serde(default = "one")]
@@ -1068,6 +1086,63 @@ async fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Res
                 StatusCode::OK,
                 serde_json::json!({"ms": ms, "jitter_ms": jitter_ms}),
             )
+        }
+        ("POST", "/dns-fault") => {
+            let f: DnsFaultReq = match serde_json::from_slice(body) {
+                Ok(f) => f,
+                Err(e) => return bad(e),
+            };
+            let fault = match f.fault.as_str() {
+                "drop" => Some(DnsFault::Drop),
+                "refuse" => Some(DnsFault::Refuse),
+                "none" => None,
+                other => {
+                    return bad(format!(
+                        "unknown DNS fault {other}; expected drop, refuse or none"
+                    ))
+                }
+            };
+            let server = crate::fqdn(&f.server);
+            if !shared.infra.pool.all().any(|(n, _)| *n == server) {
+                return bad(format!("{} is not a pool name server", f.server));
+            }
+            let key = (server, f.zone.as_deref().map(crate::fqdn));
+            let mut st = shared.lock();
+            match fault {
+                Some(fault) => {
+                    st.dns_faults.insert(
+                        key,
+                        crate::model::DnsFaultEntry {
+                            fault,
+                            remaining: f.count,
+                        },
+                    );
+                }
+                None => {
+                    st.dns_faults.remove(&key);
+                }
+            }
+            json(StatusCode::OK, serde_json::json!({"ok": true}))
+        }
+        ("POST", "/publish-lag") => {
+            let f: PublishLagReq = match serde_json::from_slice(body) {
+                Ok(f) => f,
+                Err(e) => return bad(e),
+            };
+            let server = crate::fqdn(&f.server);
+            if !shared.infra.pool.all().any(|(n, _)| *n == server) {
+                return bad(format!("{} is not a pool name server", f.server));
+            }
+            let mut st = shared.lock();
+            match f.ms {
+                Some(ms) => {
+                    st.publish_lag.insert(server, Duration::from_millis(ms));
+                }
+                None => {
+                    st.publish_lag.remove(&server);
+                }
+            }
+            json(StatusCode::OK, serde_json::json!({"ok": true}))
         }
         ("POST", "/fail-assume-role") => match serde_json::from_slice::<FailAssume>(body) {
             Ok(f) => {

@@ -21,7 +21,7 @@ pub mod throttle;
 pub use hickory_proto::rr::RecordType;
 pub use infra::{TSIG_KEY_NAME, TSIG_SECRET};
 pub use model::{
-    base_access_key, base_secret_key, Fault, Permission, RRSet, RoleSpec, CHILD_ACCOUNTS,
+    base_access_key, base_secret_key, DnsFault, Fault, Permission, RRSet, RoleSpec, CHILD_ACCOUNTS,
     OPERATOR_ACCOUNT, PARENT_ACCOUNT,
 };
 pub use throttle::ThrottleMode;
@@ -148,6 +148,11 @@ impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, model::State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A host or zone name in lower case with one trailing dot.
+pub(crate) fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// A zone as seen by introspection helpers.
@@ -519,6 +524,52 @@ impl World {
     /// INSYNC time (Route 53 takes "generally" 60 s, not exactly).
     pub fn set_insync_jitter(&self, d: Duration) {
         self.shared.lock().insync_jitter = d;
+    }
+
+    /// Switches a DNS fault on at pool server `server` (host name, with or
+    /// without the trailing dot) for `zone` (`None`: every zone it serves),
+    /// for the next `count` queries (`None`: until cleared). `fault = None`
+    /// switches it off.
+    pub fn set_dns_fault(
+        &self,
+        server: &str,
+        zone: Option<&str>,
+        fault: Option<DnsFault>,
+        count: Option<u32>,
+    ) {
+        let key = (fqdn(server), zone.map(fqdn));
+        let mut st = self.shared.lock();
+        match fault {
+            Some(fault) => {
+                st.dns_faults.insert(
+                    key,
+                    model::DnsFaultEntry {
+                        fault,
+                        remaining: count,
+                    },
+                );
+            }
+            None => {
+                st.dns_faults.remove(&key);
+            }
+        }
+    }
+
+    /// How long after submission a change becomes visible on pool server
+    /// `server` (`None`: at INSYNC, the default). A lag shorter than the
+    /// insync delay makes that server serve changes before INSYNC, while the
+    /// others still serve the old data; a longer one delays INSYNC for the
+    /// zones the server hosts.
+    pub fn set_publish_lag(&self, server: &str, lag: Option<Duration>) {
+        let mut st = self.shared.lock();
+        match lag {
+            Some(l) => {
+                st.publish_lag.insert(fqdn(server), l);
+            }
+            None => {
+                st.publish_lag.remove(&fqdn(server));
+            }
+        }
     }
 
     /// Make the next `n` AssumeRole calls for `role_arn` fail with AccessDenied.

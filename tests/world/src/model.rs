@@ -70,6 +70,25 @@ pub enum Fault {
     Delay(Duration),
 }
 
+/// How a pool name server misbehaves for a zone (or for every zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsFault {
+    /// Drop the query: no reply at all (a silent server; TCP connections are
+    /// closed without an answer).
+    Drop,
+    /// Answer REFUSED, as a server that does not serve the zone.
+    Refuse,
+}
+
+/// A [`DnsFault`] switched on at one pool server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsFaultEntry {
+    pub fault: DnsFault,
+    /// How many more queries it applies to; `None`: until switched off.
+    pub remaining: Option<u32>,
+}
+
 /// Who signed a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -131,8 +150,9 @@ pub struct Zone {
     pub records: Records,
     /// What DNS serves (None until the creation change is INSYNC).
     pub published: Option<Records>,
-    /// Pending snapshots: (change id, due, records after the change).
-    pub pending: VecDeque<(String, Instant, Records)>,
+    /// Pending snapshots: (change id, due, records after the change,
+    /// submitted at).
+    pub pending: VecDeque<(String, Instant, Records, Instant)>,
     pub seq: u64,
 }
 
@@ -231,6 +251,13 @@ pub struct State {
     pub insync_jitter: Duration,
     pub fail_assume: HashMap<String, u32>,
     pub seq: u64,
+    /// DNS faults by (pool server name with trailing dot, zone name with
+    /// trailing dot, or `None` for every zone).
+    pub dns_faults: HashMap<(String, Option<String>), DnsFaultEntry>,
+    /// Per pool server (name with trailing dot): how long after submission a
+    /// change becomes visible there (capped at INSYNC; a lag beyond the insync
+    /// delay pushes INSYNC back, so INSYNC still means every server has it).
+    pub publish_lag: HashMap<String, Duration>,
 }
 
 pub fn default_roles() -> Vec<RoleSpec> {
@@ -393,6 +420,8 @@ impl State {
             insync_jitter: Duration::ZERO,
             fail_assume: HashMap::new(),
             seq: 0,
+            dns_faults: HashMap::new(),
+            publish_lag: HashMap::new(),
         };
         s.reset();
         s
@@ -410,6 +439,8 @@ impl State {
         self.faults.clear();
         self.throttle.reset();
         self.fail_assume.clear();
+        self.dns_faults.clear();
+        self.publish_lag.clear();
         for a in all_accounts() {
             self.accounts.insert(a.to_string(), Account::default());
             self.keys.insert(
@@ -442,13 +473,33 @@ impl State {
         f
     }
 
+    /// The fault switched on at `server` for `zone`, if any; counts the query
+    /// against a fault limited to a number of queries.
+    pub fn take_dns_fault(&mut self, server: &str, zone: &str) -> Option<DnsFault> {
+        let key = [
+            (server.to_string(), Some(zone.to_string())),
+            (server.to_string(), None),
+        ]
+        .into_iter()
+        .find(|k| self.dns_faults.contains_key(k))?;
+        let entry = self.dns_faults.get_mut(&key)?;
+        let fault = entry.fault;
+        if let Some(n) = entry.remaining.as_mut() {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.dns_faults.remove(&key);
+            }
+        }
+        Some(fault)
+    }
+
     /// Apply every pending change whose delay elapsed (in order per zone).
     pub fn advance(&mut self) {
         let now = Instant::now();
         for acct in self.accounts.values_mut() {
             for z in acct.zones.values_mut() {
-                while z.pending.front().is_some_and(|(_, due, _)| *due <= now) {
-                    if let Some((_, _, snap)) = z.pending.pop_front() {
+                while z.pending.front().is_some_and(|(_, due, _, _)| *due <= now) {
+                    if let Some((_, _, snap, _)) = z.pending.pop_front() {
                         z.published = Some(snap);
                     }
                 }
@@ -458,17 +509,25 @@ impl State {
 
     fn new_change(&mut self, account: &str, zone: &mut Zone, comment: Option<String>) -> String {
         let id = random_id('C', 20);
+        let now = Instant::now();
         let jitter = if self.insync_jitter.is_zero() {
             Duration::ZERO
         } else {
             self.insync_jitter.mul_f64(rand::random::<f64>())
         };
-        let mut due = Instant::now() + self.insync_delay + jitter;
+        let slowest = zone
+            .ns
+            .iter()
+            .filter_map(|n| self.publish_lag.get(n))
+            .max()
+            .copied()
+            .unwrap_or_default();
+        let mut due = now + (self.insync_delay + jitter).max(slowest);
         if let Some((_, last, _)) = z_last(zone) {
             due = due.max(last);
         }
         zone.pending
-            .push_back((id.clone(), due, zone.records.clone()));
+            .push_back((id.clone(), due, zone.records.clone(), now));
         self.changes.insert(
             id.clone(),
             ChangeRec {
@@ -866,8 +925,26 @@ impl State {
     }
 }
 
+impl Zone {
+    /// What `server` serves for this zone now: the published snapshot, or a
+    /// later pending one when the server's publish lag has passed.
+    pub fn view(&self, lag: Option<Duration>, now: Instant) -> Option<&Records> {
+        let mut view = self.published.as_ref();
+        if let Some(lag) = lag {
+            for (_, due, snap, submitted) in &self.pending {
+                if now >= (*submitted + lag).min(*due) {
+                    view = Some(snap);
+                } else {
+                    break;
+                }
+            }
+        }
+        view
+    }
+}
+
 fn z_last(zone: &Zone) -> Option<(&String, Instant, &Records)> {
-    zone.pending.back().map(|(a, b, c)| (a, *b, c))
+    zone.pending.back().map(|(a, b, c, _)| (a, *b, c))
 }
 
 pub fn no_such_zone(id: &str) -> ApiError {

@@ -328,3 +328,145 @@ async fn example_net_accepts_tsig_signed_updates_only() {
         "NOERROR"
     );
 }
+
+fn admin(w: &World, path: &str, body: &str) -> (u16, String) {
+    let (st, _, out) = http(
+        &w.endpoint(),
+        "POST",
+        path,
+        &[("content-type", "application/json")],
+        body,
+    );
+    (st, out)
+}
+
+#[tokio::test]
+async fn dns_fault_switches_make_a_pool_server_silent_or_refusing_for_one_zone() {
+    let w = world().await;
+    let d = setup(&w, true).await;
+    let server = d.child_ns[0].trim_end_matches('.').to_string();
+    let addr = w.name_server_addr(&server).unwrap();
+    assert_eq!(dig(addr, "api.example.com", "SOA", false).status, "NOERROR");
+
+    // REFUSED for the child zone only, over the admin API.
+    let (st, body) = admin(
+        &w,
+        "/admin/dns-fault",
+        &format!(r#"{{"server":"{server}","zone":"api.example.com","fault":"refuse"}}"#),
+    );
+    assert_eq!(st, 200, "{body}");
+    let r = dig(addr, "api.example.com", "SOA", false);
+    assert_eq!(r.status, "REFUSED", "{}", r.raw);
+    assert!(!r.flags.contains(&"aa".to_string()));
+
+    // Silent: no reply at all.
+    admin(
+        &w,
+        "/admin/dns-fault",
+        &format!(r#"{{"server":"{server}","zone":"api.example.com","fault":"drop"}}"#),
+    );
+    let r = dig(addr, "api.example.com", "SOA", false);
+    assert!(
+        r.status.is_empty() && r.raw.contains("timed out"),
+        "{}",
+        r.raw
+    );
+
+    // Off again.
+    admin(
+        &w,
+        "/admin/dns-fault",
+        &format!(r#"{{"server":"{server}","zone":"api.example.com","fault":"none"}}"#),
+    );
+    assert_eq!(dig(addr, "api.example.com", "SOA", false).status, "NOERROR");
+
+    // For a number of queries only: the first is lost, the second answered.
+    w.set_dns_fault(&server, None, Some(r53world::DnsFault::Drop), Some(1));
+    assert!(dig(addr, "api.example.com", "SOA", false).status.is_empty());
+    assert_eq!(dig(addr, "api.example.com", "SOA", false).status, "NOERROR");
+
+    // A name that is not a pool server, or an unknown fault, is a 400.
+    let (st, body) = admin(
+        &w,
+        "/admin/dns-fault",
+        r#"{"server":"ns1.example.net","fault":"drop"}"#,
+    );
+    assert_eq!(st, 400, "{body}");
+    assert!(body.contains("not a pool name server"), "{body}");
+    let (st, body) = admin(
+        &w,
+        "/admin/dns-fault",
+        &format!(r#"{{"server":"{server}","fault":"explode"}}"#),
+    );
+    assert_eq!(st, 400);
+    assert!(body.contains("expected drop, refuse or none"), "{body}");
+}
+
+#[tokio::test]
+async fn a_publish_lag_shows_a_change_on_one_server_before_insync() {
+    let w = world().await;
+    let d = setup(&w, false).await;
+    let fast = d.parent_ns[0].trim_end_matches('.').to_string();
+    let slow = d.parent_ns[1].trim_end_matches('.').to_string();
+    let (st, body) = admin(
+        &w,
+        "/admin/publish-lag",
+        &format!(r#"{{"server":"{fast}","ms":0}}"#),
+    );
+    assert_eq!(st, 200, "{body}");
+    w.set_insync_delay(Duration::from_secs(3));
+    let p = r53(&w, PARENT_ACCOUNT);
+    let vals: Vec<&str> = d.child_ns.iter().map(String::as_str).collect();
+    let out = p
+        .change_resource_record_sets()
+        .hosted_zone_id(&d.parent_id)
+        .change_batch(batch(vec![change(
+            ChangeAction::Create,
+            rrset("api.example.com", RrType::Ns, 300, &vals),
+        )]))
+        .send()
+        .await
+        .unwrap();
+    let id = out.change_info().unwrap().id().to_string();
+    let status = |id: &str| {
+        let p = p.clone();
+        let id = id.to_string();
+        async move {
+            p.get_change()
+                .id(id)
+                .send()
+                .await
+                .unwrap()
+                .change_info()
+                .unwrap()
+                .status()
+                .as_str()
+                .to_string()
+        }
+    };
+    // Before INSYNC: the fast server refers, the slow one does not yet.
+    let on_fast = dig(
+        w.name_server_addr(&fast).unwrap(),
+        "api.example.com",
+        "NS",
+        false,
+    );
+    let on_slow = dig(
+        w.name_server_addr(&slow).unwrap(),
+        "api.example.com",
+        "NS",
+        false,
+    );
+    assert_eq!(status(&id).await, "PENDING");
+    assert_eq!(on_fast.authority.len(), 4, "{}", on_fast.raw);
+    assert_eq!(on_slow.status, "NXDOMAIN", "{}", on_slow.raw);
+    // At INSYNC every server has it.
+    wait_insync(&p, &id).await;
+    let on_slow = dig(
+        w.name_server_addr(&slow).unwrap(),
+        "api.example.com",
+        "NS",
+        false,
+    );
+    assert_eq!(on_slow.authority.len(), 4, "{}", on_slow.raw);
+}
