@@ -1086,7 +1086,7 @@ impl Engine {
                 spec.name, old.zone.id, state.child_zone_id, old.zone.id
             ));
         }
-        let mut findings = verify_findings;
+        let mut findings = Vec::new();
         if prior.is_none() {
             if let Ok(occ) = bound
                 .run(
@@ -1100,6 +1100,8 @@ impl Engine {
                 }
             }
         }
+        // The occluded records first, then what verification noted.
+        findings.extend(verify_findings);
         Ok(Applied {
             state,
             report,
@@ -1406,6 +1408,18 @@ impl Engine {
                             s.name_servers = NsSet::new();
                             s.child_comment = None;
                             s.zone_owned = true;
+                            // What state says must match DNS: the delegation
+                            // no longer works (and is dangling).
+                            s.verification = Some(VerificationSummary {
+                                status: VerifyStatus::Failed,
+                                checked_at: SystemTime::now(),
+                                servers_checked: 0,
+                                summary: format!(
+                                    "the child hosted zone of {} no longer exists; the parent's NS record is dangling",
+                                    spec.name
+                                ),
+                                servers: Vec::new(),
+                            });
                             return Ok(ReadOutcome {
                                 state: Some(s),
                                 warnings,
