@@ -667,6 +667,23 @@ impl Engine {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> std::result::Result<Applied, Box<ApplyFailure>> {
+        self.apply_with_progress(spec, prior, timeout, cancel, &|_| {})
+            .await
+    }
+
+    /// [`Engine::apply`], calling `progress` with the state reached each time
+    /// something was created or written in AWS (a zone created or adopted, the
+    /// parent record written), so a front end can keep it even if the apply
+    /// never returns normally (a panic, a process killed): nothing created is
+    /// forgotten.
+    pub async fn apply_with_progress(
+        &self,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+        timeout: Duration,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(&LinkState) + Send + Sync),
+    ) -> std::result::Result<Applied, Box<ApplyFailure>> {
         let fail = |error: Error, partial: Option<LinkState>| {
             Box::new(ApplyFailure {
                 error,
@@ -865,6 +882,7 @@ impl Engine {
                     state.name_servers = created.zone.name_servers.clone();
                     state.child_comment = created.zone.comment.clone();
                     state.zone_owned = true;
+                    progress(&state);
                     child_zone = Some(ObservedZone {
                         id: created.zone.id.clone(),
                         name_servers: created.zone.name_servers.clone(),
@@ -895,6 +913,7 @@ impl Engine {
                     state.child_zone_id = z.id.clone();
                     state.name_servers = z.name_servers.clone();
                     state.zone_owned = false;
+                    progress(&state);
                     child_zone = Some(ObservedZone {
                         id: z.id,
                         name_servers: z.name_servers,
@@ -929,6 +948,7 @@ impl Engine {
                         any_change = true;
                         state.written = Some(wanted.clone());
                         state.delegated = Some(wanted.clone());
+                        progress(&state);
                     }
                     if let Some(change) = outcome.change_id() {
                         wait_insync(&ctx.parent, change, remaining(), self.backoff, cancel)

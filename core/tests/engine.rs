@@ -1185,3 +1185,39 @@ async fn a_role_not_assumable_yet_at_plan_is_a_warning() {
     );
     assert_eq!(writes(&f), 0);
 }
+
+/// Failure mode: an apply that dies after creating the zone (a panic in the
+/// provider, say) loses it, because the front end only hears of it when the
+/// apply returns. Progress is reported as each object is made: here the
+/// parent write then fails for good, and the zone was reported before that.
+#[tokio::test]
+async fn progress_reports_the_created_zone_before_the_apply_ends() {
+    let f = fixture().await;
+    f.world
+        .inject_fault("ChangeResourceRecordSets", Fault::InternalFailure, 100);
+    let seen = std::sync::Mutex::new(Vec::<String>::new());
+    let progress = |st: &route53delegation::LinkState| {
+        seen.lock().unwrap().push(st.child_zone_id.clone());
+    };
+    let r = f
+        .engine
+        .apply_with_progress(
+            &spec("prog.example.com"),
+            None,
+            // Long enough to create the zone, short enough not to wait out
+            // the retries of the failing write.
+            Duration::from_secs(6),
+            &CancellationToken::new(),
+            &progress,
+        )
+        .await;
+    assert!(r.is_err(), "the parent write was made to fail");
+    let seen = seen.into_inner().unwrap();
+    let zones = child_zones(&f, CHILD, "prog.example.com");
+    assert_eq!(zones.len(), 1, "the zone was created");
+    assert_eq!(
+        seen,
+        vec![zones[0].id.clone()],
+        "and reported once, as it was made"
+    );
+}

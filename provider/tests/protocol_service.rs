@@ -120,6 +120,20 @@ impl ProviderImpl for TestProvider {
     }
 
     async fn plan_resource_change(&self, req: PlanRequest) -> PlanResponse {
+        if req.config.get_str("name") == Some("wait-for-stop") {
+            tokio::select! {
+                () = req.cancel.cancelled() => {}
+                () = tokio::time::sleep(Duration::from_secs(30)) => {}
+            }
+            return PlanResponse {
+                planned_state: req.proposed_new_state,
+                diagnostics: vec![Diagnostic::error(
+                    "Cancelled",
+                    "Terraform asked the provider to stop.",
+                )],
+                ..Default::default()
+            };
+        }
         let mut planned = req.proposed_new_state.clone();
         if req.prior_state.is_null() {
             planned.set("id", Value::Unknown);
@@ -642,4 +656,38 @@ async fn data_sources_are_served_through_the_implementation() {
     assert!(errors(&r.diagnostics)[0]
         .summary
         .contains("Unknown data source type"));
+}
+
+/// Failure mode: Ctrl-C during a plan whose lookups wait (a throttled or
+/// slow account) did nothing until they gave up: StopProvider reaches plan
+/// as it reaches apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_provider_cancels_in_flight_plan() {
+    let stop = CancellationToken::new();
+    let svc = ProviderService::new(Arc::new(TestProvider::default()), stop.clone());
+    let rty = resource_block().implied_type();
+    let cfg = dv(&config_value("wait-for-stop"), &rty);
+    let svc2 = svc.clone();
+    let plan = tokio::spawn(async move {
+        svc2.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: None,
+            proposed_new_state: cfg.clone(),
+            config: cfg,
+            ..Default::default()
+        }))
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!plan.is_finished());
+    svc.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(5), plan)
+        .await
+        .expect("plan returns promptly after StopProvider")
+        .unwrap()
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics)[0].summary, "Cancelled");
 }

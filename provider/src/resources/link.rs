@@ -1054,9 +1054,20 @@ impl Link {
             cfg.timeouts.create
         };
         let base = req.planned_state.clone();
+        // Each object created or written is recorded with the protocol layer
+        // as it happens: should this apply panic, Terraform still gets it.
+        let checkpoint = req.checkpoint.clone();
+        let progress_base = base.clone();
+        let progress_name = cfg.spec.name.clone();
+        let progress = move |st: &LinkState| {
+            checkpoint.record(
+                with_state(&progress_base, &progress_name, st),
+                encode_private(st),
+            );
+        };
         match self
             .engine
-            .apply(&cfg.spec, prior.as_ref(), timeout, &cancel)
+            .apply_with_progress(&cfg.spec, prior.as_ref(), timeout, &cancel, &progress)
             .await
         {
             Ok(applied) => {
