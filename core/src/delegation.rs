@@ -1640,18 +1640,12 @@ impl Engine {
                     )
                     .await?;
                 if !records.is_empty() {
-                    return Err(Error::Partial {
-                        context: format!("destroying the delegation of {}", spec.name),
-                        source: Box::new(Error::ZoneNotEmpty {
-                            zone_id: z.id.clone(),
-                            name: z.name.clone(),
-                            records: records
-                                .iter()
-                                .map(|r| (r.name.clone(), r.rtype.clone()))
-                                .collect(),
-                        }),
-                        consequence: "nothing was changed: the parent NS record and the zone are kept, and the subdomain still resolves".into(),
-                    });
+                    return Err(destroy_refused(
+                        spec,
+                        z,
+                        &records,
+                        "nothing was changed: the parent NS record and the zone are kept, and the subdomain still resolves",
+                    ));
                 }
             }
         }
@@ -1669,18 +1663,7 @@ impl Engine {
                         bound.run("listing a previous zone's records", step).await?
                     {
                         if !records.is_empty() {
-                            return Err(Error::Partial {
-                                context: format!("destroying the delegation of {}", spec.name),
-                                source: Box::new(Error::ZoneNotEmpty {
-                                    zone_id: z.id.clone(),
-                                    name: z.name.clone(),
-                                    records: records
-                                        .iter()
-                                        .map(|r| (r.name.clone(), r.rtype.clone()))
-                                        .collect(),
-                                }),
-                                consequence: "nothing was changed".into(),
-                            });
+                            return Err(destroy_refused(spec, &z, &records, "nothing was changed"));
                         }
                     }
                 }
@@ -1895,6 +1878,28 @@ fn import_hint(e: Error, spec: &LinkSpec) -> Error {
             }
         }
         other => other,
+    }
+}
+
+/// Destroy refused before its first write: a zone to delete holds records
+/// of its own.
+fn destroy_refused(
+    spec: &LinkSpec,
+    z: &zone::HostedZone,
+    records: &[zone::RecordSet],
+    consequence: &str,
+) -> Error {
+    Error::Partial {
+        context: format!("destroying the delegation of {}", spec.name),
+        source: Box::new(Error::ZoneNotEmpty {
+            zone_id: z.id.clone(),
+            name: z.name.clone(),
+            records: records
+                .iter()
+                .map(|r| (r.name.clone(), r.rtype.clone()))
+                .collect(),
+        }),
+        consequence: consequence.into(),
     }
 }
 

@@ -6,10 +6,7 @@
 
 mod terraform_support;
 
-use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-};
-use r53world::PARENT_ACCOUNT;
+use aws_sdk_route53::types::ChangeAction;
 use terraform_support::*;
 
 /// The checking configuration: a standalone data source, and the same in a
@@ -109,37 +106,15 @@ async fn check_block_validates_a_delegation_the_team_does_not_own() {
         .all(|s| s["ok"] == true));
 
     // Someone deletes the parent's NS record.
-    let values: Vec<ResourceRecord> = parent_ns(&env, "api.example.com")
-        .unwrap()
-        .iter()
-        .map(|s| ResourceRecord::builder().value(s).build().unwrap())
-        .collect();
-    console(&env.world, PARENT_ACCOUNT)
-        .change_resource_record_sets()
-        .hosted_zone_id(&env.parent_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Delete)
-                        .resource_record_set(
-                            ResourceRecordSet::builder()
-                                .name("api.example.com")
-                                .r#type(RrType::Ns)
-                                .ttl(made["ttl"].as_i64().unwrap())
-                                .set_resource_records(Some(values))
-                                .build()
-                                .unwrap(),
-                        )
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("delete the NS record");
+    let (ttl, values) = parent_record(&env, "api.example.com").expect("the NS record");
+    change_parent_ns(
+        &env,
+        ChangeAction::Delete,
+        "api.example.com",
+        i64::from(ttl),
+        &values,
+    )
+    .await;
     // Served over DNS once INSYNC (the world's test delay is 200 ms).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {

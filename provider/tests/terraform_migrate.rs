@@ -11,10 +11,7 @@ mod terraform_support;
 
 use std::path::Path;
 
-use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-};
-use r53world::PARENT_ACCOUNT;
+use aws_sdk_route53::types::ChangeAction;
 use terraform_support::*;
 
 const EXAMPLE: &str = concat!(
@@ -24,7 +21,7 @@ const EXAMPLE: &str = concat!(
 
 /// What the two-alias pattern leaves behind: the child zone, and the parent
 /// NS record holding its name servers with the pattern's TTL.
-async fn two_alias_delegation(env: &Env, name: &str, ttl: i64) -> (String, Vec<String>) {
+async fn two_alias_delegation(env: &Env, name: &str, ttl: i64) -> String {
     let zone_id = create_zone(&env.world, CHILD, name).await;
     let servers = env
         .world
@@ -33,55 +30,8 @@ async fn two_alias_delegation(env: &Env, name: &str, ttl: i64) -> (String, Vec<S
         .find(|z| z.id == zone_id)
         .expect("the child zone")
         .name_servers;
-    let records: Vec<ResourceRecord> = servers
-        .iter()
-        .map(|s| ResourceRecord::builder().value(s).build().unwrap())
-        .collect();
-    console(&env.world, PARENT_ACCOUNT)
-        .change_resource_record_sets()
-        .hosted_zone_id(&env.parent_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Create)
-                        .resource_record_set(
-                            ResourceRecordSet::builder()
-                                .name(name)
-                                .r#type(RrType::Ns)
-                                .ttl(ttl)
-                                .set_resource_records(Some(records))
-                                .build()
-                                .unwrap(),
-                        )
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("write the parent NS record as aws_route53_record does");
-    (zone_id, servers)
-}
-
-/// The parent's NS record for `name`: (TTL, sorted values).
-fn parent_record(env: &Env, name: &str) -> Option<(u32, Vec<String>)> {
-    let fq = format!("{name}.");
-    let zone = env
-        .world
-        .zones(PARENT_ACCOUNT)
-        .into_iter()
-        .find(|z| z.id == env.parent_zone_id)?;
-    zone.records
-        .into_iter()
-        .find(|r| r.name == fq && r.rtype == "NS")
-        .map(|r| {
-            let mut v = r.values.clone();
-            v.sort();
-            (r.ttl, v)
-        })
+    change_parent_ns(env, ChangeAction::Create, name, ttl, &servers).await;
+    zone_id
 }
 
 fn writes(env: &Env) -> u64 {
@@ -105,7 +55,7 @@ fn writes(env: &Env) -> u64 {
 async fn two_alias_delegation_moves_under_a_link_with_no_change_in_dns() {
     let env = env().await;
     let name = "api.example.com";
-    let (zone_id, _) = two_alias_delegation(&env, name, 30).await;
+    let zone_id = two_alias_delegation(&env, name, 30).await;
     let record_before = parent_record(&env, name).expect("the two-alias NS record");
     let zones_before = zones_named(&env, CHILD, name);
     let writes_before = writes(&env);

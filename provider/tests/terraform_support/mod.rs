@@ -80,6 +80,60 @@ pub fn parent_ns(env: &Env, name: &str) -> Option<Vec<String>> {
         })
 }
 
+/// The parent's NS record for `name` as the world holds it: (TTL, sorted
+/// values with their trailing dots).
+pub fn parent_record(env: &Env, name: &str) -> Option<(u32, Vec<String>)> {
+    let fq = format!("{name}.");
+    let zone = env
+        .world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.id == env.parent_zone_id)?;
+    zone.records
+        .into_iter()
+        .find(|r| r.name == fq && r.rtype == "NS")
+        .map(|r| {
+            let mut v = r.values.clone();
+            v.sort();
+            (r.ttl, v)
+        })
+}
+
+/// Creates or deletes the parent's NS record for `name` out of band, as
+/// someone in the console (or another tool) would.
+pub async fn change_parent_ns(
+    env: &Env,
+    action: aws_sdk_route53::types::ChangeAction,
+    name: &str,
+    ttl: i64,
+    values: &[String],
+) {
+    use aws_sdk_route53::types::{Change, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+    let records: Vec<ResourceRecord> = values
+        .iter()
+        .map(|s| ResourceRecord::builder().value(s).build().unwrap())
+        .collect();
+    let set = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::Ns)
+        .ttl(ttl)
+        .set_resource_records(Some(records))
+        .build()
+        .unwrap();
+    let change = Change::builder()
+        .action(action)
+        .resource_record_set(set)
+        .build()
+        .unwrap();
+    console(&env.world, PARENT_ACCOUNT)
+        .change_resource_record_sets()
+        .hosted_zone_id(&env.parent_zone_id)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .expect("change the parent NS record");
+}
+
 pub fn zones_named(env: &Env, account: &str, name: &str) -> Vec<r53world::ZoneInfo> {
     let fq = format!("{name}.");
     env.world
