@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use r53world::PARENT_ACCOUNT;
 use route53delegation::dns::{AddressResolver, DnsClient};
-use route53delegation::walk::{find_parent, WalkError};
+use route53delegation::walk::{find_parent, ParentFound, WalkError};
 use route53delegation::{CancellationToken, DomainName, NsSet};
 use support::*;
 
@@ -20,6 +20,12 @@ fn client() -> DnsClient {
 
 fn n(s: &str) -> DomainName {
     DomainName::parse(s).unwrap()
+}
+
+/// Walks to `name`'s parent from the world's root server.
+async fn walk(f: &Fixture, name: &str) -> Result<ParentFound, WalkError> {
+    let resolver = AddressResolver::new(vec![f.world.resolver()]);
+    find_parent(&n(name), &[f.world.root_server()], &client(), &resolver).await
 }
 
 /// A delegation made by the engine is found from the root: the parent zone,
@@ -38,15 +44,7 @@ async fn a_route53_delegation_is_found_from_the_root() {
         )
         .await
         .expect("apply");
-    let resolver = AddressResolver::new(vec![f.world.resolver()]);
-    let found = find_parent(
-        &n("api.example.com"),
-        &[f.world.root_server()],
-        &client(),
-        &resolver,
-    )
-    .await
-    .expect("walk");
+    let found = walk(&f, "api.example.com").await.expect("walk");
     assert_eq!(found.parent_zone, n("example.com"));
     assert_eq!(found.chain, vec![".", "com", "example.com"]);
     let parent_ns = f
@@ -60,26 +58,12 @@ async fn a_route53_delegation_is_found_from_the_root() {
     assert_eq!(found.delegated_to, Some(applied.state.name_servers.clone()));
 
     // A name nobody delegated: the parent answers for it itself.
-    let found = find_parent(
-        &n("nothing.example.com"),
-        &[f.world.root_server()],
-        &client(),
-        &resolver,
-    )
-    .await
-    .expect("walk");
+    let found = walk(&f, "nothing.example.com").await.expect("walk");
     assert_eq!(found.parent_zone, n("example.com"));
     assert_eq!(found.delegated_to, None);
 
     // Deeper than the delegation: the child zone is the parent.
-    let found = find_parent(
-        &n("www.api.example.com"),
-        &[f.world.root_server()],
-        &client(),
-        &resolver,
-    )
-    .await
-    .expect("walk");
+    let found = walk(&f, "www.api.example.com").await.expect("walk");
     assert_eq!(found.parent_zone, n("api.example.com"));
     assert_eq!(found.parent_name_servers, applied.state.name_servers);
 }
@@ -91,22 +75,13 @@ async fn a_route53_delegation_is_found_from_the_root() {
 async fn a_knot_parent_and_the_edges() {
     let f = fixture().await;
     let resolver = AddressResolver::new(vec![f.world.resolver()]);
-    let found = find_parent(
-        &n("team.example.net"),
-        &[f.world.root_server()],
-        &client(),
-        &resolver,
-    )
-    .await
-    .expect("walk");
+    let found = walk(&f, "team.example.net").await.expect("walk");
     assert_eq!(found.parent_zone, n("example.net"));
     assert_eq!(found.chain, vec![".", "net", "example.net"]);
     assert!(!found.parent_name_servers.is_empty());
     assert_eq!(found.delegated_to, None);
 
-    let e = find_parent(&n("com"), &[f.world.root_server()], &client(), &resolver)
-        .await
-        .unwrap_err();
+    let e = walk(&f, "com").await.unwrap_err();
     assert!(matches!(e, WalkError::NoParent(_)), "{e}");
 
     // A loopback address where nothing listens.
