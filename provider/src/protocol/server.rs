@@ -60,6 +60,7 @@ TF_REATTACH_PROVIDERS value in the shell running Terraform.";
 
 /// Errors from [`serve`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServeError {
     /// Started without the magic cookie (i.e. not by Terraform).
     #[error("{NOT_A_PLUGIN_MESSAGE}")]
