@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use crate::check::{CheckKind, ServerCheck, ServerResult, ServerRole, VerifyRequest};
-use crate::dns::DNS_PORT;
+use crate::dns::{Rcode, DNS_PORT};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 
@@ -87,7 +87,7 @@ pub enum Finding {
         /// Its address.
         address: SocketAddr,
         /// What it answered (`REFUSED`, `SERVFAIL`, ...).
-        rcode: String,
+        rcode: Rcode,
     },
     /// A child name server that does not answer authoritatively for the name.
     LameChildServer {
@@ -96,7 +96,7 @@ pub enum Finding {
         /// Its address.
         address: SocketAddr,
         /// What it answered.
-        rcode: String,
+        rcode: Rcode,
         /// Whether the AA flag was set.
         authoritative: bool,
     },
@@ -433,23 +433,22 @@ pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
         if !authoritative_ok || parent_zone_misdelegated {
             continue;
         }
-        let rcode = c.rcode.clone().unwrap_or_default();
-        match c.negative_ttl {
-            Some(ttl) if rcode == "NXDOMAIN" || rcode == "NOERROR" => {
+        match (c.negative_ttl, c.rcode) {
+            (Some(ttl), Some(rcode @ (Rcode::NXDOMAIN | Rcode::NOERROR))) => {
                 out.push(Finding::CachedNegative {
                     resolver,
                     name: req.name.clone(),
-                    nxdomain: rcode == "NXDOMAIN",
+                    nxdomain: rcode == Rcode::NXDOMAIN,
                     remaining_ttl: ttl,
                 });
             }
-            _ => out.push(Finding::ResolverFailure {
+            (_, rcode) => out.push(Finding::ResolverFailure {
                 resolver,
                 name: req.name.clone(),
-                detail: if rcode == "NOERROR" {
-                    c.detail.clone()
-                } else {
-                    format!("it answered {rcode}")
+                detail: match rcode {
+                    Some(Rcode::NOERROR) => c.detail.clone(),
+                    Some(rcode) => format!("it answered {rcode}"),
+                    None => "it answered ".into(),
                 },
             }),
         }
@@ -511,21 +510,20 @@ fn diagnose_parent(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fi
     let mut missing = Vec::new();
     let mut elsewhere = Vec::new();
     for c in &answered {
-        let rcode = c.rcode.as_deref().unwrap_or("");
-        match (&c.ns_seen, rcode) {
+        match (&c.ns_seen, c.rcode) {
             _ if c.ok => good.push(*c),
-            (_, "NXDOMAIN") | (None, "NOERROR") => missing.push(*c),
-            (Some(ns), "NOERROR") if !ns.is_empty() && *ns != req.child_name_servers => {
+            (_, Some(Rcode::NXDOMAIN)) | (None, Some(Rcode::NOERROR)) => missing.push(*c),
+            (Some(ns), Some(Rcode::NOERROR)) if !ns.is_empty() && *ns != req.child_name_servers => {
                 elsewhere.push(*c)
             }
-            (Some(ns), "NOERROR") if ns.is_empty() => missing.push(*c),
-            (_, "NOERROR") => {}
-            _ => {
+            (Some(ns), Some(Rcode::NOERROR)) if ns.is_empty() => missing.push(*c),
+            (_, Some(Rcode::NOERROR) | None) => {}
+            (_, Some(rcode)) => {
                 if let (Some(server), Some(address)) = (&c.server_name, c.address) {
                     out.push(Finding::LameParentServer {
                         server: server.clone(),
                         address,
-                        rcode: rcode.to_string(),
+                        rcode,
                     });
                 }
             }
@@ -570,9 +568,11 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
         let (Some(server), Some(address)) = (&c.server_name, c.address) else {
             continue;
         };
-        let rcode = c.rcode.clone().unwrap_or_default();
+        let Some(rcode) = c.rcode else {
+            continue;
+        };
         let aa = c.authoritative.unwrap_or(false);
-        if rcode != "NOERROR" || !aa {
+        if rcode != Rcode::NOERROR || !aa {
             if !lame.contains(server) {
                 lame.push(server.clone());
                 out.push(Finding::LameChildServer {
@@ -671,19 +671,19 @@ fn check_result(c: &ServerCheck) -> String {
             format!("no answer: {e}")
         };
     }
-    let rcode = c.rcode.as_deref().unwrap_or("");
+    let rcode = c.rcode.map(|r| r.to_string()).unwrap_or_default();
     let aa = c.authoritative.unwrap_or(false);
     match c.kind {
-        CheckKind::ParentReferral => match (&c.ns_seen, rcode) {
-            (_, "NXDOMAIN") => "no NS record (NXDOMAIN)".into(),
-            (None, "NOERROR") => "no referral (NODATA)".into(),
-            (Some(ns), "NOERROR") if aa => {
+        CheckKind::ParentReferral => match (&c.ns_seen, c.rcode) {
+            (_, Some(Rcode::NXDOMAIN)) => "no NS record (NXDOMAIN)".into(),
+            (None, Some(Rcode::NOERROR)) => "no referral (NODATA)".into(),
+            (Some(ns), Some(Rcode::NOERROR)) if aa => {
                 format!("answers {ns} authoritatively instead of referring")
             }
-            (Some(ns), "NOERROR") => format!("refers to other servers {ns}"),
-            (_, r) => r.to_string(),
+            (Some(ns), Some(Rcode::NOERROR)) => format!("refers to other servers {ns}"),
+            _ => rcode,
         },
-        CheckKind::ChildSoa | CheckKind::ChildNs if rcode != "NOERROR" => {
+        CheckKind::ChildSoa | CheckKind::ChildNs if c.rcode != Some(Rcode::NOERROR) => {
             format!("{rcode} (does not serve the zone)")
         }
         CheckKind::ChildSoa | CheckKind::ChildNs if !aa => "not authoritative".into(),
@@ -693,7 +693,7 @@ fn check_result(c: &ServerCheck) -> String {
             None => "no NS set".into(),
         },
         _ if !c.detail.is_empty() => c.detail.clone(),
-        _ => rcode.to_string(),
+        _ => rcode,
     }
 }
 
@@ -737,7 +737,7 @@ mod tests {
             server_name: server.map(n),
             address: Some(addr(last)),
             ok: false,
-            rcode: Some("NOERROR".into()),
+            rcode: Some(Rcode::NOERROR),
             authoritative: Some(true),
             ns_seen: None,
             negative_ttl: None,
@@ -792,7 +792,7 @@ mod tests {
         let mut checks = good();
         checks[0].ns_seen = None;
         checks[0].ok = false;
-        checks[0].rcode = Some("NXDOMAIN".into());
+        checks[0].rcode = Some(Rcode::NXDOMAIN);
         checks[0].authoritative = Some(true);
         checks[1].ns_seen = None;
         checks[1].ok = false;
@@ -863,7 +863,7 @@ mod tests {
     #[test]
     fn refusing_parent_server_is_lame_parent() {
         let mut checks = good();
-        checks[1].rcode = Some("REFUSED".into());
+        checks[1].rcode = Some(Rcode::REFUSED);
         checks[1].ok = false;
         checks[1].ns_seen = None;
         let f = diagnose(&req(), &checks);
@@ -872,7 +872,7 @@ mod tests {
             vec![Finding::LameParentServer {
                 server: n("ns2.parent.net"),
                 address: addr(2),
-                rcode: "REFUSED".into()
+                rcode: Rcode::REFUSED
             }]
         );
     }
@@ -882,7 +882,7 @@ mod tests {
         let mut checks = good();
         for c in checks.iter_mut().filter(|c| c.address == Some(addr(12))) {
             c.ok = false;
-            c.rcode = Some("REFUSED".into());
+            c.rcode = Some(Rcode::REFUSED);
             c.authoritative = Some(false);
             c.ns_seen = None;
         }
@@ -892,7 +892,7 @@ mod tests {
             vec![Finding::LameChildServer {
                 server: n("ns-2.awsdns-02.net"),
                 address: addr(12),
-                rcode: "REFUSED".into(),
+                rcode: Rcode::REFUSED,
                 authoritative: false
             }]
         );
@@ -940,7 +940,7 @@ mod tests {
         }
         for kind in [CheckKind::ChildSoa, CheckKind::ChildNs] {
             let mut c = check(kind, Some("ns-9.awsdns-09.org"), 19);
-            c.rcode = Some("REFUSED".into());
+            c.rcode = Some(Rcode::REFUSED);
             c.authoritative = Some(false);
             checks.push(c);
         }
@@ -950,7 +950,7 @@ mod tests {
             vec![Finding::LameChildServer {
                 server: n("ns-9.awsdns-09.org"),
                 address: addr(19),
-                rcode: "REFUSED".into(),
+                rcode: Rcode::REFUSED,
                 authoritative: false
             }]
         );
@@ -962,7 +962,7 @@ mod tests {
         // ns-2: REFUSED to both questions; ns2.parent.net: silent.
         for c in checks.iter_mut().filter(|c| c.address == Some(addr(12))) {
             c.ok = false;
-            c.rcode = Some("REFUSED".into());
+            c.rcode = Some(Rcode::REFUSED);
             c.authoritative = Some(false);
         }
         checks[1].ok = false;
@@ -1020,10 +1020,10 @@ mod tests {
         );
     }
 
-    fn recursive(rcode: &str, neg: Option<u32>) -> ServerCheck {
+    fn recursive(rcode: Rcode, neg: Option<u32>) -> ServerCheck {
         let mut c = check(CheckKind::Recursive, None, 53);
         c.authoritative = Some(false);
-        c.rcode = Some(rcode.into());
+        c.rcode = Some(rcode);
         c.negative_ttl = neg;
         c
     }
@@ -1031,7 +1031,7 @@ mod tests {
     #[test]
     fn resolver_nxdomain_with_correct_authorities_is_cached_negative() {
         let mut checks = good();
-        checks.push(recursive("NXDOMAIN", Some(812)));
+        checks.push(recursive(Rcode::NXDOMAIN, Some(812)));
         let f = diagnose(&req(), &checks);
         assert_eq!(
             f,
@@ -1048,7 +1048,7 @@ mod tests {
         );
         // A cached NODATA too.
         let mut checks = good();
-        checks.push(recursive("NOERROR", Some(30)));
+        checks.push(recursive(Rcode::NOERROR, Some(30)));
         assert!(matches!(
             diagnose(&req(), &checks)[..],
             [Finding::CachedNegative {
@@ -1064,14 +1064,14 @@ mod tests {
         let mut checks = good();
         checks[0] = referral("ns1.parent.net", 1, None);
         checks[1] = referral("ns2.parent.net", 2, None);
-        checks.push(recursive("NXDOMAIN", Some(300)));
+        checks.push(recursive(Rcode::NXDOMAIN, Some(300)));
         assert_eq!(codes(&diagnose(&req(), &checks)), vec!["no_parent_record"]);
     }
 
     #[test]
     fn resolver_servfail_with_correct_authorities_is_resolver_failure() {
         let mut checks = good();
-        checks.push(recursive("SERVFAIL", None));
+        checks.push(recursive(Rcode::SERVFAIL, None));
         let f = diagnose(&req(), &checks);
         assert_eq!(codes(&f), vec!["resolver_failure"]);
         assert!(f[0].message().contains("it answered SERVFAIL"), "{}", f[0]);
@@ -1115,7 +1115,7 @@ mod tests {
         unresolved.address = None;
         unresolved.error = Some("cannot resolve ns3.parent.net: NXDOMAIN".into());
         checks.push(unresolved);
-        let mut resolver = recursive("NOERROR", None);
+        let mut resolver = recursive(Rcode::NOERROR, None);
         resolver.error = Some("connection refused".into());
         checks.push(resolver);
         let f = diagnose(&req(), &checks);
@@ -1153,12 +1153,12 @@ mod tests {
             Finding::LameParentServer {
                 server: n("x.net"),
                 address: addr(1),
-                rcode: "REFUSED".into(),
+                rcode: Rcode::REFUSED,
             },
             Finding::LameChildServer {
                 server: n("x.net"),
                 address: addr(1),
-                rcode: "NOERROR".into(),
+                rcode: Rcode::NOERROR,
                 authoritative: false,
             },
             Finding::ChildNsMismatch {

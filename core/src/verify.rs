@@ -20,7 +20,7 @@ use crate::check::ser_ms;
 pub use crate::check::{CheckKind, ServerCheck, ServerResult, ServerRole, VerifyRequest};
 use crate::diagnose::{self, Finding};
 use crate::dns::{
-    fmt_duration, AddressResolver, DnsClient, DnsError, DnsResponse, RecordType, DNS_PORT,
+    fmt_duration, AddressResolver, DnsClient, DnsError, DnsResponse, Rcode, RecordType, DNS_PORT,
 };
 use crate::name::DomainName;
 use crate::nsset::NsSet;
@@ -466,7 +466,7 @@ impl VerificationReport {
                         .map(|a| a.to_string())
                         .unwrap_or_else(|| "-".into()),
                     if c.ok { "ok" } else { "FAIL" }.to_string(),
-                    c.rcode.clone().unwrap_or_else(|| "-".into()),
+                    c.rcode.map_or_else(|| "-".into(), |r| r.to_string()),
                     match c.authoritative {
                         Some(true) => "yes".into(),
                         Some(false) => "no".into(),
@@ -589,7 +589,7 @@ fn unresolved(kind: CheckKind, host: &DomainName, e: &DnsError) -> ServerCheck {
 
 fn answered(kind: CheckKind, host: Option<&DomainName>, resp: &DnsResponse) -> ServerCheck {
     let mut c = blank(kind, host, Some(resp.server));
-    c.rcode = Some(resp.rcode.clone());
+    c.rcode = Some(resp.rcode);
     c.authoritative = Some(resp.authoritative);
     c.latency = Some(resp.latency);
     c.negative_ttl = if resp.answers.is_empty() {
@@ -721,7 +721,7 @@ async fn check_recursive(
     c.ok = resp.is_noerror() && resp.has_answer_soa(&req.name);
     c.detail = match (c.ok, c.negative_ttl) {
         (true, _) => "resolves the SOA".into(),
-        (false, Some(ttl)) if resp.rcode == "NXDOMAIN" => {
+        (false, Some(ttl)) if resp.rcode == Rcode::NXDOMAIN => {
             format!("NXDOMAIN (negative TTL {ttl}s)")
         }
         (false, Some(ttl)) if resp.is_noerror() => {
@@ -923,7 +923,9 @@ pub async fn probe_dangling(
     .await;
     for r in answers {
         match r {
-            Ok(resp) if resp.authoritative && (resp.is_noerror() || resp.rcode == "NXDOMAIN") => {
+            Ok(resp)
+                if resp.authoritative && (resp.is_noerror() || resp.rcode == Rcode::NXDOMAIN) =>
+            {
                 return None;
             }
             Ok(resp) => {
@@ -956,7 +958,7 @@ mod tests {
             Some(SocketAddr::from(([127, 0, 20, 1], 53))),
         );
         c.ok = passed;
-        c.rcode = Some("NOERROR".into());
+        c.rcode = Some(Rcode::NOERROR);
         c.authoritative = Some(false);
         c.latency = Some(Duration::from_millis(3));
         c.detail = "refers to [ns-1.awsdns-01.com]".into();
