@@ -6,6 +6,10 @@
 //! with our retry count and per-try timeout (so a silent server costs
 //! `timeout × (retries + 1)`), and repeating a truncated UDP reply's question
 //! over TCP.
+//!
+//! hickory's UDP sockets are not connected, so an ICMP port-unreachable is
+//! not seen: a port where nothing listens is a silent server (it times out
+//! after the retries) rather than an immediate "connection refused".
 
 use std::net::SocketAddr;
 use std::sync::Arc;
