@@ -47,6 +47,11 @@ if [ "$suite" = micro ]; then
   exit 0
 fi
 
+# cargo runs the bench in provider/: a relative BENCH_OUT means from here.
+if [ -n "${BENCH_OUT:-}" ]; then
+  BENCH_OUT=$(realpath -m "$BENCH_OUT")
+  export BENCH_OUT
+fi
 say "build (${BENCH_PROFILE:-bench} profile)"
 build cargo bench "${profile[@]}" -p terraform-provider-route53delegation --bench pace --no-run "$@"
 BENCH_COMMIT="${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo -dirty)}"

@@ -170,7 +170,7 @@ fn phase_counts(n: u64, before: (&Counts, &Counts), after: (&Counts, &Counts)) -
             }
         }
     }
-    let throttled = after
+    let throttled: u64 = after
         .1
         .iter()
         .map(|(k, v)| v - before.1.get(k).unwrap_or(&0))
@@ -189,6 +189,7 @@ fn phase_counts(n: u64, before: (&Counts, &Counts), after: (&Counts, &Counts)) -
         wall_s: 0.0,
         route53_calls: r53,
         route53_per_link: r53 as f64 / n.max(1) as f64,
+        accepted_per_link: r53.saturating_sub(throttled) as f64 / n.max(1) as f64,
         sts_calls: sts,
         throttled,
         parent_writes,

@@ -51,6 +51,8 @@ pub struct Phase {
     pub wall_s: f64,
     pub route53_calls: u64,
     pub route53_per_link: f64,
+    /// Route 53 calls per link the world accepted (not throttled).
+    pub accepted_per_link: f64,
     pub sts_calls: u64,
     /// `Throttling` answers the world sent.
     pub throttled: u64,
@@ -117,6 +119,7 @@ impl Run {
                         "wall_s": p.wall_s,
                         "route53_calls": p.route53_calls,
                         "route53_calls_per_link": p.route53_per_link,
+                        "route53_accepted_per_link": p.accepted_per_link,
                         "sts_calls": p.sts_calls,
                         "throttled": p.throttled,
                         "parent_writes": p.parent_writes,
@@ -342,7 +345,7 @@ pub fn print(s: &Settings, results: &[ScenarioResult], elapsed: Duration) {
             );
         }
     }
-    println!("(calls are Route 53 calls per link; p.writes = ChangeResourceRecordSets in the parent account, apply + destroy; RSS = the provider's VmHWM; the model has no provider process)");
+    println!("(calls are Route 53 calls per link, throttled attempts included; p.writes = ChangeResourceRecordSets in the parent account, apply + destroy; RSS = the provider's VmHWM; the model has no provider process)");
     println!("{PEER_RSS}");
     println!();
     println!("ratios ours / model (calls per link, wall time):");
