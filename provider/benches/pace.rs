@@ -151,19 +151,12 @@ async fn world(s: &Settings, sc: &Scenario) -> Env {
 type Counts = BTreeMap<(String, String), u64>;
 
 /// What the world counted between two snapshots.
-/// The world counts the calls it does not serve as "Unknown": the model's
-/// only such call is `ListTagsForResource`.
 fn phase_counts(n: u64, before: (&Counts, &Counts), after: (&Counts, &Counts)) -> Phase {
     let mut calls: BTreeMap<String, u64> = BTreeMap::new();
     let mut parent_writes = 0;
     for ((acct, op), v) in after.0 {
         let d = v - before.0.get(&(acct.clone(), op.clone())).unwrap_or(&0);
         if d > 0 {
-            let op = if op == "Unknown" {
-                "ListTagsForResource"
-            } else {
-                op
-            };
             *calls.entry(op.to_string()).or_default() += d;
             if acct == PARENT_ACCOUNT && op == "ChangeResourceRecordSets" {
                 parent_writes += d;

@@ -185,21 +185,14 @@ impl Model {
             .delegation_set()
             .map(|d| d.name_servers().to_vec())
             .unwrap_or_default();
-        let tags = child
+        child
             .list_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
             .resource_id(&id)
             .send()
-            .await;
-        match tags {
-            // The world does not serve tags: it answers `InvalidAction`
-            // (and counts the call as "Unknown", reported as
-            // ListTagsForResource). The call was made, paced and throttled
-            // like any other, which is all the model needs.
-            Err(e) if e.code() == Some("InvalidAction") => Ok(()),
-            Err(e) => Err(sdk_err("ListTagsForResource")(e)),
-            Ok(_) => Ok(()),
-        }
+            .await
+            .map(|_| ())
+            .map_err(sdk_err("ListTagsForResource"))
     }
 
     /// The record resource's read: `GetHostedZone` (parent) +

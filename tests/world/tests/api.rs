@@ -544,6 +544,41 @@ async fn delete_zone_requires_empty_zone() {
     assert_eq!(code(&e), "NoSuchHostedZone");
 }
 
+/// The AWS provider's zone read lists the zone's tags (the benchmark's model
+/// replays it): the world keeps no tags, so the set is empty, and a zone
+/// that does not exist is `NoSuchHostedZone` as in Route 53.
+#[tokio::test]
+async fn list_tags_for_a_zone_is_an_empty_set() {
+    use aws_sdk_route53::types::TagResourceType;
+    let w = world().await;
+    let c = r53(&w, CHILD);
+    let (id, _) = create_zone(&c, "tags.example.com", "tags").await;
+    let bare = id.trim_start_matches("/hostedzone/").to_string();
+    let out = c
+        .list_tags_for_resource()
+        .resource_type(TagResourceType::Hostedzone)
+        .resource_id(&bare)
+        .send()
+        .await
+        .unwrap();
+    let set = out.resource_tag_set().expect("a tag set");
+    assert_eq!(set.resource_id(), Some(bare.as_str()));
+    assert!(set.tags().is_empty());
+    let e = c
+        .list_tags_for_resource()
+        .resource_type(TagResourceType::Hostedzone)
+        .resource_id("ZNOSUCHZONE")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NoSuchHostedZone");
+    assert_eq!(
+        w.call_counts()
+            .get(&(CHILD.to_string(), "ListTagsForResource".to_string())),
+        Some(&2)
+    );
+}
+
 #[tokio::test]
 async fn changes_go_pending_then_insync() {
     let w = world().await;

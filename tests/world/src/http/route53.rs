@@ -69,6 +69,7 @@ pub async fn handle(
                 }))
             })
         }
+        "ListTagsForResource" => list_tags(shared, &p, &segs[2]),
         "ChangeResourceRecordSets" => change_rrsets(shared, &p, &segs[1], body),
         "ListResourceRecordSets" => list_rrsets(shared, &p, &segs[1], query),
         "GetChange" => {
@@ -119,6 +120,7 @@ fn operation(method: &Method, path: &str) -> (&'static str, Vec<String>) {
         ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
         ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
         ("GET", ["change", _]) => "GetChange",
+        ("GET", ["tags", "hostedzone", _]) => "ListTagsForResource",
         _ => "Unknown",
     };
     (op, segs)
@@ -267,6 +269,20 @@ fn get_zone(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiErr
     Ok(ok(Xml::doc("GetHostedZoneResponse", NS, |x| {
         zone(x, z);
         delegation(x, z);
+    })))
+}
+
+/// A hosted zone's tags: the world keeps none, so the set is empty (the
+/// zone must exist, as in Route 53).
+fn list_tags(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiError> {
+    let st = shared.lock();
+    let z = st.zone(&p.account, id)?;
+    Ok(ok(Xml::doc("ListTagsForResourceResponse", NS, |x| {
+        x.el("ResourceTagSet", |x| {
+            x.text("ResourceType", "hostedzone")
+                .text("ResourceId", &z.id)
+                .el("Tags", |_| {});
+        });
     })))
 }
 
