@@ -123,7 +123,7 @@ async fn a_denied_role_neither_delays_other_accounts_nor_is_retried_per_link() {
 
     // The same, but links 0, 4 and 8 (the first started among them) go to an
     // account whose role refuses the operator. A fresh engine: nothing cached.
-    let denied = |i: usize| i % 4 == 0;
+    let denied = |i: usize| i.is_multiple_of(4);
     let mixed: Vec<LinkSpec> = (0..10)
         .map(|i| {
             let arn = if denied(i) {

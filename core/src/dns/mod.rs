@@ -391,7 +391,7 @@ impl fmt::Display for RecordData {
 /// Formats a duration briefly: `2s`, `1.5s`, `250ms`.
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else if ms >= 1000 {
         format!("{:.1}s", d.as_secs_f64())
