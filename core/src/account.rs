@@ -425,7 +425,10 @@ impl Clients {
             .region(Region::from_static(partition.route53_signing_region()))
             .retry_config(route53_retry_config())
             .retry_partition(self.partition(s));
-        if let (Some(pacer), Some(http)) = (self.pacer(s), base.http_client()) {
+        if let Some(pacer) = self.pacer(s) {
+            let http = base
+                .http_client()
+                .unwrap_or_else(crate::pace::default_http_client);
             r53 = r53.http_client(pacer.wrap(http));
         }
         // Set on the service's own config, the URL beats AWS_ENDPOINT_URL_ROUTE_53

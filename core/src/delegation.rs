@@ -892,6 +892,15 @@ impl Engine {
         let mut any_change = false;
         let mut waits: Vec<(Client, String)> = Vec::new();
         let mut created_zone = false;
+        // Links applied together share one parent batch: say this one's
+        // write is coming while its zone is created.
+        let mut intent = actions
+            .iter()
+            .any(|a| matches!(a, Action::WriteNs { .. } | Action::ReplaceNs { .. }))
+            .then(|| {
+                self.parent_side
+                    .intend(&self.parent_account(spec), &ctx.parent_zone.id)
+            });
         for action in &actions {
             match action {
                 Action::CreateZone => {
@@ -971,6 +980,7 @@ impl Engine {
                                 &spec.name,
                                 &wanted,
                                 current,
+                                intent.take(),
                             ),
                         )
                         .await
@@ -1733,6 +1743,15 @@ impl Engine {
                 },
             },
         )?;
+        // Links destroyed together share one parent batch: say this one's
+        // removal is coming while its zone is checked.
+        let mut intent = actions
+            .iter()
+            .any(|a| matches!(a, Action::RemoveNs { .. }))
+            .then(|| {
+                self.parent_side
+                    .intend(&self.parent_account(spec), &state.parent_zone_id)
+            });
         // Preflight: a zone that cannot be deleted is found out before the
         // parent record is touched, so the subdomain keeps resolving.
         for action in &actions {
@@ -1787,6 +1806,7 @@ impl Engine {
                                 &state.parent_zone_id,
                                 &spec.name,
                                 &record,
+                                intent.take(),
                             )
                             .await?
                         {

@@ -33,11 +33,12 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// The default: Route 53's long-documented 5 requests per second per
-    /// account, one at a time, which also stays within its current token
-    /// buckets (10 per second).
+    /// The default: just under Route 53's long-documented 5 requests per
+    /// second per account (a tenth kept for requests that arrive bunched
+    /// after leaving evenly spaced), one at a time, which also stays within
+    /// its current token buckets (10 per second).
     pub const DEFAULT: Rate = Rate {
-        per_second: 5.0,
+        per_second: 4.5,
         burst: 1,
     };
 
@@ -129,6 +130,25 @@ impl Pacer {
             pacer: self.clone(),
         })
     }
+}
+
+/// The SDK's default HTTPS client (hyper 1, rustls with aws-lc, proxy
+/// from the environment), for a configuration that does not carry one yet:
+/// pacing needs a client to wrap.
+pub fn default_http_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            conn.set_sleep_impl(c.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
 }
 
 #[derive(Debug)]

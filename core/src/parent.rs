@@ -52,6 +52,9 @@ pub const BATCH_CHARS: usize = 32000;
 pub struct ParentConfig {
     /// How long a gathered write waits for others to the same zone.
     pub window: Duration,
+    /// How long a batch may wait, beyond `window`, for links that said they
+    /// will write to the zone (see [`ParentSide::intend`]).
+    pub max_gather: Duration,
     /// How long a listing of a parent zone serves reads.
     pub snapshot_ttl: Duration,
     /// How long a parent zone lookup is reused.
@@ -62,6 +65,7 @@ impl Default for ParentConfig {
     fn default() -> Self {
         ParentConfig {
             window: Duration::from_millis(100),
+            max_gather: Duration::from_secs(5),
             snapshot_ttl: Duration::from_secs(30),
             zone_ttl: Duration::from_secs(300),
         }
@@ -114,6 +118,37 @@ struct Queue {
     items: Vec<Queued>,
     /// A flush task is running for this zone.
     busy: bool,
+    /// Links that will write to this zone soon (their [`Intent`] is alive)
+    /// and have not queued their write yet.
+    intents: usize,
+    /// Told when an intent ends.
+    changed: Arc<tokio::sync::Notify>,
+}
+
+/// A link's word that it will write to a parent zone soon (after creating
+/// its zone, say): the zone's next batch waits for it, up to
+/// [`ParentConfig::max_gather`]. Ends when dropped (the link wrote, failed
+/// or was cancelled).
+#[must_use = "the intent ends when dropped"]
+pub struct Intent {
+    side: ParentSide,
+    key: Key,
+}
+
+impl std::fmt::Debug for Intent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intent").field("zone_id", &self.key.1).finish()
+    }
+}
+
+impl Drop for Intent {
+    fn drop(&mut self) {
+        let mut queues = lock(&self.side.queues);
+        if let Some(q) = queues.get_mut(&self.key) {
+            q.intents = q.intents.saturating_sub(1);
+            q.changed.notify_waiters();
+        }
+    }
 }
 
 /// The shared parent side (see the module docs). Cheap to clone.
@@ -182,6 +217,16 @@ impl ParentSide {
             }
         }
         Ok(found)
+    }
+
+    /// Says a write to this zone is coming (see [`Intent`]).
+    pub fn intend(&self, account: &AccountSettings, zone_id: &str) -> Intent {
+        let key = (account.clone(), zone_id.to_string());
+        lock(&self.queues).entry(key.clone()).or_default().intents += 1;
+        Intent {
+            side: self.clone(),
+            key,
+        }
     }
 
     fn generation(&self, key: &Key) -> u64 {
@@ -277,6 +322,7 @@ impl ParentSide {
         name: &DomainName,
         wanted: &NsRecord,
         current: Option<&NsRecord>,
+        intent: Option<Intent>,
     ) -> Result<record::WriteOutcome> {
         if current == Some(wanted) {
             return Ok(record::WriteOutcome::Unchanged);
@@ -288,7 +334,7 @@ impl ParentSide {
             create: Some(wanted.clone()),
             action: action.clone(),
         };
-        match self.submit(r53, account, zone_id, write).await {
+        match self.submit(r53, account, zone_id, write, intent).await {
             Ok(change_id) => Ok(match current {
                 Some(prev) => record::WriteOutcome::Replaced {
                     change_id,
@@ -324,6 +370,7 @@ impl ParentSide {
         zone_id: &str,
         name: &DomainName,
         current: &NsRecord,
+        intent: Option<Intent>,
     ) -> Result<Option<String>> {
         let write = Write {
             name: name.clone(),
@@ -331,7 +378,7 @@ impl ParentSide {
             create: None,
             action: format!("deleting NS record {name} in parent zone {zone_id}"),
         };
-        match self.submit(r53, account, zone_id, write).await {
+        match self.submit(r53, account, zone_id, write, intent).await {
             Ok(id) => Ok(Some(id)),
             Err(err) => {
                 let gone = matches!(&err, Error::Aws { code, message, .. }
@@ -352,6 +399,7 @@ impl ParentSide {
         account: &AccountSettings,
         zone_id: &str,
         write: Write,
+        intent: Option<Intent>,
     ) -> Result<String> {
         let key = (account.clone(), zone_id.to_string());
         let action = write.action.clone();
@@ -362,6 +410,8 @@ impl ParentSide {
             q.items.push(Queued { write, done });
             !std::mem::replace(&mut q.busy, true)
         };
+        // Queued: the batch need not wait for this link any more.
+        drop(intent);
         if start {
             // A task of its own, so a link cancelled while waiting never
             // strands the others' writes.
@@ -382,6 +432,25 @@ impl ParentSide {
     async fn flush(self, r53: Client, key: Key) {
         loop {
             tokio::time::sleep(self.cfg.window).await;
+            let until = Instant::now() + self.cfg.max_gather;
+            loop {
+                let changed = {
+                    let queues = lock(&self.queues);
+                    match queues.get(&key) {
+                        Some(q) if q.intents > 0 => q.changed.clone(),
+                        _ => break,
+                    }
+                };
+                let notified = changed.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if lock(&self.queues).get(&key).is_none_or(|q| q.intents == 0) {
+                    break;
+                }
+                if tokio::time::timeout_at(until, notified).await.is_err() {
+                    break;
+                }
+            }
             let items = {
                 let mut queues = lock(&self.queues);
                 let Some(q) = queues.get_mut(&key) else {
