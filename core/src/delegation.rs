@@ -16,13 +16,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::account::{AccountSettings, Clients};
 use crate::change::{Backoff, Changes, Polling};
-use crate::pace::Pacing;
-use crate::parent::{ParentConfig, ParentSide};
 use crate::diagnose::Finding;
 use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
+use crate::pace::Pacing;
+use crate::parent::{ParentConfig, ParentSide};
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
 use crate::verify::{self, ServerResult, VerificationReport, VerifyOptions, VerifyRequest};
@@ -579,7 +579,12 @@ impl Engine {
         if prior.is_none() {
             let current = self
                 .parent_side
-                .read_ns(&parent, &self.parent_account(spec), &parent_zone.id, &spec.name)
+                .read_ns(
+                    &parent,
+                    &self.parent_account(spec),
+                    &parent_zone.id,
+                    &spec.name,
+                )
                 .await?;
             if let Some(cur) = current {
                 let child = match self.clients.route53(&spec.child.account).await {
@@ -618,7 +623,12 @@ impl Engine {
             }
             let occluded = self
                 .parent_side
-                .occluded_records(&parent, &self.parent_account(spec), &parent_zone.id, &spec.name)
+                .occluded_records(
+                    &parent,
+                    &self.parent_account(spec),
+                    &parent_zone.id,
+                    &spec.name,
+                )
                 .await?;
             if !occluded.is_empty() {
                 notices.push(Notice {
@@ -1005,8 +1015,14 @@ impl Engine {
                 .dns_signal(spec, &ctx.parent_zone, &state.name_servers)
                 .shared();
             let all = waits.iter().map(|(client, change)| {
-                self.changes
-                    .wait(client, change, remaining(), self.polling, early.clone(), cancel)
+                self.changes.wait(
+                    client,
+                    change,
+                    remaining(),
+                    self.polling,
+                    early.clone(),
+                    cancel,
+                )
             });
             futures::future::try_join_all(all)
                 .await
@@ -1456,7 +1472,12 @@ impl Engine {
         s.parent_zone_name = parent_zone.name.clone();
         s.delegated = self
             .parent_side
-            .read_ns(&parent, &self.parent_account(spec), &parent_zone.id, &spec.name)
+            .read_ns(
+                &parent,
+                &self.parent_account(spec),
+                &parent_zone.id,
+                &spec.name,
+            )
             .await?;
         let current = if prior.child_zone_id.is_empty() {
             None

@@ -140,8 +140,8 @@ pub fn default_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
     use aws_smithy_http_client::{Builder, ConnectorBuilder};
     Builder::new().build_with_connector_fn(|settings, components| {
-        let mut conn = ConnectorBuilder::default()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        let mut conn =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
         conn.set_connector_settings(settings.cloned());
         if let Some(c) = components {
             conn.set_sleep_impl(c.sleep_impl());
@@ -217,7 +217,11 @@ mod tests {
         let pacer = Pacer::new(Rate::DEFAULT);
         let at = offsets(&pacer, &[0; 20]);
         for w in at.windows(6) {
-            assert!(w[5] - w[0] >= 1000, "six requests within {} ms", w[5] - w[0]);
+            assert!(
+                w[5] - w[0] >= 1000,
+                "six requests within {} ms",
+                w[5] - w[0]
+            );
         }
     }
 

@@ -137,7 +137,9 @@ pub struct Intent {
 
 impl std::fmt::Debug for Intent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Intent").field("zone_id", &self.key.1).finish()
+        f.debug_struct("Intent")
+            .field("zone_id", &self.key.1)
+            .finish()
     }
 }
 
@@ -163,7 +165,9 @@ pub struct ParentSide {
 
 impl std::fmt::Debug for ParentSide {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParentSide").field("cfg", &self.cfg).finish()
+        f.debug_struct("ParentSide")
+            .field("cfg", &self.cfg)
+            .finish()
     }
 }
 
@@ -243,7 +247,10 @@ impl ParentSide {
         if self.cfg.snapshot_ttl.is_zero() {
             return Ok(None);
         }
-        let cell = lock(&self.snapshots).entry(key.clone()).or_default().clone();
+        let cell = lock(&self.snapshots)
+            .entry(key.clone())
+            .or_default()
+            .clone();
         let mut slot = cell.lock().await;
         if let Some(s) = slot.as_ref() {
             if s.at.elapsed() < self.cfg.snapshot_ttl && s.generation == self.generation(key) {
@@ -683,7 +690,9 @@ mod tests {
     #[test]
     fn batches_stay_within_route53s_value_limit() {
         // Failure mode: 300 links in one batch, refused as too big.
-        let items = (0..300).map(|i| queued(&format!("l{i}.example.com"), 4)).collect();
+        let items = (0..300)
+            .map(|i| queued(&format!("l{i}.example.com"), 4))
+            .collect();
         let sizes: Vec<usize> = chunks(items).iter().map(Vec::len).collect();
         assert_eq!(sizes, vec![250, 50]);
     }

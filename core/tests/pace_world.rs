@@ -331,9 +331,17 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
         }
     }))
     .await;
-    assert!(planned.iter().all(Result::is_ok), "{:?}", planned.iter().find(|r| r.is_err()));
+    assert!(
+        planned.iter().all(Result::is_ok),
+        "{:?}",
+        planned.iter().find(|r| r.is_err())
+    );
     let plan_calls = route53_calls(&f.world, &before);
-    assert_eq!(assume_role_calls(&f.world) - roles_before, 1, "one AssumeRole for the parent role");
+    assert_eq!(
+        assume_role_calls(&f.world) - roles_before,
+        1,
+        "one AssumeRole for the parent role"
+    );
 
     // apply
     let apply = provider_engine(&f.world, Pacing::Default, window);
@@ -341,7 +349,11 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
     let roles_before = assume_role_calls(&f.world);
     let states = apply_all(&apply, &links, PARALLELISM).await;
     let apply_calls = route53_calls(&f.world, &before);
-    assert_eq!(assume_role_calls(&f.world) - roles_before, 2, "one AssumeRole per role");
+    assert_eq!(
+        assume_role_calls(&f.world) - roles_before,
+        2,
+        "one AssumeRole per role"
+    );
 
     // no-op plan: read every link
     let read = provider_engine(&f.world, Pacing::Default, window);
@@ -357,7 +369,11 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
     .await;
     for r in &reads {
         let r = r.as_ref().expect("read");
-        assert!(r.state.is_some() && r.warnings.is_empty(), "{:?}", r.warnings);
+        assert!(
+            r.state.is_some() && r.warnings.is_empty(),
+            "{:?}",
+            r.warnings
+        );
     }
     let read_calls = route53_calls(&f.world, &before);
 

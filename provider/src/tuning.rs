@@ -41,8 +41,13 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Tuning, String> {
         t.pacing = parse_rate(v.trim()).map_err(|e| format!("{RATE_ENV}={v:?}: {e}"))?;
     }
     if let Some(v) = get(INSYNC_POLL_ENV).filter(|v| !v.trim().is_empty()) {
-        let bad = |e: String| format!("{INSYNC_POLL_ENV}={v:?}: {e}; expected FIRST,INTERVAL such as \"45s,10s\"");
-        let (first, interval) = v.trim().split_once(',').ok_or_else(|| bad("no comma".into()))?;
+        let bad = |e: String| {
+            format!("{INSYNC_POLL_ENV}={v:?}: {e}; expected FIRST,INTERVAL such as \"45s,10s\"")
+        };
+        let (first, interval) = v
+            .trim()
+            .split_once(',')
+            .ok_or_else(|| bad("no comma".into()))?;
         let first = crate::duration::parse(first.trim()).map_err(bad)?;
         let interval = crate::duration::parse(interval.trim()).map_err(bad)?;
         if interval.is_zero() {
@@ -74,10 +79,9 @@ fn parse_rate(v: &str) -> Result<Pacing, String> {
         Some((r, b)) => (r, Some(b)),
         None => (v, None),
     };
-    let per_second: f64 = rate
-        .trim()
-        .parse()
-        .map_err(|_| "expected requests per second such as 5, 5/10 (with a burst of 10) or off".to_string())?;
+    let per_second: f64 = rate.trim().parse().map_err(|_| {
+        "expected requests per second such as 5, 5/10 (with a burst of 10) or off".to_string()
+    })?;
     let burst = match burst {
         Some(b) => b
             .trim()

@@ -11,9 +11,9 @@ use std::time::Duration;
 use r53world::{World, WorldConfig, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 use route53delegation::account::{AccountSettings, AssumeRole, Endpoints};
 use route53delegation::change::Backoff;
+use route53delegation::delegation::{ChildSpec, ParentSpec, VerifySpec, ZoneRef};
 use route53delegation::pace::{Pacing, Rate};
 use route53delegation::parent::ParentConfig;
-use route53delegation::delegation::{ChildSpec, ParentSpec, VerifySpec, ZoneRef};
 use route53delegation::{DomainName, Engine, EngineConfig, LinkSpec};
 
 pub const PARENT_ROLE: &str = "arn:aws:iam::111111111111:role/delegation-parent";
