@@ -100,18 +100,21 @@ pub async fn wait_insync(
         .await
 }
 
+/// When one change was last polled (and found PENDING).
+type PollSlot = Arc<tokio::sync::Mutex<Option<Instant>>>;
+
 /// The waits of one engine: polls of one change are shared.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
     /// Per change: when it was last polled (and found PENDING). Locked (the
     /// async lock) around each poll, so waiters of one change take turns.
-    polls: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>>,
+    polls: Arc<Mutex<HashMap<String, PollSlot>>>,
     /// Changes seen INSYNC.
     insync: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Changes {
-    fn slot(&self, id: &str) -> Arc<tokio::sync::Mutex<Option<Instant>>> {
+    fn slot(&self, id: &str) -> PollSlot {
         self.polls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -985,12 +985,13 @@ impl Engine {
                             "writing the parent NS record",
                             self.parent_side.write_ns(
                                 &ctx.parent,
-                                &self.parent_account(spec),
-                                &ctx.parent_zone.id,
+                                intent.take().unwrap_or_else(|| {
+                                    self.parent_side
+                                        .intend(&self.parent_account(spec), &ctx.parent_zone.id)
+                                }),
                                 &spec.name,
                                 &wanted,
                                 current,
-                                intent.take(),
                             ),
                         )
                         .await
@@ -1823,11 +1824,12 @@ impl Engine {
                             .parent_side
                             .delete_exact(
                                 &parent,
-                                &self.parent_account(spec),
-                                &state.parent_zone_id,
+                                intent.take().unwrap_or_else(|| {
+                                    self.parent_side
+                                        .intend(&self.parent_account(spec), &state.parent_zone_id)
+                                }),
                                 &spec.name,
                                 &record,
-                                intent.take(),
                             )
                             .await?
                         {

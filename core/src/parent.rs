@@ -85,6 +85,9 @@ struct Snapshot {
 
 type Cell<T> = Arc<tokio::sync::Mutex<Option<T>>>;
 
+/// A map shared by the clones of a [`ParentSide`].
+type Shared<K, V> = Arc<Mutex<HashMap<K, V>>>;
+
 /// One NS record change for the batch.
 #[derive(Debug, Clone)]
 struct Write {
@@ -157,7 +160,7 @@ impl Drop for Intent {
 #[derive(Clone, Default)]
 pub struct ParentSide {
     cfg: ParentConfig,
-    zones: Arc<Mutex<HashMap<(AccountSettings, ZoneRef), Cell<(Instant, HostedZone)>>>>,
+    zones: Shared<(AccountSettings, ZoneRef), Cell<(Instant, HostedZone)>>,
     snapshots: Arc<Mutex<HashMap<Key, Cell<Arc<Snapshot>>>>>,
     generations: Arc<Mutex<HashMap<Key, u64>>>,
     queues: Arc<Mutex<HashMap<Key, Queue>>>,
@@ -324,13 +327,12 @@ impl ParentSide {
     pub async fn write_ns(
         &self,
         r53: &Client,
-        account: &AccountSettings,
-        zone_id: &str,
+        intent: Intent,
         name: &DomainName,
         wanted: &NsRecord,
         current: Option<&NsRecord>,
-        intent: Option<Intent>,
     ) -> Result<record::WriteOutcome> {
+        let zone_id = intent.key.1.clone();
         if current == Some(wanted) {
             return Ok(record::WriteOutcome::Unchanged);
         }
@@ -341,7 +343,7 @@ impl ParentSide {
             create: Some(wanted.clone()),
             action: action.clone(),
         };
-        match self.submit(r53, account, zone_id, write, intent).await {
+        match self.submit(r53, write, intent).await {
             Ok(change_id) => Ok(match current {
                 Some(prev) => record::WriteOutcome::Replaced {
                     change_id,
@@ -351,12 +353,12 @@ impl ParentSide {
             }),
             Err(err) if err.aws_code() == Some("InvalidChangeBatch") => {
                 // The compare-and-swap lost: say what is there now.
-                if let Ok(now) = record::read_ns(r53, zone_id, name).await {
+                if let Ok(now) = record::read_ns(r53, &zone_id, name).await {
                     if now.as_ref().map(|r| &r.values) != current.map(|c| &c.values) {
                         return Err(Error::RecordChanged {
                             action: "writing NS record",
                             name: name.clone(),
-                            zone_id: zone_id.to_string(),
+                            zone_id: zone_id.clone(),
                             expected: current.map(|c| c.values.clone()).unwrap_or_default(),
                             found: now.map(|r| r.values).unwrap_or_default(),
                         });
@@ -373,19 +375,18 @@ impl ParentSide {
     pub async fn delete_exact(
         &self,
         r53: &Client,
-        account: &AccountSettings,
-        zone_id: &str,
+        intent: Intent,
         name: &DomainName,
         current: &NsRecord,
-        intent: Option<Intent>,
     ) -> Result<Option<String>> {
+        let zone_id = intent.key.1.clone();
         let write = Write {
             name: name.clone(),
             delete: Some(current.clone()),
             create: None,
             action: format!("deleting NS record {name} in parent zone {zone_id}"),
         };
-        match self.submit(r53, account, zone_id, write, intent).await {
+        match self.submit(r53, write, intent).await {
             Ok(id) => Ok(Some(id)),
             Err(err) => {
                 let gone = matches!(&err, Error::Aws { code, message, .. }
@@ -400,15 +401,8 @@ impl ParentSide {
     }
 
     /// Queues a write for the zone's next batch and waits for its outcome.
-    async fn submit(
-        &self,
-        r53: &Client,
-        account: &AccountSettings,
-        zone_id: &str,
-        write: Write,
-        intent: Option<Intent>,
-    ) -> Result<String> {
-        let key = (account.clone(), zone_id.to_string());
+    async fn submit(&self, r53: &Client, write: Write, intent: Intent) -> Result<String> {
+        let key = intent.key.clone();
         let action = write.action.clone();
         let (done, outcome) = oneshot::channel();
         let start = {

@@ -48,11 +48,14 @@ fn provider_engine(world: &World, pacing: Pacing, window: Duration) -> Engine {
 }
 
 fn engine_defaults(world: &World) -> route53delegation::AccountSettings {
-    let mut d = route53delegation::AccountSettings::default();
-    d.region = Some("us-east-1".into());
-    d.endpoints.route53 = Some(world.endpoint());
-    d.endpoints.sts = Some(world.endpoint());
-    d
+    route53delegation::AccountSettings {
+        region: Some("us-east-1".into()),
+        endpoints: route53delegation::account::Endpoints {
+            route53: Some(world.endpoint()),
+            sts: Some(world.endpoint()),
+        },
+        ..Default::default()
+    }
 }
 
 /// Route 53 calls per (account, operation) since `before` (AssumeRole, an
