@@ -58,14 +58,27 @@ fn engine_defaults(world: &World) -> route53delegation::AccountSettings {
     }
 }
 
+/// Route 53 calls answered per (account, operation): the world's counts
+/// less its `Throttling` answers, which the fleet test reports apart.
+fn answered(world: &World) -> BTreeMap<(String, String), u64> {
+    let throttled = world.throttled_counts();
+    world
+        .call_counts()
+        .into_iter()
+        .map(|(k, n)| {
+            let t = throttled.get(&k).copied().unwrap_or(0);
+            (k, n - t)
+        })
+        .collect()
+}
+
 /// Route 53 calls per (account, operation) since `before` (AssumeRole, an
-/// STS call, is kept apart).
+/// STS call, is kept apart; `Throttling` answers are not counted).
 fn route53_calls(
     world: &World,
     before: &BTreeMap<(String, String), u64>,
 ) -> BTreeMap<(String, String), u64> {
-    world
-        .call_counts()
+    answered(world)
         .into_iter()
         .filter(|((_, op), _)| op != "AssumeRole")
         .map(|(k, n)| {
@@ -133,7 +146,7 @@ fn names(prefix: &str, n: usize) -> Vec<String> {
 async fn a_single_link_apply_makes_eight_calls_and_waits_once() {
     let f = fixture().await;
     let engine = provider_engine(&f.world, Pacing::Default, Duration::from_millis(100));
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     let st = apply_all(&engine, &names("one", 1), 1).await;
     assert_eq!(
         st[0].verification.as_ref().map(|v| v.status),
@@ -167,7 +180,7 @@ async fn two_concurrent_links_in_one_parent_zone_make_one_parent_write() {
         Pacing::At(Rate::new(100.0, 20).unwrap()),
         Duration::from_millis(300),
     );
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     apply_all(&engine, &names("pair", 2), 2).await;
     let calls = route53_calls(&f.world, &before);
     eprintln!("two links: {calls:?}");
@@ -218,7 +231,7 @@ async fn a_record_changed_underneath_fails_only_its_own_link() {
     record::write_ns(&console, &f.parent_zone_id, &cas1, &theirs, None)
         .await
         .expect("their write");
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
 
     let cancel = CancellationToken::new();
     let runs = links.iter().map(|n| {
@@ -285,7 +298,7 @@ async fn a_throttled_insync_wait_keeps_waiting() {
         .expect("write");
     let change = out.change_id().expect("a change").to_string();
     f.world.inject_fault("GetChange", Fault::Throttling, 3);
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     let polls = Changes::default()
         .wait(
             &r53,
@@ -313,16 +326,29 @@ async fn a_throttled_insync_wait_keeps_waiting() {
 /// role per phase.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
-    const N: usize = 60;
+    fleet(60, "fleet").await;
+}
+
+/// The same budgets with ten links, Terraform's default parallelism: the
+/// shared parent calls spread over fewer links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_links_under_the_legacy_throttle_stay_within_the_budgets() {
+    fleet(10, "ten").await;
+}
+
+/// Plans, applies, reads and destroys `n` links under one parent zone at
+/// parallelism 10 against the legacy throttle, each phase on a fresh engine;
+/// asserts no failure and the per-link call budgets.
+async fn fleet(n: usize, prefix: &str) {
     const PARALLELISM: usize = 10;
     let f = fixture().await;
     f.world.set_throttle(ThrottleMode::legacy());
-    let links = names("fleet", N);
+    let links = names(prefix, n);
     let window = Duration::from_millis(100);
 
     // plan
     let plan = provider_engine(&f.world, Pacing::Default, window);
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     let roles_before = assume_role_calls(&f.world);
     let gate = Arc::new(tokio::sync::Semaphore::new(PARALLELISM));
     let planned = join_all(links.iter().map(|n| {
@@ -348,7 +374,7 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
 
     // apply
     let apply = provider_engine(&f.world, Pacing::Default, window);
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     let roles_before = assume_role_calls(&f.world);
     let states = apply_all(&apply, &links, PARALLELISM).await;
     let apply_calls = route53_calls(&f.world, &before);
@@ -360,7 +386,7 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
 
     // no-op plan: read every link
     let read = provider_engine(&f.world, Pacing::Default, window);
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     let reads = join_all(links.iter().zip(&states).map(|(n, st)| {
         let gate = gate.clone();
         let read = &read;
@@ -382,7 +408,7 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
 
     // destroy
     let destroy = provider_engine(&f.world, Pacing::Default, window);
-    let before = f.world.call_counts();
+    let before = answered(&f.world);
     let cancel = CancellationToken::new();
     let destroyed = join_all(links.iter().zip(&states).map(|(n, st)| {
         let gate = gate.clone();
@@ -402,12 +428,15 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
         destroyed.iter().find(|r| r.is_err())
     );
     let destroy_calls = route53_calls(&f.world, &before);
-    assert!(child_zone_count(&f) == 0, "every child zone deleted");
+    assert!(
+        child_zone_count(&f, prefix) == 0,
+        "every child zone deleted"
+    );
 
     let throttled: u64 = f.world.throttled_counts().values().sum();
-    let per = |c: &BTreeMap<(String, String), u64>| total(c) as f64 / N as f64;
+    let per = |c: &BTreeMap<(String, String), u64>| total(c) as f64 / n as f64;
     eprintln!(
-        "N={N} parallelism={PARALLELISM}: plan {:.2}/link, apply {:.2}/link, read {:.2}/link, destroy {:.2}/link, {throttled} Throttling answers",
+        "N={n} parallelism={PARALLELISM}: plan {:.2}/link, apply {:.2}/link, read {:.2}/link, destroy {:.2}/link, {throttled} Throttling answers",
         per(&plan_calls),
         per(&apply_calls),
         per(&read_calls),
@@ -417,13 +446,14 @@ async fn sixty_links_under_the_legacy_throttle_plan_apply_read_and_destroy() {
     assert!(per(&apply_calls) <= 5.0, "apply {apply_calls:?}");
     assert!(per(&read_calls) <= 1.2, "read {read_calls:?}");
     assert!(per(&destroy_calls) <= 5.0, "destroy {destroy_calls:?}");
-    assert!(per(&plan_calls) <= 0.2, "plan {plan_calls:?}");
+    // The parent zone's lookup and listing, once for all links.
+    assert!(total(&plan_calls) <= 3, "plan {plan_calls:?}");
 }
 
-fn child_zone_count(f: &Fixture) -> usize {
+fn child_zone_count(f: &Fixture, prefix: &str) -> usize {
     f.world
         .zones(CHILD)
         .into_iter()
-        .filter(|z| z.name.starts_with("fleet"))
+        .filter(|z| z.name.starts_with(prefix))
         .count()
 }
