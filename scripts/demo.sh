@@ -56,6 +56,8 @@ trap 'exit 130' INT TERM
 . "$WDIR/env"
 export AWS_CONFIG_FILE=/nonexistent/config AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+# The world reports INSYNC after 200 ms, not Route 53's minute: poll soon.
+export ROUTE53DELEGATION_INSYNC_POLL="${ROUTE53DELEGATION_INSYNC_POLL:-250ms,1s}"
 IN_WORLD="${WORLD[*]} exec --dir $WDIR --"
 . scripts/lib/world.sh
 tf_world_vars

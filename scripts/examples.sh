@@ -69,6 +69,8 @@ cargo build --locked -q -p terraform-provider-route53delegation --bin terraform-
 
 dev_overrides_rc "$tmp/dev.tfrc"
 export TF_CLI_CONFIG_FILE="$tmp/dev.tfrc"
+# The world reports INSYNC after 200 ms, not Route 53's minute: poll soon.
+export ROUTE53DELEGATION_INSYNC_POLL="${ROUTE53DELEGATION_INSYNC_POLL:-250ms,1s}"
 
 validate() { # NAME DIR
   local out

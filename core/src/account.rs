@@ -30,6 +30,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::origin::Origin;
 
 use crate::error::{Error, Result};
+use crate::pace::{Pacer, Rate};
 
 /// How to reach one AWS account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -235,6 +236,10 @@ pub struct Clients {
     /// One retry partition per account (see `account_key`), shared by every
     /// client that reaches it.
     partitions: Arc<std::sync::Mutex<HashMap<String, RetryPartition>>>,
+    /// Client-side pacing per account (`None`: off).
+    rate: Option<Rate>,
+    /// One pacer per account (see `account_key`), shared like the partitions.
+    pacers: Arc<std::sync::Mutex<HashMap<String, Pacer>>>,
 }
 
 impl Clients {
@@ -247,7 +252,27 @@ impl Clients {
             assume_role_backoff: Duration::from_secs(2),
             builds: Arc::default(),
             partitions: Arc::default(),
+            rate: Some(Rate::DEFAULT),
+            pacers: Arc::default(),
         }
+    }
+
+    /// Paces each account's Route 53 requests at `rate` (`None`: no pacing).
+    /// Every client reaching one account shares its pacer.
+    pub fn with_rate(mut self, rate: Option<Rate>) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    fn pacer(&self, s: &AccountSettings) -> Option<Pacer> {
+        let rate = self.rate?;
+        let mut pacers = self.pacers.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(
+            pacers
+                .entry(account_key(s))
+                .or_insert_with(|| Pacer::new(rate))
+                .clone(),
+        )
     }
 
     /// The retry partition of the account `s` reaches, with its own retry
@@ -400,6 +425,12 @@ impl Clients {
             .region(Region::from_static(partition.route53_signing_region()))
             .retry_config(route53_retry_config())
             .retry_partition(self.partition(s));
+        if let Some(pacer) = self.pacer(s) {
+            let http = base
+                .http_client()
+                .unwrap_or_else(crate::pace::default_http_client);
+            r53 = r53.http_client(pacer.wrap(http));
+        }
         // Set on the service's own config, the URL beats AWS_ENDPOINT_URL_ROUTE_53
         // and AWS_ENDPOINT_URL; without it those (and the shared config
         // file's `services` section) apply.

@@ -10,16 +10,19 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_route53::Client;
+use futures::FutureExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::account::{AccountSettings, Clients};
-use crate::change::{wait_insync, Backoff};
+use crate::change::{Backoff, Changes, Polling};
 use crate::diagnose::Finding;
 use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
+use crate::pace::Pacing;
+use crate::parent_side::{ParentConfig, ParentSide};
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
 use crate::verify::{self, ServerResult, VerificationReport, VerifyOptions, VerifyRequest};
@@ -329,8 +332,15 @@ pub struct EngineConfig {
     /// Resolvers for name-server addresses and recursive checks; empty: the
     /// system's (`/etc/resolv.conf`).
     pub resolvers: Vec<SocketAddr>,
-    /// Back-off for INSYNC polling.
+    /// Back-off for INSYNC polling (older form of `insync_polling`: first
+    /// poll after `initial`, then every `max`).
     pub insync_backoff: Option<Backoff>,
+    /// When to ask `GetChange` (wins over `insync_backoff`).
+    pub insync_polling: Option<Polling>,
+    /// Client-side pacing of each account's Route 53 requests.
+    pub pacing: Pacing,
+    /// How parent zone lookups, reads and writes are shared.
+    pub parent: Option<ParentConfig>,
     /// First back-off between AssumeRole attempts.
     pub assume_role_backoff: Option<Duration>,
 }
@@ -340,16 +350,12 @@ pub struct EngineConfig {
 pub struct Engine {
     clients: Clients,
     resolvers: Vec<SocketAddr>,
-    backoff: Backoff,
-    parent_zones: std::sync::Arc<std::sync::Mutex<ParentZoneCache>>,
+    polling: Polling,
+    /// Parent zone lookups, reads and writes, shared by every link.
+    parent_side: ParentSide,
+    /// INSYNC waits, shared per change.
+    changes: Changes,
 }
-
-/// Parent zones looked up, by account and reference, so that many links under
-/// one parent zone (a `for_each`) look it up once per Terraform command.
-type ParentZoneCache = std::collections::HashMap<(AccountSettings, ZoneRef), (Instant, HostedZone)>;
-
-/// How long a parent zone lookup is reused.
-pub const PARENT_ZONE_CACHE_TTL: Duration = Duration::from_secs(300);
 
 struct Ctx {
     parent: Client,
@@ -364,17 +370,58 @@ impl Engine {
         if let Some(b) = cfg.assume_role_backoff {
             clients = clients.with_assume_role_backoff(b);
         }
+        clients = clients.with_rate(cfg.pacing.rate());
         Engine {
             clients,
             resolvers: cfg.resolvers,
-            backoff: cfg.insync_backoff.unwrap_or_default(),
-            parent_zones: Default::default(),
+            polling: cfg
+                .insync_polling
+                .or(cfg.insync_backoff.map(Polling::from))
+                .unwrap_or_default(),
+            parent_side: ParentSide::new(cfg.parent.unwrap_or_default()),
+            changes: Changes::default(),
         }
     }
 
     /// The client cache.
     pub fn clients(&self) -> &Clients {
         &self.clients
+    }
+
+    /// The parent account's effective settings: the key its zones are
+    /// shared under.
+    fn parent_account(&self, spec: &LinkSpec) -> AccountSettings {
+        self.clients.effective(&spec.parent.account)
+    }
+
+    /// Completes when the authoritative servers answer for the new
+    /// delegation (parent servers refer to `child_ns`, each child server
+    /// answers SOA and NS): the early signal that the changes are probably
+    /// INSYNC. Never completes when verification is off.
+    async fn dns_signal(&self, spec: &LinkSpec, parent_zone: &HostedZone, child_ns: &NsSet) {
+        let client = DnsClient::new(verify::REFRESH_QUERY_TIMEOUT, verify::REFRESH_RETRIES);
+        let resolver = match self.resolver_with(&spec.verify, client.clone()) {
+            Ok(r) if spec.verify.enabled && !child_ns.is_empty() => r,
+            _ => return std::future::pending().await,
+        };
+        let req = VerifyRequest {
+            name: spec.name.clone(),
+            parent_zone: parent_zone.name.clone(),
+            parent_name_servers: parent_zone.name_servers.clone(),
+            child_name_servers: child_ns.clone(),
+        };
+        let every = (self.polling.interval / 2).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(every).await;
+            if let Ok(r) =
+                verify::refresh_check(&req, &resolver, client.clone(), verify::REFRESH_BUDGET).await
+            {
+                if r.passed {
+                    tracing::debug!(name = %spec.name, "DNS answers for the new delegation");
+                    return;
+                }
+            }
+        }
     }
 
     fn resolver_for(
@@ -457,43 +504,18 @@ impl Engine {
         }
     }
 
-    async fn lookup_parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
-        Ok(match &spec.parent.zone {
-            ZoneRef::Id(id) => zone::get_zone(parent, id)
-                .await?
-                .ok_or_else(|| Error::ZoneNotFound { what: id.clone() })?,
-            ZoneRef::Name(n) => {
-                zone::find_public_zone(parent, n)
-                    .await?
-                    .ok_or_else(|| Error::ZoneNotFound {
-                        what: n.to_string(),
-                    })?
-            }
-        })
-    }
-
     async fn parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
-        let key = (
-            self.clients.effective(&spec.parent.account),
-            spec.parent.zone.clone(),
-        );
-        let cached = self
-            .parent_zones
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-            .filter(|(at, _)| at.elapsed() < PARENT_ZONE_CACHE_TTL)
-            .map(|(_, z)| z);
-        let zone = match cached {
-            Some(z) => z,
-            None => {
-                let z = self.lookup_parent_zone(parent, spec).await?;
-                if let Ok(mut c) = self.parent_zones.lock() {
-                    c.insert(key, (Instant::now(), z.clone()));
-                }
-                z
-            }
-        };
+        let account = self.clients.effective(&spec.parent.account);
+        let zone = self
+            .parent_side
+            .zone(parent, &account, &spec.parent.zone)
+            .await?
+            .ok_or_else(|| Error::ZoneNotFound {
+                what: match &spec.parent.zone {
+                    ZoneRef::Id(id) => id.clone(),
+                    ZoneRef::Name(n) => n.to_string(),
+                },
+            })?;
         if zone.private {
             return Err(Error::InvalidSetting {
                 attribute: "parent.zone_id".into(),
@@ -555,7 +577,15 @@ impl Engine {
             Err(e) => return Err(e),
         };
         if prior.is_none() {
-            let current = record::read_ns(&parent, &parent_zone.id, &spec.name).await?;
+            let current = self
+                .parent_side
+                .read_ns(
+                    &parent,
+                    &self.parent_account(spec),
+                    &parent_zone.id,
+                    &spec.name,
+                )
+                .await?;
             if let Some(cur) = current {
                 let child = match self.clients.route53(&spec.child.account).await {
                     Ok(c) => Some(c),
@@ -591,7 +621,15 @@ impl Engine {
                     notices.push(overwrite_notice(&spec.name, &parent_zone, &cur));
                 }
             }
-            let occluded = record::occluded_records(&parent, &parent_zone.id, &spec.name).await?;
+            let occluded = self
+                .parent_side
+                .occluded_records(
+                    &parent,
+                    &self.parent_account(spec),
+                    &parent_zone.id,
+                    &spec.name,
+                )
+                .await?;
             if !occluded.is_empty() {
                 notices.push(Notice {
                     summary: "Records hidden by the delegation",
@@ -862,6 +900,17 @@ impl Engine {
             }
         }
         let mut any_change = false;
+        let mut waits: Vec<(Client, String)> = Vec::new();
+        let mut created_zone = false;
+        // Links applied together share one parent batch: say this one's
+        // write is coming while its zone is created.
+        let mut intent = actions
+            .iter()
+            .any(|a| matches!(a, Action::WriteNs { .. } | Action::ReplaceNs { .. }))
+            .then(|| {
+                self.parent_side
+                    .intend(&self.parent_account(spec), &ctx.parent_zone.id)
+            });
         for action in &actions {
             match action {
                 Action::CreateZone => {
@@ -882,16 +931,16 @@ impl Engine {
                     state.name_servers = created.zone.name_servers.clone();
                     state.child_comment = created.zone.comment.clone();
                     state.zone_owned = true;
+                    created_zone = true;
                     progress(&state);
                     child_zone = Some(ObservedZone {
                         id: created.zone.id.clone(),
                         name_servers: created.zone.name_servers.clone(),
                     });
                     any_change = true;
+                    // Waited for together with the parent record's change.
                     if let Some(change) = &created.change_id {
-                        wait_insync(&ctx.child, change, remaining(), self.backoff, cancel)
-                            .await
-                            .map_err(|e| fail(e, Some(state.clone())))?;
+                        waits.push((ctx.child.clone(), change.clone()));
                     }
                 }
                 Action::AdoptZone { zone_id } => {
@@ -934,9 +983,12 @@ impl Engine {
                     let outcome = bound
                         .run(
                             "writing the parent NS record",
-                            record::write_ns(
+                            self.parent_side.write_ns(
                                 &ctx.parent,
-                                &ctx.parent_zone.id,
+                                intent.take().unwrap_or_else(|| {
+                                    self.parent_side
+                                        .intend(&self.parent_account(spec), &ctx.parent_zone.id)
+                                }),
                                 &spec.name,
                                 &wanted,
                                 current,
@@ -951,17 +1003,38 @@ impl Engine {
                         progress(&state);
                     }
                     if let Some(change) = outcome.change_id() {
-                        wait_insync(&ctx.parent, change, remaining(), self.backoff, cancel)
-                            .await
-                            .map_err(|e| fail(e, Some(state.clone())))?;
+                        waits.push((ctx.parent.clone(), change.to_string()));
                     }
                 }
                 Action::RemoveNs { .. } | Action::DeleteZone { .. } => {}
             }
         }
+        // One wait for everything written: the new zone and the parent
+        // record, together.
+        if !waits.is_empty() {
+            let early = self
+                .dns_signal(spec, &ctx.parent_zone, &state.name_servers)
+                .shared();
+            let all = waits.iter().map(|(client, change)| {
+                self.changes.wait(
+                    client,
+                    change,
+                    remaining(),
+                    self.polling,
+                    early.clone(),
+                    cancel,
+                )
+            });
+            futures::future::try_join_all(all)
+                .await
+                .map_err(|e| fail(e, Some(state.clone())))?;
+        }
         // State comes from Read.
         let mut state = bound
-            .run("reading back", self.read_back(&ctx, spec, &state))
+            .run(
+                "reading back",
+                self.read_back(&ctx, spec, &state, created_zone),
+            )
             .await
             .map_err(|e| fail(e, Some(state.clone())))?;
         // A zone this delegation manages carries the configured comment; an
@@ -1111,7 +1184,12 @@ impl Engine {
             if let Ok(occ) = bound
                 .run(
                     "listing records hidden by the delegation",
-                    record::occluded_records(&ctx.parent, &ctx.parent_zone.id, &spec.name),
+                    self.parent_side.occluded_records(
+                        &ctx.parent,
+                        &self.parent_account(spec),
+                        &ctx.parent_zone.id,
+                        &spec.name,
+                    ),
                 )
                 .await
             {
@@ -1156,7 +1234,16 @@ impl Engine {
                                 record::delete_exact(&client, parent_zone_id, &spec.name, &cur)
                                     .await?
                             {
-                                wait_insync(&client, &change, wait, self.backoff, cancel).await?;
+                                self.changes
+                                    .wait(
+                                        &client,
+                                        &change,
+                                        wait,
+                                        self.polling,
+                                        std::future::pending(),
+                                        cancel,
+                                    )
+                                    .await?;
                             }
                             Ok(None)
                         }
@@ -1303,7 +1390,15 @@ impl Engine {
                 });
             }
         }
-        let parent_record = record::read_ns(&ctx.parent, &ctx.parent_zone.id, &spec.name).await?;
+        let parent_record = self
+            .parent_side
+            .read_ns(
+                &ctx.parent,
+                &self.parent_account(spec),
+                &ctx.parent_zone.id,
+                &spec.name,
+            )
+            .await?;
         Ok(Observed {
             child_zone: child_zone.map(|z| ObservedZone {
                 id: z.id,
@@ -1314,15 +1409,31 @@ impl Engine {
         })
     }
 
-    async fn read_back(&self, ctx: &Ctx, spec: &LinkSpec, state: &LinkState) -> Result<LinkState> {
+    /// Reads back what apply did. A zone created by this apply is not read
+    /// again: CreateHostedZone answered with it (its name servers and comment).
+    async fn read_back(
+        &self,
+        ctx: &Ctx,
+        spec: &LinkSpec,
+        state: &LinkState,
+        created: bool,
+    ) -> Result<LinkState> {
         let mut s = state.clone();
-        if !s.child_zone_id.is_empty() {
+        if !s.child_zone_id.is_empty() && !created {
             if let Some(z) = zone::get_zone(&ctx.child, &s.child_zone_id).await? {
                 s.name_servers = z.name_servers;
                 s.child_comment = z.comment;
             }
         }
-        s.delegated = record::read_ns(&ctx.parent, &ctx.parent_zone.id, &spec.name).await?;
+        s.delegated = self
+            .parent_side
+            .read_ns(
+                &ctx.parent,
+                &self.parent_account(spec),
+                &ctx.parent_zone.id,
+                &spec.name,
+            )
+            .await?;
         Ok(s)
     }
 
@@ -1334,7 +1445,15 @@ impl Engine {
         let child = self.clients.route53(&spec.child.account).await?;
         let mut warnings = Vec::new();
         let mut s = prior.clone();
-        let Some(parent_zone) = zone::get_zone(&parent, &prior.parent_zone_id).await? else {
+        let Some(parent_zone) = self
+            .parent_side
+            .zone(
+                &parent,
+                &self.parent_account(spec),
+                &ZoneRef::Id(prior.parent_zone_id.clone()),
+            )
+            .await?
+        else {
             warnings.push(format!(
                 "the parent hosted zone {} ({}) no longer exists; the delegation of {} is gone",
                 prior.parent_zone_name, prior.parent_zone_id, spec.name
@@ -1352,7 +1471,15 @@ impl Engine {
             });
         };
         s.parent_zone_name = parent_zone.name.clone();
-        s.delegated = record::read_ns(&parent, &parent_zone.id, &spec.name).await?;
+        s.delegated = self
+            .parent_side
+            .read_ns(
+                &parent,
+                &self.parent_account(spec),
+                &parent_zone.id,
+                &spec.name,
+            )
+            .await?;
         let current = if prior.child_zone_id.is_empty() {
             None
         } else {
@@ -1581,7 +1708,11 @@ impl Engine {
         let parent_zone = bound
             .run(
                 "reading the parent zone",
-                zone::get_zone(&parent, &state.parent_zone_id),
+                self.parent_side.zone(
+                    &parent,
+                    &self.parent_account(spec),
+                    &ZoneRef::Id(state.parent_zone_id.clone()),
+                ),
             )
             .await?;
         let child_zone = if state.child_zone_id.is_empty() {
@@ -1599,7 +1730,12 @@ impl Engine {
                 bound
                     .run(
                         "reading the parent NS record",
-                        record::read_ns(&parent, &pz.id, &spec.name),
+                        self.parent_side.read_ns(
+                            &parent,
+                            &self.parent_account(spec),
+                            &pz.id,
+                            &spec.name,
+                        ),
                     )
                     .await?
             }
@@ -1629,6 +1765,15 @@ impl Engine {
                 },
             },
         )?;
+        // Links destroyed together share one parent batch: say this one's
+        // removal is coming while its zone is checked.
+        let mut intent = actions
+            .iter()
+            .any(|a| matches!(a, Action::RemoveNs { .. }))
+            .then(|| {
+                self.parent_side
+                    .intend(&self.parent_account(spec), &state.parent_zone_id)
+            });
         // Preflight: a zone that cannot be deleted is found out before the
         // parent record is touched, so the subdomain keeps resolving.
         for action in &actions {
@@ -1675,15 +1820,30 @@ impl Engine {
             match action {
                 Action::RemoveNs { record } => {
                     let step = async {
-                        if let Some(change) = record::delete_exact(
-                            &parent,
-                            &state.parent_zone_id,
-                            &spec.name,
-                            &record,
-                        )
-                        .await?
+                        if let Some(change) = self
+                            .parent_side
+                            .delete_exact(
+                                &parent,
+                                intent.take().unwrap_or_else(|| {
+                                    self.parent_side
+                                        .intend(&self.parent_account(spec), &state.parent_zone_id)
+                                }),
+                                &spec.name,
+                                &record,
+                            )
+                            .await?
                         {
-                            wait_insync(&parent, &change, remaining(), self.backoff, cancel)
+                            // The record must be gone everywhere before the
+                            // zone it points at is deleted.
+                            self.changes
+                                .wait(
+                                    &parent,
+                                    &change,
+                                    remaining(),
+                                    self.polling,
+                                    std::future::pending(),
+                                    cancel,
+                                )
                                 .await?;
                         }
                         Ok(())

@@ -14,6 +14,8 @@ pub mod error;
 pub mod inspect;
 pub mod name;
 pub mod nsset;
+pub mod pace;
+pub mod parent_side;
 pub mod plan;
 pub mod record;
 pub mod refresh;

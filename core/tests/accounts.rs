@@ -40,6 +40,7 @@ fn engine(world: &World, defaults: AccountSettings, assume_role_backoff: Duratio
             max: Duration::from_millis(200),
         }),
         assume_role_backoff: Some(assume_role_backoff),
+        ..Default::default()
     })
 }
 

@@ -8,3 +8,4 @@ pub mod duration;
 pub mod protocol;
 pub mod provider_impl;
 pub mod resources;
+pub mod tuning;

@@ -127,6 +127,13 @@ fn parse_provider_config(
         },
         None => None,
     };
+    let tuning = match crate::tuning::from_env() {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error("Invalid tuning variable", e));
+            crate::tuning::Tuning::default()
+        }
+    };
     if diags.iter().any(Diagnostic::is_error) {
         return (None, diags);
     }
@@ -135,6 +142,9 @@ fn parse_provider_config(
             EngineConfig {
                 defaults,
                 resolvers,
+                pacing: tuning.pacing,
+                insync_polling: tuning.polling,
+                parent: tuning.parent,
                 ..Default::default()
             },
             verify_timeout,

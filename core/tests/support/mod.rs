@@ -12,6 +12,8 @@ use r53world::{World, WorldConfig, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 use route53delegation::account::{AccountSettings, AssumeRole, Endpoints};
 use route53delegation::change::Backoff;
 use route53delegation::delegation::{ChildSpec, ParentSpec, VerifySpec, ZoneRef};
+use route53delegation::pace::{Pacing, Rate};
+use route53delegation::parent_side::ParentConfig;
 use route53delegation::{DomainName, Engine, EngineConfig, LinkSpec};
 
 pub const PARENT_ROLE: &str = "arn:aws:iam::111111111111:role/delegation-parent";
@@ -84,6 +86,16 @@ pub fn engine_for(world: &World) -> Engine {
             max: Duration::from_millis(200),
         }),
         assume_role_backoff: Some(Duration::from_millis(50)),
+        // Paced, but at a pace that keeps the tests quick.
+        pacing: Pacing::At(Rate::new(50.0, 10).unwrap()),
+        insync_polling: None,
+        // Tests change records behind the engine's back between steps of
+        // one engine (a provider lives for one command): no snapshots.
+        parent: Some(ParentConfig {
+            window: Duration::from_millis(10),
+            snapshot_ttl: Duration::ZERO,
+            ..Default::default()
+        }),
     })
 }
 

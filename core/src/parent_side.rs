@@ -1,0 +1,707 @@
+//! The parent zones' side, shared by every link of one engine: lookups,
+//! reads and writes of parent zones are coalesced per (account, zone).
+//!
+//! - **Lookups**: a parent zone (by name or ID) is looked up once per
+//!   [`ParentConfig::zone_ttl`], single-flight: concurrent links wait for
+//!   the one lookup under way instead of each making their own.
+//! - **Reads**: a zone's records are listed once (one page, up to
+//!   [`SNAPSHOT_RECORDS`] record sets) and the snapshot serves every link's
+//!   NS record and occluded-records question for [`ParentConfig::snapshot_ttl`],
+//!   single-flight too. Our own writes invalidate it. A zone too big for one
+//!   page falls back to per-link reads.
+//! - **Writes**: NS record changes for one zone that arrive within
+//!   [`ParentConfig::window`] of each other, or while an earlier batch of the
+//!   zone is still on its way (paced or retried), go out as one
+//!   `ChangeResourceRecordSets` batch (within Route 53's limits of 1000
+//!   values and 32000 characters), so they share one change and one
+//!   `GetChange`. Each link's compare-and-swap holds: the batch is atomic, and
+//!   when Route 53 rejects it because a record changed underneath, the links
+//!   named in the rejection get it and the others go out again without them
+//!   (halving the batch when the rejection names none).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+use aws_sdk_route53::Client;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::account::AccountSettings;
+use crate::delegation::ZoneRef;
+use crate::error::{Error, Result};
+use crate::name::DomainName;
+use crate::nsset::NsSet;
+use crate::record::{self, NsRecord};
+use crate::zone::{self, build_error, record_set, HostedZone, RecordSet};
+
+/// Record sets a snapshot lists (one page); a zone with this many or more is
+/// read per link instead.
+pub const SNAPSHOT_RECORDS: usize = 300;
+
+/// Route 53's limit of record values in one change batch (DELETE and CREATE
+/// values each count).
+pub const BATCH_VALUES: usize = 1000;
+
+/// Route 53's limit of characters of record values in one change batch.
+pub const BATCH_CHARS: usize = 32000;
+
+/// How the parent side shares work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParentConfig {
+    /// How long a gathered write waits for others to the same zone.
+    pub window: Duration,
+    /// How long a batch may wait, beyond `window`, for links that said they
+    /// will write to the zone (see [`ParentSide::intend`]).
+    pub max_gather: Duration,
+    /// How long a listing of a parent zone serves reads.
+    pub snapshot_ttl: Duration,
+    /// How long a parent zone lookup is reused.
+    pub zone_ttl: Duration,
+}
+
+impl Default for ParentConfig {
+    fn default() -> Self {
+        ParentConfig {
+            window: Duration::from_millis(100),
+            max_gather: Duration::from_secs(5),
+            snapshot_ttl: Duration::from_secs(30),
+            zone_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// One parent zone in one account.
+type Key = (AccountSettings, String);
+
+/// A zone's records as listed once.
+#[derive(Debug)]
+struct Snapshot {
+    at: Instant,
+    generation: u64,
+    records: Vec<RecordSet>,
+}
+
+type Cell<T> = Arc<tokio::sync::Mutex<Option<T>>>;
+
+/// A map shared by the clones of a [`ParentSide`].
+type Shared<K, V> = Arc<Mutex<HashMap<K, V>>>;
+
+/// One NS record change for the batch.
+#[derive(Debug, Clone)]
+struct Write {
+    name: DomainName,
+    delete: Option<NsRecord>,
+    create: Option<NsRecord>,
+    action: String,
+}
+
+impl Write {
+    fn values(&self) -> (usize, usize) {
+        let mut n = 0;
+        let mut chars = 0;
+        for r in self.delete.iter().chain(self.create.iter()) {
+            for v in r.values.to_fqdns() {
+                n += 1;
+                chars += v.len();
+            }
+        }
+        (n, chars)
+    }
+}
+
+struct Queued {
+    write: Write,
+    done: oneshot::Sender<Result<String>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    items: Vec<Queued>,
+    /// A flush task is running for this zone.
+    busy: bool,
+    /// Links that will write to this zone soon (their [`Intent`] is alive)
+    /// and have not queued their write yet.
+    intents: usize,
+    /// Told when an intent ends.
+    changed: Arc<tokio::sync::Notify>,
+}
+
+/// A link's word that it will write to a parent zone soon (after creating
+/// its zone, say): the zone's next batch waits for it, up to
+/// [`ParentConfig::max_gather`]. Ends when dropped (the link wrote, failed
+/// or was cancelled).
+#[must_use = "the intent ends when dropped"]
+pub struct Intent {
+    side: ParentSide,
+    key: Key,
+}
+
+impl std::fmt::Debug for Intent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intent")
+            .field("zone_id", &self.key.1)
+            .finish()
+    }
+}
+
+impl Drop for Intent {
+    fn drop(&mut self) {
+        let mut queues = lock(&self.side.queues);
+        if let Some(q) = queues.get_mut(&self.key) {
+            q.intents = q.intents.saturating_sub(1);
+            q.changed.notify_waiters();
+        }
+    }
+}
+
+/// The shared parent side (see the module docs). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct ParentSide {
+    cfg: ParentConfig,
+    zones: Shared<(AccountSettings, ZoneRef), Cell<(Instant, HostedZone)>>,
+    snapshots: Arc<Mutex<HashMap<Key, Cell<Arc<Snapshot>>>>>,
+    generations: Arc<Mutex<HashMap<Key, u64>>>,
+    queues: Arc<Mutex<HashMap<Key, Queue>>>,
+}
+
+impl std::fmt::Debug for ParentSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParentSide")
+            .field("cfg", &self.cfg)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ParentSide {
+    /// A parent side with these settings.
+    pub fn new(cfg: ParentConfig) -> ParentSide {
+        ParentSide {
+            cfg,
+            ..Default::default()
+        }
+    }
+
+    /// The parent zone `zref` in the account `account` (effective settings)
+    /// reaches: looked up once per [`ParentConfig::zone_ttl`], one lookup at
+    /// a time per zone. Not found is `None` and is not kept.
+    pub async fn zone(
+        &self,
+        r53: &Client,
+        account: &AccountSettings,
+        zref: &ZoneRef,
+    ) -> Result<Option<HostedZone>> {
+        let cell = lock(&self.zones)
+            .entry((account.clone(), zref.clone()))
+            .or_default()
+            .clone();
+        let mut slot = cell.lock().await;
+        if let Some((at, z)) = slot.as_ref() {
+            if at.elapsed() < self.cfg.zone_ttl {
+                return Ok(Some(z.clone()));
+            }
+        }
+        let found = match zref {
+            ZoneRef::Id(id) => zone::get_zone(r53, id).await?,
+            ZoneRef::Name(n) => zone::find_public_zone(r53, n).await?,
+        };
+        if let Some(z) = &found {
+            *slot = Some((Instant::now(), z.clone()));
+            // The same zone by ID, for reads that know only the ID.
+            if matches!(zref, ZoneRef::Name(_)) {
+                let by_id = lock(&self.zones)
+                    .entry((account.clone(), ZoneRef::Id(z.id.clone())))
+                    .or_default()
+                    .clone();
+                if let Ok(mut s) = by_id.try_lock() {
+                    *s = Some((Instant::now(), z.clone()));
+                };
+            }
+        }
+        Ok(found)
+    }
+
+    /// Says a write to this zone is coming (see [`Intent`]).
+    pub fn intend(&self, account: &AccountSettings, zone_id: &str) -> Intent {
+        let key = (account.clone(), zone_id.to_string());
+        lock(&self.queues).entry(key.clone()).or_default().intents += 1;
+        Intent {
+            side: self.clone(),
+            key,
+        }
+    }
+
+    fn generation(&self, key: &Key) -> u64 {
+        lock(&self.generations).get(key).copied().unwrap_or(0)
+    }
+
+    fn invalidate(&self, key: &Key) {
+        *lock(&self.generations).entry(key.clone()).or_default() += 1;
+    }
+
+    /// The zone's snapshot, listed at most once per TTL (and after each of
+    /// our writes); `None` when the zone is too big for one.
+    async fn snapshot(&self, r53: &Client, key: &Key) -> Result<Option<Arc<Snapshot>>> {
+        if self.cfg.snapshot_ttl.is_zero() {
+            return Ok(None);
+        }
+        let cell = lock(&self.snapshots)
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let mut slot = cell.lock().await;
+        if let Some(s) = slot.as_ref() {
+            if s.at.elapsed() < self.cfg.snapshot_ttl && s.generation == self.generation(key) {
+                return Ok((s.records.len() < SNAPSHOT_RECORDS).then(|| s.clone()));
+            }
+        }
+        let generation = self.generation(key);
+        let records = zone::list_records_from(r53, &key.1, None, SNAPSHOT_RECORDS).await?;
+        let snap = Arc::new(Snapshot {
+            at: Instant::now(),
+            generation,
+            records,
+        });
+        *slot = Some(snap.clone());
+        Ok((snap.records.len() < SNAPSHOT_RECORDS).then_some(snap))
+    }
+
+    /// The NS record for `name` in the parent zone, from the shared snapshot.
+    pub async fn read_ns(
+        &self,
+        r53: &Client,
+        account: &AccountSettings,
+        zone_id: &str,
+        name: &DomainName,
+    ) -> Result<Option<NsRecord>> {
+        let key = (account.clone(), zone_id.to_string());
+        let Some(snap) = self.snapshot(r53, &key).await.map_err(|e| {
+            renamed(
+                e,
+                format!("reading NS record {name} in parent zone {zone_id}"),
+            )
+        })?
+        else {
+            return record::read_ns(r53, zone_id, name).await;
+        };
+        Ok(snap
+            .records
+            .iter()
+            .find(|s| s.name == name.as_str() && s.rtype == "NS")
+            .map(|s| NsRecord {
+                ttl: s.ttl.unwrap_or(0),
+                values: NsSet::parse(&s.values).unwrap_or_default(),
+            }))
+    }
+
+    /// Records at or below `name` other than its NS and DS, from the shared
+    /// snapshot (see [`record::occluded_records`]).
+    pub async fn occluded_records(
+        &self,
+        r53: &Client,
+        account: &AccountSettings,
+        zone_id: &str,
+        name: &DomainName,
+    ) -> Result<Vec<RecordSet>> {
+        let key = (account.clone(), zone_id.to_string());
+        let Some(snap) = self.snapshot(r53, &key).await? else {
+            return record::occluded_records(r53, zone_id, name).await;
+        };
+        let suffix = format!(".{}", name.as_str());
+        Ok(snap
+            .records
+            .iter()
+            .filter(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
+            .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
+            .cloned()
+            .collect())
+    }
+
+    /// [`record::write_ns`] through the shared batch: CREATE `wanted`, after
+    /// a DELETE of exactly `current` when there is one. Returns the change.
+    pub async fn write_ns(
+        &self,
+        r53: &Client,
+        intent: Intent,
+        name: &DomainName,
+        wanted: &NsRecord,
+        current: Option<&NsRecord>,
+    ) -> Result<record::WriteOutcome> {
+        let zone_id = intent.key.1.clone();
+        if current == Some(wanted) {
+            return Ok(record::WriteOutcome::Unchanged);
+        }
+        let action = format!("writing NS record {name} in parent zone {zone_id}");
+        let write = Write {
+            name: name.clone(),
+            delete: current.cloned(),
+            create: Some(wanted.clone()),
+            action: action.clone(),
+        };
+        match self.submit(r53, write, intent).await {
+            Ok(change_id) => Ok(match current {
+                Some(prev) => record::WriteOutcome::Replaced {
+                    change_id,
+                    previous: prev.clone(),
+                },
+                None => record::WriteOutcome::Created { change_id },
+            }),
+            Err(err) if err.aws_code() == Some("InvalidChangeBatch") => {
+                // The compare-and-swap lost: say what is there now.
+                if let Ok(now) = record::read_ns(r53, &zone_id, name).await {
+                    if now.as_ref().map(|r| &r.values) != current.map(|c| &c.values) {
+                        return Err(Error::RecordChanged {
+                            action: "writing NS record",
+                            name: name.clone(),
+                            zone_id: zone_id.clone(),
+                            expected: current.map(|c| c.values.clone()).unwrap_or_default(),
+                            found: now.map(|r| r.values).unwrap_or_default(),
+                        });
+                    }
+                }
+                Err(err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// [`record::delete_exact`] through the shared batch: DELETE exactly
+    /// `current`; gone already is `Ok(None)`.
+    pub async fn delete_exact(
+        &self,
+        r53: &Client,
+        intent: Intent,
+        name: &DomainName,
+        current: &NsRecord,
+    ) -> Result<Option<String>> {
+        let zone_id = intent.key.1.clone();
+        let write = Write {
+            name: name.clone(),
+            delete: Some(current.clone()),
+            create: None,
+            action: format!("deleting NS record {name} in parent zone {zone_id}"),
+        };
+        match self.submit(r53, write, intent).await {
+            Ok(id) => Ok(Some(id)),
+            Err(err) => {
+                let gone = matches!(&err, Error::Aws { code, message, .. }
+                    if code == "InvalidChangeBatch" && message.contains("but it was not found"));
+                if err.is_not_found() || gone {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// Queues a write for the zone's next batch and waits for its outcome.
+    async fn submit(&self, r53: &Client, write: Write, intent: Intent) -> Result<String> {
+        let key = intent.key.clone();
+        let action = write.action.clone();
+        let (done, outcome) = oneshot::channel();
+        let start = {
+            let mut queues = lock(&self.queues);
+            let q = queues.entry(key.clone()).or_default();
+            q.items.push(Queued { write, done });
+            !std::mem::replace(&mut q.busy, true)
+        };
+        // Queued: the batch need not wait for this link any more.
+        drop(intent);
+        if start {
+            // A task of its own, so a link cancelled while waiting never
+            // strands the others' writes.
+            let this = self.clone();
+            let client = r53.clone();
+            tokio::spawn(async move { this.flush(client, key).await });
+        }
+        outcome.await.unwrap_or_else(|_| {
+            Err(Error::aws_other(
+                action,
+                "Internal",
+                "the batch of parent zone writes stopped",
+            ))
+        })
+    }
+
+    /// Sends the zone's queued writes, batch after batch, until none is left.
+    async fn flush(self, r53: Client, key: Key) {
+        loop {
+            tokio::time::sleep(self.cfg.window).await;
+            let until = Instant::now() + self.cfg.max_gather;
+            loop {
+                let changed = {
+                    let queues = lock(&self.queues);
+                    match queues.get(&key) {
+                        Some(q) if q.intents > 0 => q.changed.clone(),
+                        _ => break,
+                    }
+                };
+                let notified = changed.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if lock(&self.queues).get(&key).is_none_or(|q| q.intents == 0) {
+                    break;
+                }
+                if tokio::time::timeout_at(until, notified).await.is_err() {
+                    break;
+                }
+            }
+            let items = {
+                let mut queues = lock(&self.queues);
+                let Some(q) = queues.get_mut(&key) else {
+                    return;
+                };
+                if q.items.is_empty() {
+                    q.busy = false;
+                    return;
+                }
+                std::mem::take(&mut q.items)
+            };
+            for chunk in chunks(items) {
+                self.send(&r53, &key, chunk).await;
+            }
+        }
+    }
+
+    /// Sends one batch; on a rejection naming some of its records, those
+    /// get the rejection and the rest go again.
+    async fn send(&self, r53: &Client, key: &Key, items: Vec<Queued>) {
+        let mut todo = vec![items];
+        while let Some(items) = todo.pop() {
+            if items.is_empty() {
+                continue;
+            }
+            let sent = self.change(r53, &key.1, &items).await;
+            match sent {
+                Ok(id) => {
+                    self.record_written(key, &items).await;
+                    tracing::debug!(zone_id = %key.1, changes = items.len(), change_id = %id, "parent zone batch written");
+                    for q in items {
+                        let _ = q.done.send(Ok(id.clone()));
+                    }
+                }
+                Err((code, message)) if code == "InvalidChangeBatch" && items.len() > 1 => {
+                    self.invalidate(key);
+                    let (named, rest): (Vec<_>, Vec<_>) = items
+                        .into_iter()
+                        .partition(|q| named_in(&message, &q.write.name));
+                    if named.is_empty() {
+                        let mut rest = rest;
+                        let half = rest.split_off(rest.len() / 2);
+                        todo.push(half);
+                        todo.push(rest);
+                    } else {
+                        tracing::info!(zone_id = %key.1, refused = named.len(), "parent zone batch refused; writing the others again");
+                        for q in named {
+                            let _ = q.done.send(Err(Error::aws_other(
+                                q.write.action.clone(),
+                                code.clone(),
+                                message.clone(),
+                            )));
+                        }
+                        todo.push(rest);
+                    }
+                }
+                Err((code, message)) => {
+                    self.invalidate(key);
+                    for q in items {
+                        let _ = q.done.send(Err(Error::aws_other(
+                            q.write.action.clone(),
+                            code.clone(),
+                            message.clone(),
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Our own successful batch, applied to the zone's snapshot: Route 53
+    /// applied it atomically, so the snapshot now holds what the zone holds
+    /// (applying it twice, to a listing that already saw it, is harmless).
+    async fn record_written(&self, key: &Key, items: &[Queued]) {
+        let Some(cell) = lock(&self.snapshots).get(key).cloned() else {
+            return;
+        };
+        let mut slot = cell.lock().await;
+        let Some(snap) = slot.as_ref() else {
+            return;
+        };
+        let mut records = snap.records.clone();
+        for q in items {
+            let w = &q.write;
+            records.retain(|r| !(r.name == w.name.as_str() && r.rtype == "NS"));
+            if let Some(c) = &w.create {
+                let values = c.values.to_fqdns();
+                let Ok(raw) = record_set(&w.name, RrType::Ns, c.ttl, &values, &w.action) else {
+                    *slot = None;
+                    return;
+                };
+                records.push(RecordSet {
+                    name: w.name.as_str().to_string(),
+                    rtype: "NS".into(),
+                    ttl: Some(c.ttl),
+                    values,
+                    special: false,
+                    raw,
+                });
+            }
+        }
+        *slot = Some(Arc::new(Snapshot {
+            at: snap.at,
+            generation: snap.generation,
+            records,
+        }));
+    }
+
+    /// One `ChangeResourceRecordSets` call: the change ID, or the error code
+    /// and message.
+    async fn change(
+        &self,
+        r53: &Client,
+        zone_id: &str,
+        items: &[Queued],
+    ) -> std::result::Result<String, (String, String)> {
+        let batch = build_batch(items).map_err(|e| match e {
+            Error::Aws { code, message, .. } => (code, message),
+            other => ("BuildError".into(), other.to_string()),
+        })?;
+        match r53
+            .change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .change_info()
+                .map(|c| c.id().to_string())
+                .unwrap_or_default()),
+            Err(e) => match Error::aws(String::new(), e) {
+                Error::Aws { code, message, .. } => Err((code, message)),
+                other => Err(("Unknown".into(), other.to_string())),
+            },
+        }
+    }
+}
+
+fn build_batch(items: &[Queued]) -> Result<ChangeBatch> {
+    let comment = match items {
+        [one] => match &one.write.create {
+            Some(_) => format!("route53delegation: delegate {}", one.write.name),
+            None => format!("route53delegation: remove delegation of {}", one.write.name),
+        },
+        _ => format!("route53delegation: {} delegations", items.len()),
+    };
+    let mut batch = ChangeBatch::builder().comment(comment);
+    for q in items {
+        let w = &q.write;
+        let mut push = |act: ChangeAction, r: &NsRecord| -> Result<()> {
+            let set = record_set(&w.name, RrType::Ns, r.ttl, &r.values.to_fqdns(), &w.action)?;
+            let change = Change::builder()
+                .action(act)
+                .resource_record_set(set)
+                .build()
+                .map_err(|e| build_error(w.action.clone(), e))?;
+            batch = std::mem::take(&mut batch).changes(change);
+            Ok(())
+        };
+        if let Some(d) = &w.delete {
+            push(ChangeAction::Delete, d)?;
+        }
+        if let Some(c) = &w.create {
+            push(ChangeAction::Create, c)?;
+        }
+    }
+    batch
+        .build()
+        .map_err(|e| build_error("building a parent zone change batch".into(), e))
+}
+
+/// Splits writes into batches within Route 53's limits.
+fn chunks(items: Vec<Queued>) -> Vec<Vec<Queued>> {
+    let mut out: Vec<Vec<Queued>> = Vec::new();
+    let (mut values, mut chars) = (0, 0);
+    for q in items {
+        let (v, c) = q.write.values();
+        if out.is_empty() || values + v > BATCH_VALUES || chars + c > BATCH_CHARS {
+            out.push(Vec::new());
+            (values, chars) = (0, 0);
+        }
+        values += v;
+        chars += c;
+        if let Some(last) = out.last_mut() {
+            last.push(q);
+        }
+    }
+    out
+}
+
+/// Whether Route 53's rejection names this record
+/// (`[name='api.example.com.', type='NS']`).
+fn named_in(message: &str, name: &DomainName) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains(&format!("name='{}'", name.fqdn())) || m.contains(&format!("name='{}'", name))
+}
+
+fn renamed(e: Error, action: String) -> Error {
+    match e {
+        Error::Aws {
+            code,
+            message,
+            source,
+            ..
+        } => Error::Aws {
+            action,
+            code,
+            message,
+            source,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(name: &str, n: usize) -> Queued {
+        let values: Vec<String> = (0..n).map(|i| format!("ns-{i}.awsdns-00.com")).collect();
+        Queued {
+            write: Write {
+                name: DomainName::parse(name).unwrap(),
+                delete: None,
+                create: Some(NsRecord {
+                    ttl: 300,
+                    values: NsSet::parse(&values).unwrap(),
+                }),
+                action: String::new(),
+            },
+            done: oneshot::channel().0,
+        }
+    }
+
+    #[test]
+    fn batches_stay_within_route53s_value_limit() {
+        // Failure mode: 300 links in one batch, refused as too big.
+        let items = (0..300)
+            .map(|i| queued(&format!("l{i}.example.com"), 4))
+            .collect();
+        let sizes: Vec<usize> = chunks(items).iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![250, 50]);
+    }
+
+    #[test]
+    fn a_rejection_names_the_record_it_is_about() {
+        let msg = "[Tried to create resource record set [name='b.example.com.', type='NS'] but it already exists]";
+        assert!(named_in(msg, &DomainName::parse("b.example.com").unwrap()));
+        assert!(!named_in(msg, &DomainName::parse("a.example.com").unwrap()));
+        assert!(!named_in(msg, &DomainName::parse("example.com").unwrap()));
+    }
+}
