@@ -47,7 +47,7 @@ pub fn schema() -> Schema {
     };
     let parent = account_attrs(
         Block::new().description(
-            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name`. Changing the parent zone (by ID, by name, or a name looked up in another account) moves the delegation in place: the NS record is written in the new parent zone, waited for and verified, and only then removed from the old one (only if it still holds what this link wrote).",
+            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name` (a Route 53 hosted zone), a `dns_update` block (a zone on a DNS server taking RFC 2136 updates) or a `manual` block (a zone at a registrar). Changing the kind of parent, or the zone of a `dns_update` or `manual` parent, replaces the link. Changing the parent zone (by ID, by name, or a name looked up in another account) moves the delegation in place: the NS record is written in the new parent zone, waited for and verified, and only then removed from the old one (only if it still holds what this link wrote).",
         ),
         "parent",
     )
@@ -59,7 +59,9 @@ pub fn schema() -> Schema {
     ))
     .attribute(Attribute::new("allow_overwrite", Type::Bool).optional().description(
         "Replace an NS record for `name` that this link did not write. Default `false`: such a record is never overwritten, and plan fails showing its values.",
-    ));
+    ))
+    .nested_block(super::link_parent::dns_update_block())
+    .nested_block(super::link_parent::manual_block());
     let child = account_attrs(
         Block::new().description(
             "The child account. Without `zone_id` the link creates the child hosted zone (and deletes it on destroy); with `zone_id` it adopts that zone and never deletes it. A zone the link did not create (adopted, imported from elsewhere, or re-created by hand and re-pointed to) is never deleted and its comment is left alone. Changing the account (`assume_role.role_arn`, `profile`, `region`) or `zone_id` moves the delegation in place without an outage: the new zone is created (or adopted), the parent record is swapped in one atomic change, waited for and verified, and only then is the old zone deleted, if the link created it. A move is refused before any change while the old zone holds records of its own, unless `force_destroy = true`.",
@@ -101,15 +103,16 @@ pub fn schema() -> Schema {
         );
     let block = Block::new()
         .description("Delegates a subdomain to its own Route 53 hosted zone, usually in another AWS account, and verifies the delegation over DNS before calling it done. Destroy removes the parent NS record first, then the zone it created, so no delegation is left dangling.")
-        .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID`."))
+        .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID` (`NAME@dns-update:ZONE`, `NAME@manual:ZONE` for the parents outside Route 53)."))
         .attribute(Attribute::new("name", s()).required().description("The subdomain to delegate, e.g. `api.example.com`. Trailing dot and letter case do not matter; internationalised names are converted to punycode. Changing it replaces the link."))
         .attribute(Attribute::new("ttl", Type::Number).optional().computed().description(format!(
             "TTL of the NS record in the parent zone, {MIN_TTL} to {MAX_TTL} seconds (Route 53's range, so an existing delegation imports as it is). Default {DEFAULT_TTL} (one hour): a repaired delegation reaches resolvers within the hour, where Route 53's usual NS TTL of two days would keep a wrong referral cached for two days."
         )))
         .attribute(Attribute::new("child_zone_id", s()).computed().description("ID of the child hosted zone."))
-        .attribute(Attribute::new("parent_zone_id", s()).computed().description("ID of the parent hosted zone."))
+        .attribute(Attribute::new("parent_zone_id", s()).computed().description("ID of the parent hosted zone; `dns-update:ZONE` for a `parent.dns_update` zone, `manual:ZONE` for a `parent.manual` one."))
         .attribute(Attribute::new("parent_zone_name", s()).computed().description("Name of the parent hosted zone."))
         .attribute(Attribute::new("name_servers", Type::list(s())).computed().description("The child zone's name servers, sorted."))
+        .attribute(Attribute::new("registrar_instructions", s()).computed().description("With a `parent.manual` block: what to enter at the registrar, in words (the NS set for `name`, exactly `name_servers`). Null for other parents."))
         .attribute(Attribute::new("delegated_name_servers", Type::list(s())).computed().description("The name servers the parent's NS record for `name` holds now, sorted. A plan that changes it is repairing the delegation."))
         .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification, by apply or by the refresh check (`verify.on_refresh`): `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339; a refresh that finds the same verdict on the same servers keeps the earlier entry, so state does not churn), `servers_checked`, a one-line `summary` naming failing servers first, and `servers`: one entry per server checked, failing first, with `name`, `address`, `role` (`parent`, `child` or `resolver`), `result` (`ok`, or what it did: `timed out`, `REFUSED (does not serve the zone)`, `not authoritative`, `different NS set [...]`, `refers to other servers [...]`, ...) and `rtt_ms`."))
         .nested_block(NestedBlock::new("parent", NestingMode::Single, parent).items(1, 1))
@@ -338,6 +341,19 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
 
     let ppath = AttributePath::attr("parent");
     let parent = match v.get("parent") {
+        Some(p @ Value::Object(_)) if super::link_parent::parse(p, name.as_ref()).set => {
+            let mut parsed = super::link_parent::parse(p, name.as_ref());
+            c.diags.append(&mut parsed.diags);
+            c.incomplete |= parsed.incomplete;
+            parsed.kind.map(|kind| ParentSpec {
+                zone: ZoneRef::Name(kind.zone().cloned().unwrap_or_else(|| {
+                    DomainName::parse("invalid").expect("static name")
+                })),
+                account: AccountSettings::default(),
+                allow_overwrite: c.boolean(p, "allow_overwrite").unwrap_or(false),
+                kind,
+            })
+        }
         Some(p @ Value::Object(_)) => {
             let zone_id = c.zone_id(p, "zone_id", ppath.clone().then_attr("zone_id"));
             let zone_name_raw = c.string(p, "zone_name");
@@ -384,6 +400,7 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
                 zone,
                 account,
                 allow_overwrite: c.boolean(p, "allow_overwrite").unwrap_or(false),
+                kind: Default::default(),
             })
         }
         Some(Value::Unknown) => {
@@ -787,6 +804,10 @@ pub(crate) fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -
         v.set("ttl", Value::int(DEFAULT_TTL));
     }
     v.set("verification", verification_value(&st.verification));
+    v.set(
+        "registrar_instructions",
+        super::link_parent::registrar_instructions(spec_name, st),
+    );
     // A zone this link manages: its comment as read (drift shows in plan).
     if let Some(Value::Object(child)) = v.get_mut("child") {
         let managed = matches!(child.get("zone_id"), None | Some(Value::Null)) && st.zone_owned;
@@ -850,6 +871,7 @@ pub(crate) fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
         E::Cancelled { .. } => ("Interrupted", None),
         E::TimedOut { .. } => ("Timed out", Some(AttributePath::attr("timeouts"))),
         E::InvalidSetting { attribute, .. } => ("Invalid setting", Some(path_of(attribute))),
+        E::ExternalParent { .. } => ("Parent zone outside Route 53", None),
         _ => ("Route 53 delegation failed", None),
     };
     let d = Diagnostic::error(summary, e.to_string());
@@ -989,6 +1011,14 @@ impl Link {
         ] {
             planned.set(k, Value::Unknown);
         }
+        let manual = matches!(
+            req.config.get("parent").and_then(|p| p.get("manual")),
+            Some(Value::Object(_)) | Some(Value::Unknown)
+        );
+        planned.set(
+            "registrar_instructions",
+            if manual { Value::Unknown } else { Value::Null },
+        );
         if let Some(cfg) = &cfg {
             // Plan-time lookups only warn early; they are bounded so that a
             // role still propagating does not hold the plan for long.
@@ -1294,7 +1324,7 @@ pub mod import_id {
     use super::*;
 
     /// Shown with every parse error.
-    pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts), or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or role_duration.";
+    pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts); NAME@dns-update:SERVER/ZONE?key_name=KEY&key_secret_env=VARIABLE[&key_algorithm=hmac-sha256][&child_role_arn=...] for a parent taking DNS updates (the secret comes from the environment variable, never from the ID); NAME@manual:ZONE[?root_servers=ADDR,ADDR][&child_role_arn=...] for a parent at a registrar; or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or role_duration.";
 
     /// Rewrites configuration paths in a message into the import keys.
     pub fn in_key_terms(detail: &str) -> String {
@@ -1328,7 +1358,13 @@ pub mod import_id {
     pub fn parse(id: &str) -> Result<Value, String> {
         let id = id.trim();
         let mut kv: std::collections::BTreeMap<String, String> = Default::default();
-        if !id.contains('=') {
+        let mut external = None;
+        if let Some(r) = super::super::link_parent::import_kv(id) {
+            let p = r.map_err(|e| format!("{e}.\n\n{HELP}"))?;
+            kv = p.rest.clone();
+            kv.insert("name".into(), p.name.clone());
+            external = Some(p);
+        } else if !id.contains('=') {
             let Some((name, zone)) = id.split_once('@') else {
                 return Err(format!("{id:?} is not an import ID.\n\n{HELP}"));
             };
@@ -1406,6 +1442,12 @@ pub mod import_id {
         parent.push(("zone_id".into(), opt("parent_zone_id")));
         parent.push(("zone_name".into(), opt("parent_zone_name")));
         parent.push(("allow_overwrite".into(), Value::Null));
+        let (dns_update, manual) = match external {
+            Some(p) => (p.dns_update, p.manual),
+            None => (Value::Null, Value::Null),
+        };
+        parent.push(("dns_update".into(), dns_update));
+        parent.push(("manual".into(), manual));
         let mut child = side("child");
         child.push(("zone_id".into(), opt("child_zone_id")));
         child.push(("comment".into(), Value::Null));
@@ -1423,6 +1465,7 @@ pub mod import_id {
             ("parent_zone_name".to_string(), Value::Null),
             ("name_servers".to_string(), Value::Null),
             ("delegated_name_servers".to_string(), Value::Null),
+            ("registrar_instructions".to_string(), Value::Null),
             ("verification".to_string(), Value::Null),
         ]))
     }
