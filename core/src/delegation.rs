@@ -1964,7 +1964,10 @@ fn plan_error(e: PlanError, spec: &LinkSpec, ctx: &Ctx, zone: Option<&ObservedZo
     }
 }
 
-pub(crate) fn summary_of(report: &VerificationReport, status: Option<VerifyStatus>) -> VerificationSummary {
+pub(crate) fn summary_of(
+    report: &VerificationReport,
+    status: Option<VerifyStatus>,
+) -> VerificationSummary {
     VerificationSummary {
         status: status.unwrap_or(if report.passed {
             VerifyStatus::Verified

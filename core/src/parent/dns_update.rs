@@ -299,9 +299,27 @@ async fn send(p: &DnsUpdateParent, mut msg: Message) -> Result<(), UpdateError> 
         return Err(UpdateError::Refused(tsig_error_text(err, key, p)));
     }
     match resp.metadata.response_code {
-        ResponseCode::BADSIG => return Err(UpdateError::Refused(tsig_error_text(TsigError::BadSig, key, p))),
-        ResponseCode::BADKEY => return Err(UpdateError::Refused(tsig_error_text(TsigError::BadKey, key, p))),
-        ResponseCode::BADTIME => return Err(UpdateError::Refused(tsig_error_text(TsigError::BadTime, key, p))),
+        ResponseCode::BADSIG => {
+            return Err(UpdateError::Refused(tsig_error_text(
+                TsigError::BadSig,
+                key,
+                p,
+            )))
+        }
+        ResponseCode::BADKEY => {
+            return Err(UpdateError::Refused(tsig_error_text(
+                TsigError::BadKey,
+                key,
+                p,
+            )))
+        }
+        ResponseCode::BADTIME => {
+            return Err(UpdateError::Refused(tsig_error_text(
+                TsigError::BadTime,
+                key,
+                p,
+            )))
+        }
         _ => {}
     }
     // The answer must be signed with our key, or it may not be the server's.
@@ -369,8 +387,8 @@ fn tsig_error_text(err: TsigError, key: &str, p: &DnsUpdateParent) -> String {
 /// One DNS message over TCP (RFC 1035 §4.2.2: two-byte length prefix).
 async fn exchange(server: SocketAddr, msg: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut s = TcpStream::connect(server).await?;
-    let len = u16::try_from(msg.len())
-        .map_err(|_| std::io::Error::other("update message too long"))?;
+    let len =
+        u16::try_from(msg.len()).map_err(|_| std::io::Error::other("update message too long"))?;
     let mut out = Vec::with_capacity(msg.len() + 2);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(msg);

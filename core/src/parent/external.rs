@@ -98,7 +98,12 @@ fn zone_label(p: &DnsUpdateParent) -> String {
 fn synthetic_zone(spec: &LinkSpec, name_servers: NsSet) -> HostedZone {
     HostedZone {
         id: pseudo_id(spec),
-        name: spec.parent.kind.zone().cloned().unwrap_or_else(|| spec.name.clone()),
+        name: spec
+            .parent
+            .kind
+            .zone()
+            .cloned()
+            .unwrap_or_else(|| spec.name.clone()),
         caller_reference: String::new(),
         comment: None,
         private: false,
@@ -499,7 +504,11 @@ impl Engine {
             bound
                 .run(
                     "updating the child zone's comment",
-                    zone::update_comment(&child, &state.child_zone_id, spec.child.comment.as_deref()),
+                    zone::update_comment(
+                        &child,
+                        &state.child_zone_id,
+                        spec.child.comment.as_deref(),
+                    ),
                 )
                 .await
                 .map_err(|e| fail(e, Some(state.clone())))?;
@@ -563,7 +572,10 @@ impl Engine {
                     checked_at: SystemTime::now(),
                     servers_checked: 0,
                     summary: format!("verification of {} was interrupted", spec.name),
-                    servers: last_report.as_ref().map(|r| r.servers()).unwrap_or_default(),
+                    servers: last_report
+                        .as_ref()
+                        .map(|r| r.servers())
+                        .unwrap_or_default(),
                 });
                 return Err(Box::new(ApplyFailure {
                     error: Error::Cancelled {
@@ -623,7 +635,7 @@ impl Engine {
         );
         state.verification = Some(pending);
         let waited = format!(
-            "the parent's servers did not refer {} to the child zone's servers within {}s (verify.timeout); {}",
+            "the parent's servers did not refer {} to the child zone's servers within {}s (verify.timeout). {}",
             spec.name,
             deadline.as_secs(),
             manual::instructions(&spec.name, &zone_name, &state.name_servers)
@@ -664,10 +676,7 @@ impl Engine {
             parent_name_servers: pz.name_servers.clone(),
             child_name_servers: child_ns.clone(),
         };
-        let recursive = spec
-            .verify
-            .recursive
-            .then(|| resolver.resolvers().to_vec());
+        let recursive = spec.verify.recursive.then(|| resolver.resolvers().to_vec());
         let opts = VerifyOptions {
             query: DnsClient::default(),
             deadline,
@@ -909,7 +918,10 @@ impl Engine {
             None
         } else {
             bound
-                .run("reading the child zone", zone::get_zone(&child, &state.child_zone_id))
+                .run(
+                    "reading the child zone",
+                    zone::get_zone(&child, &state.child_zone_id),
+                )
                 .await?
         };
         let owned = spec.child.zone_id.is_none() && state.zone_owned;
@@ -931,8 +943,8 @@ impl Engine {
                     parent_record: view.record,
                     last_written: state.written.clone(),
                 };
-                actions = plan::plan_destroy(&observed, owned, spec.child.force_destroy)
-                    .map_err(|e| match e {
+                actions = plan::plan_destroy(&observed, owned, spec.child.force_destroy).map_err(
+                    |e| match e {
                         PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
                             action: "deleting NS record",
                             name: spec.name.clone(),
@@ -941,7 +953,8 @@ impl Engine {
                             found,
                         },
                         other => ext_error(spec, "deleting NS record", other),
-                    })?;
+                    },
+                )?;
             }
             Kind::Manual(p) => {
                 if let (true, Some(z)) = (owned, &child_zone) {
@@ -980,7 +993,10 @@ impl Engine {
         for action in &actions {
             if let (Action::DeleteZone { force: false, .. }, Some(z)) = (action, &child_zone) {
                 let records = bound
-                    .run("listing the child zone's records", zone::own_records(&child, z))
+                    .run(
+                        "listing the child zone's records",
+                        zone::own_records(&child, z),
+                    )
                     .await?;
                 if !records.is_empty() {
                     return Err(destroy_refused(

@@ -53,7 +53,7 @@ pub async fn observe(
 /// the `registrar_instructions` attribute.
 pub fn instructions(name: &DomainName, zone: &DomainName, servers: &NsSet) -> String {
     format!(
-        "At the registrar (or whoever runs zone {zone}), delegate {name} to exactly these name servers, as NS records for {name}: {}. No glue records are needed (the servers are not under {name}).",
+        "At the registrar (or whoever runs zone {zone}), delegate {name} to exactly these name servers, as NS records for {name}: {}. No glue records are needed (the servers are not under {name})",
         servers.to_strings().join(", ")
     )
 }

@@ -346,9 +346,11 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
             c.diags.append(&mut parsed.diags);
             c.incomplete |= parsed.incomplete;
             parsed.kind.map(|kind| ParentSpec {
-                zone: ZoneRef::Name(kind.zone().cloned().unwrap_or_else(|| {
-                    DomainName::parse("invalid").expect("static name")
-                })),
+                zone: ZoneRef::Name(
+                    kind.zone()
+                        .cloned()
+                        .unwrap_or_else(|| DomainName::parse("invalid").expect("static name")),
+                ),
                 account: AccountSettings::default(),
                 allow_overwrite: c.boolean(p, "allow_overwrite").unwrap_or(false),
                 kind,

@@ -9,7 +9,9 @@ use route53delegation::parent::{
 };
 use route53delegation::DomainName;
 
-use crate::protocol::{Attribute, AttributePath, Block, Diagnostic, NestedBlock, NestingMode, Type, Value};
+use crate::protocol::{
+    Attribute, AttributePath, Block, Diagnostic, NestedBlock, NestingMode, Type, Value,
+};
 
 /// The `parent.dns_update` block.
 pub fn dns_update_block() -> NestedBlock {
@@ -41,6 +43,7 @@ pub fn manual_block() -> NestedBlock {
 }
 
 /// The parsed parent kind, or diagnostics (with `incomplete` for unknowns).
+#[derive(Debug)]
 pub struct Parsed {
     /// `Some` when a `dns_update` or `manual` block is set and valid.
     pub kind: Option<ParentKind>,
@@ -129,8 +132,11 @@ pub fn parse(p: &Value, name: Option<&DomainName>) -> Parsed {
         Ok(n) => Some(n),
         Err(e) => {
             out.diags.push(
-                Diagnostic::error("Invalid zone name", format!("{e}; expected a zone such as example.net"))
-                    .with_attribute(bpath.clone().then_attr("zone")),
+                Diagnostic::error(
+                    "Invalid zone name",
+                    format!("{e}; expected a zone such as example.net"),
+                )
+                .with_attribute(bpath.clone().then_attr("zone")),
             );
             None
         }
@@ -238,11 +244,10 @@ pub fn parse(p: &Value, name: Option<&DomainName>) -> Parsed {
 
 /// The `registrar_instructions` value for a state: the NS set to enter at
 /// the registrar, for a manual parent whose child zone exists.
-pub fn registrar_instructions(
-    name: &DomainName,
-    st: &route53delegation::LinkState,
-) -> Value {
-    if !st.parent_zone_id.starts_with(route53delegation::parent::MANUAL_PREFIX)
+pub fn registrar_instructions(name: &DomainName, st: &route53delegation::LinkState) -> Value {
+    if !st
+        .parent_zone_id
+        .starts_with(route53delegation::parent::MANUAL_PREFIX)
         || st.name_servers.is_empty()
     {
         return Value::Null;
@@ -295,15 +300,18 @@ fn import_parts(name: &str, kind: &str, rest: &str) -> Result<ImportedParent, St
         let (k, v) = part
             .split_once('=')
             .ok_or_else(|| format!("{part:?} is not key=value"))?;
-        if kv.insert(k.trim().to_string(), v.trim().to_string()).is_some() {
+        if kv
+            .insert(k.trim().to_string(), v.trim().to_string())
+            .is_some()
+        {
             return Err(format!("key {k:?} appears twice"));
         }
     }
     let take = |kv: &mut std::collections::BTreeMap<String, String>, k: &str| kv.remove(k);
     let (dns_update, manual) = if kind == "dns-update" {
-        let (server, zone) = target
-            .rsplit_once('/')
-            .ok_or_else(|| format!("{target:?} is not SERVER/ZONE (e.g. 192.0.2.53:53/example.net)"))?;
+        let (server, zone) = target.rsplit_once('/').ok_or_else(|| {
+            format!("{target:?} is not SERVER/ZONE (e.g. 192.0.2.53:53/example.net)")
+        })?;
         let key_name = take(&mut kv, "key_name").ok_or("the key_name key is missing")?;
         if kv.contains_key("key_secret") {
             return Err("the secret is never typed into an import ID (Terraform prints it): put it in an environment variable and name it with key_secret_env".into());
@@ -318,7 +326,10 @@ fn import_parts(name: &str, kind: &str, rest: &str) -> Result<ImportedParent, St
                 ("server", Value::string(server)),
                 ("zone", Value::string(zone)),
                 ("key_name", Value::String(key_name)),
-                ("key_algorithm", alg.map(Value::String).unwrap_or(Value::Null)),
+                (
+                    "key_algorithm",
+                    alg.map(Value::String).unwrap_or(Value::Null),
+                ),
                 ("key_secret", Value::String(secret)),
             ]),
             Value::Null,
