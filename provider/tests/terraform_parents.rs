@@ -157,6 +157,40 @@ async fn dns_update_parent_create_drift_refusal_and_exact_destroy() {
     );
     tf.assert_no_changes();
 
+    // Import: the ID names the server and zone; the secret comes from the
+    // environment, never from the ID (Terraform prints it).
+    tf.ok(&["state", "rm", "route53delegation_link.api"]);
+    let id = format!(
+        "{NAME}@dns-update:{}/example.net?key_name={}&key_secret_env=R53D_TEST_TSIG_SECRET&child_role_arn={}",
+        env.world.example_net_server(),
+        r53world::TSIG_KEY_NAME,
+        child_role(CHILD)
+    );
+    let out = tf
+        .cmd(&[
+            "import",
+            "-input=false",
+            "-no-color",
+            "route53delegation_link.api",
+            &id,
+        ])
+        .env("R53D_TEST_TSIG_SECRET", r53world::TSIG_SECRET)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !text(&out).contains(r53world::TSIG_SECRET),
+        "{}",
+        text(&out)
+    );
+    let imported = tf.resource("route53delegation_link.api");
+    assert_eq!(imported["child_zone_id"], st["child_zone_id"]);
+    assert_eq!(
+        imported["verification"]["status"], "verified",
+        "{imported:#}"
+    );
+    tf.assert_no_changes();
+
     // Another tool re-points the name: plan says so and refuses to undo it.
     nsupdate(
         &env,
