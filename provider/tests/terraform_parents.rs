@@ -211,10 +211,22 @@ async fn dns_update_parent_create_drift_refusal_and_exact_destroy() {
         "another writer's NS set is never overwritten"
     );
 
-    // Put back what the link wrote: nothing to do again.
-    let mut lines = vec![format!("update delete {NAME}. NS")];
-    lines.extend(ns.iter().map(|s| format!("update add {NAME}. 300 NS {s}.")));
-    nsupdate(&env, &lines);
+    // With allow_overwrite the link takes the name back, by a
+    // compare-and-swap against exactly the record it read.
+    tf.write(
+        &env,
+        &dns_update_link(&env, r53world::TSIG_KEY_NAME, r53world::TSIG_SECRET, "").replace(
+            "  dns_update {",
+            "  allow_overwrite = true\n    dns_update {",
+        ),
+    );
+    let out = flat(&tf.ok(&["plan", "-input=false", "-no-color"]));
+    assert!(
+        out.contains("NS record of someone else will be replaced"),
+        "{out}"
+    );
+    tf.apply();
+    assert_eq!(knot_ns(&env).await, ns, "the link's NS set is back");
     tf.assert_no_changes();
 
     // Destroy removes exactly what it wrote, and the zone it created.
