@@ -1,5 +1,6 @@
-//! The engine's flows for parents outside Route 53: plan-time checks,
-//! apply, read, import and destroy for a parent taking RFC 2136 updates
+//! The engine's flows for parents outside Route 53: plan-time checks, read,
+//! import and verification here, apply in `parent/apply.rs` and destroy in
+//! `parent/destroy.rs`, for a parent taking RFC 2136 updates
 //! ([`super::dns_update`]) and for a registrar ([`super::manual`]).
 //!
 //! The child side is the same as for a Route 53 parent (a zone created with
@@ -26,22 +27,18 @@
 
 use std::time::{Duration, SystemTime};
 
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::dns_update::{self, UpdateError};
+use super::dns_update;
 use super::manual;
 use super::{DnsUpdateParent, ManualParent, ParentKind};
-use crate::change::wait_insync;
 use crate::delegation::{
-    destroy_refused, failure_text, not_yet, summary_of, Applied, ApplyFailure, Bound, Engine,
-    Imported, LinkSpec, LinkState, Notice, Preflight, ReadOutcome, VerificationSummary,
-    VerifyStatus,
+    not_yet, summary_of, Engine, Imported, LinkSpec, LinkState, Notice, Preflight, ReadOutcome,
+    VerificationSummary, VerifyStatus,
 };
 use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
 use crate::nsset::NsSet;
-use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::NsRecord;
 use crate::verify::{self, VerificationReport, VerifyOptions, VerifyRequest};
 use crate::zone::{self, HostedZone};
@@ -51,18 +48,18 @@ pub const SERIAL_WAIT: Duration = Duration::from_secs(30);
 
 /// The parent as seen now: its zone (with a pseudo ID), the NS record for
 /// the name, and for dns_update the SOA serial it was read at.
-struct ParentView {
-    zone: HostedZone,
-    record: Option<NsRecord>,
-    serial: Option<u32>,
+pub(super) struct ParentView {
+    pub(super) zone: HostedZone,
+    pub(super) record: Option<NsRecord>,
+    pub(super) serial: Option<u32>,
 }
 
-enum Kind<'a> {
+pub(super) enum Kind<'a> {
     Update(&'a DnsUpdateParent),
     Manual(&'a ManualParent),
 }
 
-fn kind(spec: &LinkSpec) -> Kind<'_> {
+pub(super) fn kind(spec: &LinkSpec) -> Kind<'_> {
     match &spec.parent.kind {
         ParentKind::DnsUpdate(p) => Kind::Update(p),
         ParentKind::Manual(p) => Kind::Manual(p),
@@ -70,18 +67,22 @@ fn kind(spec: &LinkSpec) -> Kind<'_> {
     }
 }
 
-fn pseudo_id(spec: &LinkSpec) -> String {
+pub(super) fn pseudo_id(spec: &LinkSpec) -> String {
     spec.parent.kind.pseudo_zone_id().unwrap_or_default()
 }
 
-fn via(spec: &LinkSpec) -> String {
+pub(super) fn via(spec: &LinkSpec) -> String {
     match kind(spec) {
         Kind::Update(p) => format!("by DNS UPDATE to {} (zone {})", p.server, p.zone),
         Kind::Manual(p) => format!("at the registrar (zone {})", p.zone),
     }
 }
 
-fn ext_error(spec: &LinkSpec, action: &'static str, cause: impl std::fmt::Display) -> Error {
+pub(super) fn ext_error(
+    spec: &LinkSpec,
+    action: &'static str,
+    cause: impl std::fmt::Display,
+) -> Error {
     Error::ExternalParent {
         action,
         name: spec.name.clone(),
@@ -91,7 +92,7 @@ fn ext_error(spec: &LinkSpec, action: &'static str, cause: impl std::fmt::Displa
 }
 
 /// Where the record lives, for the errors shared with Route 53 parents.
-fn zone_label(p: &DnsUpdateParent) -> String {
+pub(super) fn zone_label(p: &DnsUpdateParent) -> String {
     format!("{} on {}", p.zone, p.server)
 }
 
@@ -112,7 +113,7 @@ fn synthetic_zone(spec: &LinkSpec, name_servers: NsSet) -> HostedZone {
 }
 
 impl Engine {
-    fn dns_setup(&self, spec: &LinkSpec) -> Result<(DnsClient, AddressResolver)> {
+    pub(super) fn dns_setup(&self, spec: &LinkSpec) -> Result<(DnsClient, AddressResolver)> {
         let resolver = self.resolver_for(&spec.verify).map_err(|e| Error::Dns {
             name: spec.name.clone(),
             message: e.to_string(),
@@ -120,7 +121,7 @@ impl Engine {
         Ok((DnsClient::default(), resolver))
     }
 
-    async fn parent_view(
+    pub(super) async fn parent_view(
         &self,
         spec: &LinkSpec,
         dns: &DnsClient,
@@ -231,437 +232,7 @@ impl Engine {
         Ok(Preflight::new(Some(view.zone), notices))
     }
 
-    /// [`Engine::apply_with_progress`] for a parent outside Route 53.
-    pub(crate) async fn apply_external(
-        &self,
-        spec: &LinkSpec,
-        prior: Option<&LinkState>,
-        timeout: Duration,
-        cancel: &CancellationToken,
-        progress: &(dyn Fn(&LinkState) + Send + Sync),
-    ) -> std::result::Result<Applied, Box<ApplyFailure>> {
-        let fail = |error: Error, partial: Option<LinkState>| {
-            Box::new(ApplyFailure {
-                error,
-                partial,
-                report: None,
-            })
-        };
-        let start = Instant::now();
-        let bound = Bound {
-            deadline: start + timeout,
-            timeout,
-            cancel,
-        };
-        let remaining = || timeout.saturating_sub(start.elapsed());
-        let child = bound
-            .run(
-                "reaching the child account",
-                self.clients().route53(&spec.child.account),
-            )
-            .await
-            .map_err(|e| fail(e, None))?;
-        let (dns, resolver) = self.dns_setup(spec).map_err(|e| fail(e, None))?;
-        let view = bound
-            .run(
-                "reading the parent's NS record",
-                self.parent_view(spec, &dns, &resolver),
-            )
-            .await
-            .map_err(|e| fail(e, None))?;
-        let pseudo = pseudo_id(spec);
-        let prefix = zone::caller_reference_prefix(&spec.name, &pseudo);
-        let lookup = spec.child.zone_id.clone().or_else(|| {
-            prior
-                .map(|p| p.child_zone_id.clone())
-                .filter(|s| !s.is_empty())
-        });
-        let found = bound
-            .run("reading the child zone", async {
-                match &lookup {
-                    Some(id) => zone::get_zone(&child, id).await,
-                    None => zone::find_own_zone(&child, &spec.name, &prefix).await,
-                }
-            })
-            .await
-            .map_err(|e| fail(e, None))?;
-        // A zone of another name, or (for a zone from state) one gone: look
-        // for the one this link would have made.
-        let found = match found {
-            Some(z) if z.name != spec.name => {
-                return Err(fail(
-                    Error::InvalidSetting {
-                        attribute: "child.zone_id".into(),
-                        message: format!(
-                            "hosted zone {} is named {}, not {}",
-                            z.id, z.name, spec.name
-                        ),
-                    },
-                    None,
-                ))
-            }
-            None if spec.child.zone_id.is_none() && lookup.is_some() => bound
-                .run(
-                    "finding the child zone",
-                    zone::find_own_zone(&child, &spec.name, &prefix),
-                )
-                .await
-                .map_err(|e| fail(e, None))?,
-            other => other,
-        };
-        let is_update = matches!(kind(spec), Kind::Update(_));
-        let observed = Observed {
-            child_zone: found.as_ref().map(|z| ObservedZone {
-                id: z.id.clone(),
-                name_servers: z.name_servers.clone(),
-            }),
-            parent_record: if is_update { view.record.clone() } else { None },
-            last_written: prior.and_then(|p| p.written.clone()),
-        };
-        let desired = Desired {
-            ttl: spec.ttl,
-            child: match &spec.child.zone_id {
-                Some(id) => ChildZoneMode::Adopt {
-                    zone_id: id.clone(),
-                },
-                None => ChildZoneMode::Create,
-            },
-            allow_overwrite: spec.parent.allow_overwrite,
-        };
-        let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
-            let wanted = found
-                .as_ref()
-                .map(|z| z.name_servers.clone())
-                .unwrap_or_default();
-            fail(plan_error(e, spec, wanted), None)
-        })?;
-        tracing::info!(name = %spec.name, ?actions, parent = %via(spec), "applying delegation");
-
-        let mut state = prior.cloned().unwrap_or_else(|| LinkState {
-            parent_zone_id: pseudo.clone(),
-            parent_zone_name: view.zone.name.clone(),
-            child_zone_id: String::new(),
-            name_servers: NsSet::new(),
-            delegated: None,
-            written: None,
-            verification: None,
-            child_comment: None,
-            zone_owned: false,
-            parent_account: None,
-            child_account: None,
-            retired: Vec::new(),
-        });
-        state.parent_zone_id = pseudo.clone();
-        state.parent_zone_name = view.zone.name.clone();
-        state.parent_account = None;
-        state.child_account = None;
-        if let Some(z) = &found {
-            let was = state.child_zone_id.clone();
-            state.child_zone_id = z.id.clone();
-            state.name_servers = z.name_servers.clone();
-            state.zone_owned = spec.child.zone_id.is_none()
-                && (was == z.id && state.zone_owned || z.caller_reference.starts_with(&prefix));
-        }
-        let mut zone_ns = found.as_ref().map(|z| z.name_servers.clone());
-        let mut any_change = false;
-        for action in &actions {
-            match action {
-                Action::CreateZone => {
-                    let created = bound
-                        .run(
-                            "creating the child zone",
-                            zone::create_zone(
-                                &child,
-                                &spec.name,
-                                &prefix,
-                                spec.child.comment.as_deref(),
-                            ),
-                        )
-                        .await
-                        .map_err(|e| fail(e, None))?;
-                    state.child_zone_id = created.zone.id.clone();
-                    state.name_servers = created.zone.name_servers.clone();
-                    state.child_comment = created.zone.comment.clone();
-                    state.zone_owned = true;
-                    progress(&state);
-                    zone_ns = Some(created.zone.name_servers.clone());
-                    any_change = true;
-                    if let Some(change) = &created.change_id {
-                        wait_insync(&child, change, remaining(), self.backoff, cancel)
-                            .await
-                            .map_err(|e| fail(e, Some(state.clone())))?;
-                    }
-                }
-                Action::AdoptZone { zone_id } => {
-                    let z = bound
-                        .run("reading the zone to adopt", zone::get_zone(&child, zone_id))
-                        .await
-                        .map_err(|e| fail(e, None))?
-                        .ok_or_else(|| {
-                            fail(
-                                Error::ZoneNotFound {
-                                    what: zone_id.clone(),
-                                },
-                                None,
-                            )
-                        })?;
-                    state.child_zone_id = z.id.clone();
-                    state.name_servers = z.name_servers.clone();
-                    state.zone_owned = false;
-                    progress(&state);
-                    zone_ns = Some(z.name_servers);
-                }
-                Action::WriteNs { ttl } | Action::ReplaceNs { ttl, .. } => {
-                    let Kind::Update(p) = kind(spec) else {
-                        continue;
-                    };
-                    let wanted = NsRecord {
-                        ttl: *ttl,
-                        values: zone_ns.clone().unwrap_or_default(),
-                    };
-                    let previous = match action {
-                        Action::ReplaceNs { previous, .. } => Some(previous),
-                        _ => None,
-                    };
-                    let write = async {
-                        match dns_update::write_ns(p, &spec.name, &wanted, previous).await {
-                            Ok(()) => Ok(()),
-                            Err(UpdateError::Prerequisite { .. }) => {
-                                // Someone else wrote (or changed) the record
-                                // since it was read: say what is there now.
-                                let now = dns_update::read_ns(p, &spec.name, &dns)
-                                    .await
-                                    .ok()
-                                    .and_then(|v| v.record)
-                                    .map(|r| r.values)
-                                    .unwrap_or_default();
-                                Err(match previous {
-                                    None => Error::ForeignRecord {
-                                        name: spec.name.clone(),
-                                        zone_id: zone_label(p),
-                                        existing: now,
-                                        wanted: wanted.values.clone(),
-                                    },
-                                    Some(prev) => Error::RecordChanged {
-                                        action: "writing NS record",
-                                        name: spec.name.clone(),
-                                        zone_id: zone_label(p),
-                                        expected: prev.values.clone(),
-                                        found: now,
-                                    },
-                                })
-                            }
-                            Err(e) => Err(ext_error(spec, "writing NS record", e)),
-                        }
-                    };
-                    bound
-                        .run("writing the parent NS record", write)
-                        .await
-                        .map_err(|e| fail(e, Some(state.clone())))?;
-                    any_change = true;
-                    state.written = Some(wanted.clone());
-                    state.delegated = Some(wanted.clone());
-                    progress(&state);
-                    if let Some(before) = view.serial {
-                        bound
-                            .run("waiting for the parent zone's SOA serial", async {
-                                dns_update::wait_serial_past(p, before, &dns, SERIAL_WAIT)
-                                    .await
-                                    .map_err(|e| ext_error(spec, "writing NS record", e))
-                            })
-                            .await
-                            .map_err(|e| fail(e, Some(state.clone())))?;
-                    }
-                }
-                Action::RemoveNs { .. } | Action::DeleteZone { .. } => {}
-            }
-        }
-
-        // State comes from reading back.
-        let back = bound
-            .run("reading back", async {
-                let z = if state.child_zone_id.is_empty() {
-                    None
-                } else {
-                    zone::get_zone(&child, &state.child_zone_id).await?
-                };
-                let v = self.parent_view(spec, &dns, &resolver).await?;
-                Ok((z, v))
-            })
-            .await
-            .map_err(|e| fail(e, Some(state.clone())))?;
-        if let Some(z) = back.0 {
-            state.name_servers = z.name_servers;
-            state.child_comment = z.comment;
-        }
-        let pz = back.1.zone;
-        state.delegated = back.1.record;
-        if state.zone_owned
-            && spec.child.zone_id.is_none()
-            && !state.child_zone_id.is_empty()
-            && state.child_comment != spec.child.comment
-        {
-            bound
-                .run(
-                    "updating the child zone's comment",
-                    zone::update_comment(
-                        &child,
-                        &state.child_zone_id,
-                        spec.child.comment.as_deref(),
-                    ),
-                )
-                .await
-                .map_err(|e| fail(e, Some(state.clone())))?;
-            state.child_comment = spec.child.comment.clone();
-        }
-        if is_update && state.written.is_none() {
-            state.written = state
-                .delegated
-                .clone()
-                .filter(|d| d.values == state.name_servers);
-        }
-
-        let mut warnings = Vec::new();
-        let manual_zone = match kind(spec) {
-            Kind::Manual(p) => Some(p.zone.clone()),
-            Kind::Update(_) => None,
-        };
-        let in_place = state.delegated.as_ref().map(|d| &d.values) == Some(&state.name_servers);
-        if let (Some(z), false) = (&manual_zone, in_place) {
-            warnings.push(manual::instructions(&spec.name, z, &state.name_servers));
-        }
-        let needs_verify = any_change
-            || !in_place
-            || state
-                .verification
-                .as_ref()
-                .map(|v| v.status != VerifyStatus::Verified)
-                .unwrap_or(true);
-        if !spec.verify.enabled {
-            state.verification = Some(VerificationSummary {
-                status: VerifyStatus::Skipped,
-                checked_at: SystemTime::now(),
-                servers_checked: 0,
-                summary: "verification is switched off (verify.enabled = false)".into(),
-                servers: Vec::new(),
-            });
-            return Ok(Applied {
-                state,
-                report: None,
-                findings: Vec::new(),
-                warnings,
-            });
-        }
-        if !needs_verify {
-            return Ok(Applied {
-                state,
-                report: None,
-                findings: Vec::new(),
-                warnings,
-            });
-        }
-        let deadline = spec.verify.timeout.min(remaining());
-        let report = match self
-            .verify_external(spec, &pz, &state.name_servers, &resolver, deadline, cancel)
-            .await
-        {
-            Ok(r) => r,
-            Err(verify::VerifyError::Cancelled { last_report }) => {
-                state.verification = Some(VerificationSummary {
-                    status: VerifyStatus::Cancelled,
-                    checked_at: SystemTime::now(),
-                    servers_checked: 0,
-                    summary: format!("verification of {} was interrupted", spec.name),
-                    servers: last_report
-                        .as_ref()
-                        .map(|r| r.servers())
-                        .unwrap_or_default(),
-                });
-                return Err(Box::new(ApplyFailure {
-                    error: Error::Cancelled {
-                        during: format!("verifying delegation of {}", spec.name),
-                    },
-                    partial: Some(state),
-                    report: last_report.map(|r| *r),
-                }));
-            }
-            Err(e) => {
-                return Err(fail(
-                    Error::Dns {
-                        name: spec.name.clone(),
-                        message: e.to_string(),
-                    },
-                    Some(state),
-                ))
-            }
-        };
-        if report.passed {
-            state.verification = Some(summary_of(&report, None));
-            if let Some(d) = &state.delegated {
-                // A registrar's record now holds exactly the child's servers.
-                if manual_zone.is_some() && d.values == state.name_servers {
-                    warnings.clear();
-                }
-            }
-            let findings = report
-                .findings
-                .iter()
-                .filter(|f| f.severity() == crate::diagnose::Severity::Warning)
-                .cloned()
-                .collect();
-            return Ok(Applied {
-                state,
-                report: Some(report),
-                findings,
-                warnings,
-            });
-        }
-        let Some(zone_name) = manual_zone else {
-            state.verification = Some(summary_of(&report, None));
-            return Err(Box::new(ApplyFailure {
-                error: Error::VerificationFailed {
-                    name: spec.name.clone(),
-                    summary: failure_text(&report),
-                },
-                partial: Some(state),
-                report: Some(report),
-            }));
-        };
-        // The registrar has not been told yet (or DNS does not show it yet).
-        let mut pending = summary_of(&report, Some(VerifyStatus::Pending));
-        pending.summary = format!(
-            "waiting for the registrar's delegation of {}: {}",
-            spec.name, pending.summary
-        );
-        state.verification = Some(pending);
-        let waited = format!(
-            "the parent's servers did not refer {} to the child zone's servers within {}s (verify.timeout). {}",
-            spec.name,
-            deadline.as_secs(),
-            manual::instructions(&spec.name, &zone_name, &state.name_servers)
-        );
-        if prior.is_none() {
-            // Not an error: Terraform would taint the new link and replace
-            // (delete) the zone whose servers the user is entering.
-            warnings.clear();
-            warnings.push(format!(
-                "{waited}. The child zone is kept and verification.status is pending: the next plan shows a change and the next apply waits again"
-            ));
-            return Ok(Applied {
-                state,
-                report: Some(report),
-                findings: Vec::new(),
-                warnings,
-            });
-        }
-        Err(Box::new(ApplyFailure {
-            error: ext_error(spec, "waiting for the delegation of", waited),
-            partial: Some(state),
-            report: Some(report),
-        }))
-    }
-
-    async fn verify_external(
+    pub(super) async fn verify_external(
         &self,
         spec: &LinkSpec,
         pz: &HostedZone,
@@ -892,205 +463,5 @@ impl Engine {
             () = cancel.cancelled() => Err(Error::Cancelled { during: format!("importing the delegation of {}", spec.name) }),
             r = work => r,
         }
-    }
-
-    /// [`Engine::destroy`] for a parent outside Route 53.
-    pub(crate) async fn destroy_external(
-        &self,
-        spec: &LinkSpec,
-        state: &LinkState,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<()> {
-        let bound = Bound {
-            deadline: Instant::now() + timeout,
-            timeout,
-            cancel,
-        };
-        let child = bound
-            .run(
-                "reaching the child account",
-                self.clients().route53(&spec.child.account),
-            )
-            .await?;
-        let (dns, resolver) = self.dns_setup(spec)?;
-        let child_zone = if state.child_zone_id.is_empty() {
-            None
-        } else {
-            bound
-                .run(
-                    "reading the child zone",
-                    zone::get_zone(&child, &state.child_zone_id),
-                )
-                .await?
-        };
-        let owned = spec.child.zone_id.is_none() && state.zone_owned;
-        let mut actions = Vec::new();
-        match kind(spec) {
-            Kind::Update(p) => {
-                let view = bound
-                    .run("reading the parent NS record", async {
-                        dns_update::read_ns(p, &spec.name, &dns)
-                            .await
-                            .map_err(|e| ext_error(spec, "reading NS record", e))
-                    })
-                    .await?;
-                let observed = Observed {
-                    child_zone: child_zone.as_ref().map(|z| ObservedZone {
-                        id: z.id.clone(),
-                        name_servers: z.name_servers.clone(),
-                    }),
-                    parent_record: view.record,
-                    last_written: state.written.clone(),
-                };
-                actions = plan::plan_destroy(&observed, owned, spec.child.force_destroy).map_err(
-                    |e| match e {
-                        PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-                            action: "deleting NS record",
-                            name: spec.name.clone(),
-                            zone_id: zone_label(p),
-                            expected,
-                            found,
-                        },
-                        other => ext_error(spec, "deleting NS record", other),
-                    },
-                )?;
-            }
-            Kind::Manual(p) => {
-                if let (true, Some(z)) = (owned, &child_zone) {
-                    if !p.destroy_while_delegated {
-                        let seen = manual::observe(p, &spec.name, &dns, &resolver).await;
-                        let refuse = match &seen {
-                            Ok(v) => v
-                                .delegated_to
-                                .as_ref()
-                                .filter(|d| !d.is_disjoint(&z.name_servers))
-                                .map(|d| format!(
-                                    "the registrar still delegates {} to {d}, the servers of hosted zone {}; remove the NS records for {} at the registrar (zone {}) first, then destroy again",
-                                    spec.name, z.id, spec.name, p.zone
-                                )),
-                            Err(e) => Some(format!(
-                                "cannot confirm that the registrar no longer delegates {} to hosted zone {} ({e}); check DNS is reachable, then destroy again",
-                                spec.name, z.id
-                            )),
-                        };
-                        if let Some(why) = refuse {
-                            return Err(ext_error(
-                                spec,
-                                "destroying the delegation of",
-                                format!("{why}; nothing was changed (set parent.manual.destroy_while_delegated = true to delete the zone anyway and leave a dangling delegation)"),
-                            ));
-                        }
-                    }
-                    actions.push(Action::DeleteZone {
-                        zone_id: z.id.clone(),
-                        force: spec.child.force_destroy,
-                    });
-                }
-            }
-        }
-        // Everything that can refuse, before the first change.
-        for action in &actions {
-            if let (Action::DeleteZone { force: false, .. }, Some(z)) = (action, &child_zone) {
-                let records = bound
-                    .run(
-                        "listing the child zone's records",
-                        zone::own_records(&child, z),
-                    )
-                    .await?;
-                if !records.is_empty() {
-                    return Err(destroy_refused(
-                        spec,
-                        z,
-                        &records,
-                        "nothing was changed: the parent's NS record and the zone are kept, and the subdomain still resolves",
-                    ));
-                }
-            }
-        }
-        tracing::info!(name = %spec.name, ?actions, parent = %via(spec), "destroying delegation");
-        for action in actions {
-            match action {
-                Action::RemoveNs { record } => {
-                    let Kind::Update(p) = kind(spec) else {
-                        continue;
-                    };
-                    let step = async {
-                        let before = dns_update::read_serial(p, &dns)
-                            .await
-                            .map_err(|e| ext_error(spec, "deleting NS record", e))?;
-                        match dns_update::delete_exact(p, &spec.name, &record).await {
-                            Ok(()) => {}
-                            Err(UpdateError::Prerequisite { .. }) => {
-                                let now = dns_update::read_ns(p, &spec.name, &dns)
-                                    .await
-                                    .ok()
-                                    .and_then(|v| v.record)
-                                    .map(|r| r.values)
-                                    .unwrap_or_default();
-                                return Err(Error::RecordChanged {
-                                    action: "deleting NS record",
-                                    name: spec.name.clone(),
-                                    zone_id: zone_label(p),
-                                    expected: record.values.clone(),
-                                    found: now,
-                                });
-                            }
-                            Err(e) => return Err(ext_error(spec, "deleting NS record", e)),
-                        }
-                        dns_update::wait_serial_past(p, before, &dns, SERIAL_WAIT)
-                            .await
-                            .map_err(|e| ext_error(spec, "deleting NS record", e))?;
-                        Ok(())
-                    };
-                    bound.run("removing the parent NS record", step).await?;
-                }
-                Action::DeleteZone { force, .. } => {
-                    if let Some(z) = &child_zone {
-                        bound
-                            .run("deleting the child zone", async {
-                                zone::delete_zone(&child, z, force).await.map(|_| ())
-                            })
-                            .await
-                            .map_err(|e| Error::Partial {
-                                context: format!("destroying the delegation of {}", spec.name),
-                                source: Box::new(e),
-                                consequence: format!(
-                                    "the zone {} still exists and stays in state; destroy again",
-                                    z.id
-                                ),
-                            })?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn plan_error(e: PlanError, spec: &LinkSpec, wanted: NsSet) -> Error {
-    let label = match kind(spec) {
-        Kind::Update(p) => zone_label(p),
-        Kind::Manual(p) => p.zone.to_string(),
-    };
-    match e {
-        PlanError::AdoptMissing { zone_id } => Error::InvalidSetting {
-            attribute: "child.zone_id".into(),
-            message: format!("hosted zone {zone_id} does not exist in the child account"),
-        },
-        PlanError::ForeignRecord { existing } => Error::ForeignRecord {
-            name: spec.name.clone(),
-            zone_id: label,
-            existing,
-            wanted,
-        },
-        PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-            action: "writing NS record",
-            name: spec.name.clone(),
-            zone_id: label,
-            expected,
-            found,
-        },
     }
 }

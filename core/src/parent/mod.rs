@@ -7,6 +7,8 @@
 //! reuses the child-zone handling of a Route 53 parent and the same DNS
 //! verification.
 
+mod apply;
+mod destroy;
 pub mod dns_update;
 pub mod external;
 pub mod manual;
