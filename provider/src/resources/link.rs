@@ -384,7 +384,7 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
                 c.error(
                     ppath.clone(),
                     "Missing parent zone",
-                    "set one of parent.zone_id or parent.zone_name".into(),
+                    "set one of parent.zone_id or parent.zone_name (a Route 53 hosted zone), a parent.dns_update block (a zone on a DNS server taking RFC 2136 updates) or a parent.manual block (a zone at a registrar)".into(),
                 );
             }
             if let (Some(n), Some(z)) = (&name, &zone_name) {
