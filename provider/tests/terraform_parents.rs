@@ -375,6 +375,30 @@ async fn manual_parent_pending_resume_drift_and_guarded_destroy() {
     assert_eq!(strings(&st["delegated_name_servers"]), ns);
     tf.assert_no_changes();
 
+    // Import: the ID names the registrar's zone (and where the walk starts);
+    // settings of the configuration alone (verify) are not in the ID.
+    tf.write(&env, &manual_link(&env, ""));
+    tf.ok(&["state", "rm", "route53delegation_link.api"]);
+    let id = format!(
+        "{NAME}@manual:example.net?root_servers={}&child_role_arn={}",
+        env.world.root_server(),
+        child_role(CHILD)
+    );
+    tf.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "route53delegation_link.api",
+        &id,
+    ]);
+    let imported = tf.resource("route53delegation_link.api");
+    assert_eq!(imported["child_zone_id"], st["child_zone_id"]);
+    assert_eq!(
+        imported["verification"]["status"], "verified",
+        "{imported:#}"
+    );
+    tf.assert_no_changes();
+
     // The registrar's record changes: plan shows it.
     nsupdate(
         &env,
