@@ -21,6 +21,8 @@ cargo build --release --locked -p terraform-provider-route53delegation
 cargo test --workspace --no-run --locked
 say "docs are current"
 scripts/docs.sh --check
+say "dependency audit (RustSec advisory database, offline)"
+scripts/audit.sh
 
 say "tests (network namespace with only loopback)"
 # The world's recursive resolver is the only name server the tests' code may

@@ -546,9 +546,9 @@ enum FailureKind {
 /// `SdkError<AssumeRoleError>` in the `CredentialsError`'s source chain, so
 /// the AWS error code comes from `ProvideErrorMetadata::code()` and the kind
 /// of failure from the `SdkError` variant. Only when no STS error can be
-/// reached in the chain (an aws-config that wraps it differently) it falls
-/// back to the text: `AccessDenied` in it means denied, anything else counts
-/// as transient, so that nothing is remembered for good by mistake.
+/// reached in the chain (an aws-config that wraps it differently) the
+/// failure counts as transient, so that nothing is remembered for good by
+/// mistake; the text is never searched for a code.
 fn classify(e: &CredentialsError) -> (FailureKind, String) {
     if let CredentialsError::ProviderTimedOut(_) = e {
         return (FailureKind::Transient, DisplayChain(e).to_string());
@@ -560,12 +560,7 @@ fn classify(e: &CredentialsError) -> (FailureKind, String) {
         }
         cur = err.source();
     }
-    let text = DisplayChain(e).to_string();
-    if text.contains("AccessDenied") {
-        (FailureKind::Denied, text)
-    } else {
-        (FailureKind::Transient, text)
-    }
+    (FailureKind::Transient, DisplayChain(e).to_string())
 }
 
 type StsError = aws_sdk_sts::error::SdkError<AssumeRoleError>;
@@ -858,9 +853,12 @@ mod tests {
     }
 
     #[test]
-    fn without_a_typed_sts_error_the_text_decides() {
+    fn without_a_typed_sts_error_nothing_is_remembered() {
+        // Guards: classifying by searching the message for a code. Only the
+        // typed STS error's code counts; text that merely says AccessDenied
+        // is not a definitive denial.
         let denied = CredentialsError::provider_error("service error: AccessDenied: no");
-        assert_eq!(classify(&denied).0, FailureKind::Denied);
+        assert_eq!(classify(&denied).0, FailureKind::Transient);
         let other = CredentialsError::provider_error("something odd");
         assert_eq!(classify(&other).0, FailureKind::Transient);
     }

@@ -28,6 +28,11 @@ pub enum Error {
         code: String,
         /// The error message.
         message: String,
+        /// The SDK's error (`SdkError<OperationError, HttpResponse>`), when
+        /// the failure came from an SDK call: its service error is typed,
+        /// and callers that need more than the code can downcast to it.
+        #[source]
+        source: Option<BoxError>,
     },
     /// STS refused or failed to give credentials for a role.
     #[error("assuming role {role_arn}: {message}")]
@@ -192,12 +197,16 @@ pub enum Error {
     },
 }
 
+/// A boxed error that can cross threads.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
-    /// Builds an [`Error::Aws`] from an SDK error, keeping the AWS error code.
+    /// Builds an [`Error::Aws`] from an SDK error, keeping the AWS error code
+    /// and the SDK error itself as the source.
     pub fn aws<E, R>(action: impl Into<String>, err: SdkError<E, R>) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
     {
         let action = action.into();
         let (code, message) = match &err {
@@ -228,6 +237,22 @@ impl Error {
             action,
             code,
             message: message.trim_end_matches('.').to_string(),
+            source: Some(Box::new(err)),
+        }
+    }
+
+    /// An [`Error::Aws`] that no SDK error stands behind: a response that
+    /// lacked something, or a request the SDK's builders refused.
+    pub fn aws_other(
+        action: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Aws {
+            action: action.into(),
+            code: code.into(),
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -271,3 +296,47 @@ fn wanted_text(wanted: &NsSet) -> String {
 
 /// Result with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
+    use aws_sdk_route53::types::error::NoSuchHostedZone;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// Callers can reach the SDK's typed error behind an [`Error::Aws`],
+    /// and the code, not the message, classifies it.
+    #[test]
+    fn aws_errors_keep_the_sdk_error_as_their_source() {
+        let raw = Response::new(StatusCode::try_from(404).expect("status"), SdkBody::empty());
+        let typed = NoSuchHostedZone::builder()
+            .message("No hosted zone found with ID: Z1")
+            .meta(
+                ErrorMetadata::builder()
+                    .code("NoSuchHostedZone")
+                    .message("No hosted zone found with ID: Z1")
+                    .build(),
+            )
+            .build();
+        let sdk = SdkError::service_error(GetHostedZoneError::NoSuchHostedZone(typed), raw);
+        let e = Error::aws("reading Route 53 hosted zone (Z1)", sdk);
+        assert_eq!(
+            e.to_string(),
+            "reading Route 53 hosted zone (Z1): NoSuchHostedZone: No hosted zone found with ID: Z1"
+        );
+        assert!(e.is_not_found());
+        let source = std::error::Error::source(&e).expect("a source");
+        let sdk = source
+            .downcast_ref::<SdkError<GetHostedZoneError, Response>>()
+            .expect("the SDK error");
+        assert!(matches!(
+            sdk.as_service_error(),
+            Some(GetHostedZoneError::NoSuchHostedZone(_))
+        ));
+        let other = Error::aws_other("reading", "MalformedResponse", "no HostedZone");
+        assert!(std::error::Error::source(&other).is_none());
+        assert!(!other.is_not_found());
+    }
+}

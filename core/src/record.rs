@@ -6,6 +6,7 @@
 //! Route 53 rejects the whole batch instead of losing their change. Deletes
 //! name the exact values this delegation wrote.
 
+use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
 use aws_sdk_route53::Client;
 
@@ -252,24 +253,37 @@ pub async fn delete_exact(
     {
         Ok(out) => Ok(out.change_info().map(|c| c.id().to_string())),
         Err(e) => {
+            let rejected = matches!(
+                e.as_service_error(),
+                Some(ChangeResourceRecordSetsError::InvalidChangeBatch(_))
+            );
             let err = Error::aws(action, e);
-            let gone = matches!(&err, Error::Aws { code, message, .. }
-                if code == "InvalidChangeBatch" && message.contains("but it was not found"));
-            if err.is_not_found() || gone {
-                Ok(None)
-            } else {
-                Err(err)
+            if err.is_not_found() {
+                return Ok(None);
             }
+            // Route 53 rejects a DELETE that does not match the record as it
+            // is: either it is gone already (success) or it changed (the
+            // error stands). Which one, a read tells; not the message.
+            if rejected && read_ns(r53, zone_id, name).await?.is_none() {
+                return Ok(None);
+            }
+            Err(err)
         }
     }
 }
 
 fn rename(e: Error, action: String) -> Error {
     match e {
-        Error::Aws { code, message, .. } => Error::Aws {
+        Error::Aws {
+            code,
+            message,
+            source,
+            ..
+        } => Error::Aws {
             action,
             code,
             message,
+            source,
         },
         other => other,
     }

@@ -97,10 +97,12 @@ fn parse_zone(hz: &aws_sdk_route53::types::HostedZone, ns: &[String]) -> Result<
 pub async fn get_zone(r53: &Client, id: &str) -> Result<Option<HostedZone>> {
     match r53.get_hosted_zone().id(bare_zone_id(id)).send().await {
         Ok(out) => {
-            let hz = out.hosted_zone().ok_or_else(|| Error::Aws {
-                action: format!("reading Route 53 hosted zone ({id})"),
-                code: "MalformedResponse".into(),
-                message: "no HostedZone in response".into(),
+            let hz = out.hosted_zone().ok_or_else(|| {
+                Error::aws_other(
+                    format!("reading Route 53 hosted zone ({id})"),
+                    "MalformedResponse",
+                    "no HostedZone in response",
+                )
             })?;
             let ns = out
                 .delegation_set()
@@ -223,10 +225,8 @@ pub async fn create_zone(
     }
     match req.send().await {
         Ok(out) => {
-            let hz = out.hosted_zone().ok_or_else(|| Error::Aws {
-                action: action(),
-                code: "MalformedResponse".into(),
-                message: "no HostedZone in response".into(),
+            let hz = out.hosted_zone().ok_or_else(|| {
+                Error::aws_other(action(), "MalformedResponse", "no HostedZone in response")
             })?;
             let ns = out
                 .delegation_set()
@@ -455,11 +455,7 @@ pub(crate) fn record_set(
 }
 
 pub(crate) fn build_error(action: String, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action,
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
+    Error::aws_other(action, "BuildError", e.to_string())
 }
 
 #[cfg(test)]

@@ -6,12 +6,16 @@
 //!   [`NestedBlock`]) usable by a documentation generator.
 //! * [`diag`]: [`Diagnostic`] and [`AttributePath`].
 //! * [`provider`]: the [`ProviderImpl`] trait resource code implements.
-//! * [`service`]: the gRPC services; [`server`]: handshake, mTLS, serving.
+//! * [`service`]: the `tfplugin6.Provider` service; [`convert`]: its
+//!   protobuf conversions; [`plugin_services`]: go-plugin's controller,
+//!   stdio, broker and health services; [`server`]: handshake, mTLS, serving.
 //! * [`logging`]: hclog-JSON logging to stderr.
 
 pub mod codec;
+pub mod convert;
 pub mod diag;
 pub mod logging;
+pub mod plugin_services;
 pub mod proto;
 pub mod provider;
 pub mod schema;

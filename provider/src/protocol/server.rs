@@ -17,11 +17,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 
+use super::plugin_services::{BrokerService, ControllerService, HealthService, StdioService};
 use super::proto::{grpc_health_v1 as health, plugin, tfplugin6 as pb};
 use super::provider::ProviderImpl;
-use super::service::{
-    BrokerService, ControllerService, HealthService, ProviderService, StdioService,
-};
+use super::service::ProviderService;
 
 /// The provider's registry address.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/route53delegation/route53delegation";
@@ -60,6 +59,7 @@ TF_REATTACH_PROVIDERS value in the shell running Terraform.";
 
 /// Errors from [`serve`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServeError {
     /// Started without the magic cookie (i.e. not by Terraform).
     #[error("{NOT_A_PLUGIN_MESSAGE}")]

@@ -1,6 +1,6 @@
-//! gRPC service implementations: `tfplugin6.Provider` on top of a
-//! [`ProviderImpl`], plus go-plugin's `GRPCController`, `GRPCStdio`,
-//! `GRPCBroker` and the standard health service.
+//! The `tfplugin6.Provider` gRPC service on top of a [`ProviderImpl`]
+//! (go-plugin's own services are in [`super::plugin_services`], the
+//! protobuf conversions in [`super::convert`]).
 //!
 //! Every Provider RPC converts protobuf ⇄ protocol-neutral types, never
 //! panics on malformed input (it answers with an error diagnostic instead),
@@ -10,187 +10,22 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::{FutureExt, Stream, StreamExt};
+use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Request, Response, Status};
 
-use super::codec;
-use super::diag::{AttributePath, Diagnostic, PathStep, Severity};
-use super::proto::grpc_health_v1 as health;
-use super::proto::plugin;
+use super::convert::{
+    decode_dynamic, diag_to_proto, diags_to_proto, encode_dynamic, path_to_proto, schema_to_proto,
+};
+use super::diag::{Diagnostic, Severity};
 use super::proto::tfplugin6 as pb;
 use super::provider::{
     ApplyRequest, Checkpoint, DataSourceRequest, PlanRequest, ProviderImpl, ReadRequest,
 };
-use super::schema::{Attribute, Block, NestedBlock, NestingMode, Schema, StringKind};
-use super::value::{Type, Value};
-
-type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
-
-// ---------------------------------------------------------------------------
-// Conversions
-// ---------------------------------------------------------------------------
-
-fn string_kind_to_proto(k: StringKind) -> i32 {
-    match k {
-        StringKind::Plain => pb::StringKind::Plain as i32,
-        StringKind::Markdown => pb::StringKind::Markdown as i32,
-    }
-}
-
-fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
-    pb::schema::Attribute {
-        name: a.name.clone(),
-        r#type: a.ty.to_json_bytes(),
-        nested_type: None,
-        description: a.description.clone(),
-        required: a.required,
-        optional: a.optional,
-        computed: a.computed,
-        sensitive: a.sensitive,
-        description_kind: string_kind_to_proto(a.description_kind),
-        deprecated: a.deprecated,
-        write_only: a.write_only,
-    }
-}
-
-fn nested_block_to_proto(b: &NestedBlock, version: i64) -> pb::schema::NestedBlock {
-    use pb::schema::nested_block::NestingMode as N;
-    let nesting = match b.nesting {
-        NestingMode::Single => N::Single,
-        NestingMode::Group => N::Group,
-        NestingMode::List => N::List,
-        NestingMode::Set => N::Set,
-        NestingMode::Map => N::Map,
-    };
-    pb::schema::NestedBlock {
-        type_name: b.type_name.clone(),
-        block: Some(block_to_proto(&b.block, version)),
-        nesting: nesting as i32,
-        min_items: b.min_items,
-        max_items: b.max_items,
-    }
-}
-
-fn block_to_proto(b: &Block, version: i64) -> pb::schema::Block {
-    pb::schema::Block {
-        version,
-        attributes: b.attributes.iter().map(attribute_to_proto).collect(),
-        block_types: b
-            .block_types
-            .iter()
-            .map(|nb| nested_block_to_proto(nb, version))
-            .collect(),
-        description: b.description.clone(),
-        description_kind: string_kind_to_proto(b.description_kind),
-        deprecated: b.deprecated,
-    }
-}
-
-/// Converts a [`Schema`] to its protocol message.
-pub fn schema_to_proto(s: &Schema) -> pb::Schema {
-    pb::Schema {
-        version: s.version,
-        block: Some(block_to_proto(&s.block, s.version)),
-    }
-}
-
-/// Converts an [`AttributePath`] to its protocol message.
-pub fn path_to_proto(p: &AttributePath) -> pb::AttributePath {
-    use pb::attribute_path::step::Selector;
-    pb::AttributePath {
-        steps: p
-            .steps()
-            .iter()
-            .map(|s| pb::attribute_path::Step {
-                selector: Some(match s {
-                    PathStep::AttributeName(n) => Selector::AttributeName(n.clone()),
-                    PathStep::ElementKeyString(k) => Selector::ElementKeyString(k.clone()),
-                    PathStep::ElementKeyInt(i) => Selector::ElementKeyInt(*i),
-                }),
-            })
-            .collect(),
-    }
-}
-
-/// Converts a protocol attribute path (steps without a selector are skipped).
-pub fn path_from_proto(p: &pb::AttributePath) -> AttributePath {
-    use pb::attribute_path::step::Selector;
-    AttributePath(
-        p.steps
-            .iter()
-            .filter_map(|s| {
-                Some(match s.selector.as_ref()? {
-                    Selector::AttributeName(n) => PathStep::AttributeName(n.clone()),
-                    Selector::ElementKeyString(k) => PathStep::ElementKeyString(k.clone()),
-                    Selector::ElementKeyInt(i) => PathStep::ElementKeyInt(*i),
-                })
-            })
-            .collect(),
-    )
-}
-
-/// Converts a [`Diagnostic`] to its protocol message.
-pub fn diag_to_proto(d: &Diagnostic) -> pb::Diagnostic {
-    pb::Diagnostic {
-        severity: match d.severity {
-            Severity::Error => pb::diagnostic::Severity::Error as i32,
-            Severity::Warning => pb::diagnostic::Severity::Warning as i32,
-        },
-        summary: d.summary.clone(),
-        detail: d.detail.clone(),
-        attribute: d.attribute.as_ref().map(path_to_proto),
-    }
-}
-
-fn diags_to_proto(d: &[Diagnostic]) -> Vec<pb::Diagnostic> {
-    d.iter().map(diag_to_proto).collect()
-}
-
-/// Decodes a `DynamicValue` (msgpack preferred, JSON accepted; absent or
-/// empty means null).
-pub fn decode_dynamic(
-    dv: Option<&pb::DynamicValue>,
-    ty: &Type,
-    what: &str,
-) -> Result<Value, Diagnostic> {
-    let Some(dv) = dv else {
-        return Ok(Value::Null);
-    };
-    let res = if !dv.msgpack.is_empty() {
-        codec::decode_msgpack(&dv.msgpack, ty)
-    } else if !dv.json.is_empty() {
-        codec::decode_json_bytes(&dv.json, ty)
-    } else {
-        return Ok(Value::Null);
-    };
-    res.map_err(|e| {
-        Diagnostic::error(
-            "Invalid value received from Terraform",
-            format!("The provider could not decode the {what}: {e}. This is a bug in the provider or Terraform."),
-        )
-    })
-}
-
-/// Encodes a value as a msgpack `DynamicValue`.
-pub fn encode_dynamic(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
-    codec::encode_msgpack(v, ty)
-        .map(|msgpack| pb::DynamicValue {
-            msgpack,
-            json: Vec::new(),
-        })
-        .map_err(|e| {
-            Diagnostic::error(
-                "Provider produced an invalid value",
-                format!(
-                    "The provider could not encode the {what}: {e}. This is a bug in the provider."
-                ),
-            )
-        })
-}
+use super::schema::Schema;
+use super::value::Value;
 
 /// Runs an implementation future, turning a panic into an error diagnostic
 /// (without the panic message's backtrace or payload details).
@@ -904,129 +739,5 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// go-plugin services and health
-// ---------------------------------------------------------------------------
-
-/// A stream that yields nothing and ends when `token` is cancelled, so that
-/// long-lived streams do not block a graceful shutdown.
-fn until_cancelled<T: Send + 'static>(token: CancellationToken) -> BoxStream<T> {
-    Box::pin(futures::stream::once(token.cancelled_owned()).filter_map(|()| async { None }))
-}
-
-/// `plugin.GRPCController`: `Shutdown` triggers a graceful server stop,
-/// after which the process exits.
-#[derive(Debug, Clone)]
-pub struct ControllerService {
-    /// Cancelled to shut the server down.
-    pub shutdown: CancellationToken,
-}
-
-#[tonic::async_trait]
-impl plugin::grpc_controller_server::GrpcController for ControllerService {
-    async fn shutdown(
-        &self,
-        _req: Request<plugin::Empty>,
-    ) -> Result<Response<plugin::Empty>, Status> {
-        tracing::debug!("GRPCController.Shutdown received; stopping");
-        self.shutdown.cancel();
-        Ok(Response::new(plugin::Empty {}))
-    }
-}
-
-/// `plugin.GRPCStdio`: our stdout carries only the handshake and logs go
-/// straight to stderr (which Terraform reads), so the stream stays open and
-/// sends nothing until shutdown.
-#[derive(Debug, Clone)]
-pub struct StdioService {
-    /// Ends the stream on shutdown.
-    pub shutdown: CancellationToken,
-}
-
-#[tonic::async_trait]
-impl plugin::grpc_stdio_server::GrpcStdio for StdioService {
-    type StreamStdioStream = BoxStream<plugin::StdioData>;
-
-    async fn stream_stdio(
-        &self,
-        _req: Request<()>,
-    ) -> Result<Response<Self::StreamStdioStream>, Status> {
-        Ok(Response::new(until_cancelled(self.shutdown.clone())))
-    }
-}
-
-/// `plugin.GRPCBroker`: we never broker extra connections; the stream is
-/// accepted, incoming messages are drained, nothing is sent.
-#[derive(Debug, Clone)]
-pub struct BrokerService {
-    /// Ends the stream on shutdown.
-    pub shutdown: CancellationToken,
-}
-
-#[tonic::async_trait]
-impl plugin::grpc_broker_server::GrpcBroker for BrokerService {
-    type StartStreamStream = BoxStream<plugin::ConnInfo>;
-
-    async fn start_stream(
-        &self,
-        req: Request<Streaming<plugin::ConnInfo>>,
-    ) -> Result<Response<Self::StartStreamStream>, Status> {
-        let mut incoming = req.into_inner();
-        let shutdown = self.shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    msg = incoming.next() => match msg {
-                        Some(Ok(_)) => tracing::debug!("ignoring GRPCBroker message"),
-                        _ => break,
-                    },
-                }
-            }
-        });
-        Ok(Response::new(until_cancelled(self.shutdown.clone())))
-    }
-}
-
-/// `grpc.health.v1.Health`: `plugin` (and the empty server name) are SERVING.
-#[derive(Debug, Clone)]
-pub struct HealthService {
-    /// Ends watch streams on shutdown.
-    pub shutdown: CancellationToken,
-}
-
-fn health_status(service: &str) -> i32 {
-    match service {
-        "" | "plugin" => health::health_check_response::ServingStatus::Serving as i32,
-        _ => health::health_check_response::ServingStatus::ServiceUnknown as i32,
-    }
-}
-
-#[tonic::async_trait]
-impl health::health_server::Health for HealthService {
-    type WatchStream = BoxStream<health::HealthCheckResponse>;
-
-    async fn check(
-        &self,
-        req: Request<health::HealthCheckRequest>,
-    ) -> Result<Response<health::HealthCheckResponse>, Status> {
-        Ok(Response::new(health::HealthCheckResponse {
-            status: health_status(&req.get_ref().service),
-        }))
-    }
-
-    async fn watch(
-        &self,
-        req: Request<health::HealthCheckRequest>,
-    ) -> Result<Response<Self::WatchStream>, Status> {
-        let first = health::HealthCheckResponse {
-            status: health_status(&req.get_ref().service),
-        };
-        let s = futures::stream::once(async move { Ok(first) })
-            .chain(until_cancelled(self.shutdown.clone()));
-        Ok(Response::new(Box::pin(s)))
     }
 }

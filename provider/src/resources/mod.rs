@@ -1,5 +1,4 @@
-//! The provider's resources, one file each: schema, state type and lifecycle.
+//! The provider's resources, one folder each: schema, configuration, state,
+//! plan rules, import ID and lifecycle in modules of their own.
 
 pub mod link;
-pub mod link_parent;
-pub mod plan_rules;

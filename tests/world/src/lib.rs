@@ -28,6 +28,7 @@ pub use throttle::ThrottleMode;
 
 /// Errors of the world's library API.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WorldError {
     #[error("{what}: {source}")]
     Io {

@@ -14,74 +14,92 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
 
 const NETNS: &str = "r53world";
 
-#[derive(Debug)]
-struct Opts {
-    dir: PathBuf,
-    net: u8,
-    insync_ms: Option<u64>,
-    provider_dir: Option<PathBuf>,
-    rest: Vec<String>,
+/// Runs the r53world local world: Route 53 + STS emulator, authoritative
+/// DNS (knot for the root and TLDs, the world's own pool servers) and an
+/// unbound resolver, on 127.N addresses.
+#[derive(Debug, Parser)]
+#[command(name = "world", version)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
 }
 
-fn parse(args: &[String]) -> Result<Opts> {
-    let mut o = Opts {
-        dir: PathBuf::from(".world"),
-        net: 0,
-        insync_ms: None,
-        provider_dir: None,
-        rest: Vec::new(),
-    };
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        let val = |i: usize| -> Result<&String> {
-            args.get(i + 1)
-                .with_context(|| format!("{a} needs a value"))
-        };
-        match a.as_str() {
-            "--dir" => {
-                o.dir = PathBuf::from(val(i)?);
-                i += 1;
-            }
-            "--net" => {
-                o.net = val(i)?.parse().context("--net")?;
-                i += 1;
-            }
-            "--insync-delay-ms" => {
-                o.insync_ms = Some(val(i)?.parse().context("--insync-delay-ms")?);
-                i += 1;
-            }
-            "--provider-dir" => {
-                o.provider_dir = Some(PathBuf::from(val(i)?));
-                i += 1;
-            }
-            "--" => {
-                o.rest = args[i + 1..].to_vec();
-                break;
-            }
-            _ => o.rest.push(a.clone()),
-        }
-        i += 1;
-    }
-    Ok(o)
+/// Where the world keeps its files.
+#[derive(Debug, Args)]
+struct DirArg {
+    /// Directory for the world's files (configs, logs, `env`, `ready`).
+    #[arg(long, default_value = ".world")]
+    dir: PathBuf,
+}
+
+/// How a world is started.
+#[derive(Debug, Args)]
+struct StartArgs {
+    #[command(flatten)]
+    dir: DirArg,
+    /// The world's net: it binds addresses in 127.N.0.0/16.
+    #[arg(long, default_value_t = 0)]
+    net: u8,
+    /// Milliseconds until a change is INSYNC (the world's default when unset).
+    #[arg(long = "insync-delay-ms", value_name = "MS")]
+    insync_ms: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Start a long-running world in the `r53world` network namespace and
+    /// print its environment.
+    Up {
+        #[command(flatten)]
+        start: StartArgs,
+        /// Directory holding a provider binary for Terraform's dev_overrides.
+        #[arg(long, value_name = "DIR")]
+        provider_dir: Option<PathBuf>,
+    },
+    /// Run a world in the foreground until SIGTERM or SIGINT.
+    Serve(StartArgs),
+    /// Stop the world started by `up` (succeeds when it is already down).
+    Down(DirArg),
+    /// Run a command inside the world's namespace with its environment.
+    Exec {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The command and its arguments (after `--`).
+        #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Call the admin API inside the namespace, e.g. `POST /reset '{}'`.
+    Admin {
+        #[command(flatten)]
+        dir: DirArg,
+        /// HTTP method.
+        method: String,
+        /// Admin path, e.g. `/calls`.
+        path: String,
+        /// JSON body.
+        json: Option<String>,
+    },
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(cmd) = args.first() else {
-        bail!("usage: world up|serve|down|exec|admin [--dir DIR] [--net N] ...");
-    };
-    let o = parse(&args[1..])?;
-    match cmd.as_str() {
-        "serve" => serve(&o),
-        "up" => up(&o),
-        "down" => down(&o),
-        "exec" => exec(&o),
-        "admin" => admin(&o),
-        other => bail!("unknown command {other}"),
+    match Cli::parse().cmd {
+        Cmd::Serve(start) => serve(&start),
+        Cmd::Up {
+            start,
+            provider_dir,
+        } => up(&start, provider_dir.as_deref()),
+        Cmd::Down(dir) => down(&dir.dir),
+        Cmd::Exec { dir, cmd } => exec(&dir.dir, &cmd),
+        Cmd::Admin {
+            dir,
+            method,
+            path,
+            json,
+        } => admin(&dir.dir, &method, &path, json.unwrap_or_default()),
     }
 }
 
@@ -90,11 +108,11 @@ fn abs(p: &Path) -> Result<PathBuf> {
     Ok(std::fs::canonicalize(p)?)
 }
 
-fn serve(o: &Opts) -> Result<()> {
+fn serve(o: &StartArgs) -> Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .try_init();
-    let dir = abs(&o.dir)?;
+    let dir = abs(&o.dir.dir)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -141,10 +159,10 @@ fn netns_exists() -> bool {
     Path::new("/run/netns").join(NETNS).exists()
 }
 
-fn up(o: &Opts) -> Result<()> {
-    let dir = abs(&o.dir)?;
+fn up(o: &StartArgs, provider_dir: Option<&Path>) -> Result<()> {
+    let dir = abs(&o.dir.dir)?;
     if dir.join("world.pid").exists() {
-        down(o)?;
+        down(&dir)?;
     }
     if !netns_exists() {
         run(Command::new("ip").args(["netns", "add", NETNS]))?;
@@ -205,7 +223,7 @@ fn up(o: &Opts) -> Result<()> {
     ));
     let env = env.join("\n") + "\n";
     std::fs::write(dir.join("env"), &env)?;
-    let overrides = match &o.provider_dir {
+    let overrides = match provider_dir {
         Some(p) => format!(
             "  dev_overrides {{\n    \"registry.terraform.io/route53delegation/route53delegation\" = \"{}\"\n  }}\n",
             abs(p)?.display()
@@ -235,9 +253,8 @@ fn alive(pid: i32) -> bool {
             .contains(") Z ")
 }
 
-fn down(o: &Opts) -> Result<()> {
-    let dir = o.dir.clone();
-    if let Some(pid) = read_pid(&dir) {
+fn down(dir: &Path) -> Result<()> {
+    if let Some(pid) = read_pid(dir) {
         if alive(pid) {
             let _ = Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
@@ -282,30 +299,22 @@ fn env_of(dir: &Path) -> Result<Vec<(String, String)>> {
         .collect())
 }
 
-fn exec(o: &Opts) -> Result<()> {
-    if o.rest.is_empty() {
-        bail!("usage: world exec [--dir DIR] -- CMD...");
-    }
+fn exec(dir: &Path, cmd: &[String]) -> Result<()> {
     let st = Command::new("ip")
         .args(["netns", "exec", NETNS])
-        .args(&o.rest)
-        .envs(env_of(&o.dir)?)
+        .args(cmd)
+        .envs(env_of(dir)?)
         .status()?;
     std::process::exit(st.code().unwrap_or(1));
 }
 
-fn admin(o: &Opts) -> Result<()> {
-    let env = env_of(&o.dir)?;
+fn admin(dir: &Path, method: &str, path: &str, body: String) -> Result<()> {
+    let env = env_of(dir)?;
     let endpoint = env
         .iter()
         .find(|(k, _)| k == "AWS_ENDPOINT_URL")
         .map(|(_, v)| v.clone())
         .context("no endpoint in env")?;
-    let (method, path) = match o.rest.as_slice() {
-        [m, p, ..] => (m.clone(), p.clone()),
-        _ => bail!("usage: world admin METHOD PATH [JSON]"),
-    };
-    let body = o.rest.get(2).cloned().unwrap_or_default();
     let url = format!(
         "{endpoint}/admin/{}",
         path.trim_start_matches('/').trim_start_matches("admin/")
@@ -318,7 +327,7 @@ fn admin(o: &Opts) -> Result<()> {
             "curl",
             "-sS",
             "-X",
-            &method,
+            method,
             "-H",
             "content-type: application/json",
         ])

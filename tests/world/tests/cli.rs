@@ -86,3 +86,26 @@ fn serve_runs_until_sigterm_and_cleans_up() {
     assert!(!ready.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The command line is clap's: a missing command or argument, or a value out
+/// of range, is a usage error (exit 2) that says what is wrong, and nothing
+/// starts.
+#[test]
+fn bad_command_lines_are_usage_errors() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["exec"], "<CMD>"),
+        (&["admin", "POST"], "<PATH>"),
+        (&["serve", "--net", "300"], "--net"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, named) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_world"))
+            .args(args)
+            .output()
+            .expect("run world");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error:"), "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?} should name {named}: {err}");
+    }
+}
