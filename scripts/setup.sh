@@ -41,6 +41,6 @@ fi
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup: cargo (Rust 1.85 or newer) is needed on PATH" >&2
+  echo "setup: cargo (Rust 1.89 or newer) is needed on PATH" >&2
   exit 1
 fi

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::dns::Rcode;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 
@@ -37,7 +38,7 @@ pub struct ServerCheck {
     /// True when the answer is the one wanted.
     pub ok: bool,
     /// The response code.
-    pub rcode: Option<String>,
+    pub rcode: Option<Rcode>,
     /// The AA flag.
     pub authoritative: Option<bool>,
     /// The NS set seen (referral, apex NS, or parent domain's NS).

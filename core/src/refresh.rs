@@ -135,6 +135,7 @@ mod tests {
 
     use super::*;
     use crate::check::{CheckKind, ServerCheck};
+    use crate::dns::Rcode;
 
     fn n(s: &str) -> DomainName {
         DomainName::parse(s).unwrap()
@@ -146,7 +147,7 @@ mod tests {
             server_name: Some(n(server)),
             address: Some(SocketAddr::from(([127, 0, 20, last], 53))),
             ok,
-            rcode: Some("NOERROR".into()),
+            rcode: Some(Rcode::NOERROR),
             authoritative: Some(kind != CheckKind::ParentReferral),
             ns_seen: None,
             negative_ttl: None,

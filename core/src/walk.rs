@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use hickory_proto::rr::RecordType;
 
-use crate::dns::{AddressResolver, DnsClient, DnsResponse, RecordData, DNS_PORT};
+use crate::dns::{AddressResolver, DnsClient, DnsResponse, Rcode, RecordData, DNS_PORT};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 
@@ -185,7 +185,7 @@ async fn ask_any(
     let mut reasons = Vec::new();
     for &server in servers {
         match client.query(server, name, RecordType::NS, false).await {
-            Ok(r) if r.rcode == "NOERROR" || r.rcode == "NXDOMAIN" => return Ok(r),
+            Ok(r) if r.rcode == Rcode::NOERROR || r.rcode == Rcode::NXDOMAIN => return Ok(r),
             Ok(r) => reasons.push(format!("{server} answered {}", r.rcode)),
             Err(e) => reasons.push(e.to_string()),
         }
@@ -274,7 +274,7 @@ mod tests {
     ) -> DnsResponse {
         DnsResponse {
             server: "127.0.0.1:53".parse().unwrap(),
-            rcode: "NOERROR".into(),
+            rcode: Rcode::NOERROR,
             authoritative,
             truncated: false,
             recursion_available: false,

@@ -21,7 +21,7 @@ use aws_sdk_route53::types::{
 };
 use r53world::{CHILD_ACCOUNTS, PARENT_ACCOUNT};
 use route53delegation::diagnose::{Finding, Severity};
-use route53delegation::dns::{AddressResolver, DnsClient};
+use route53delegation::dns::{AddressResolver, DnsClient, Rcode};
 use route53delegation::verify::probe_dangling;
 use route53delegation::verify::{
     check_once, verify, CheckKind, VerificationReport, VerifyOptions, VerifyRequest,
@@ -203,7 +203,7 @@ async fn no_parent_record() {
     assert_eq!(referrals.len(), 4, "every parent server asked");
     assert!(referrals
         .iter()
-        .all(|c| c.rcode.as_deref() == Some("NXDOMAIN") && !c.ok));
+        .all(|c| c.rcode == Some(Rcode::NXDOMAIN) && !c.ok));
     let f0 = &report.findings[0];
     assert_eq!(
         *f0,
@@ -368,7 +368,7 @@ async fn lame_child_server() {
         vec![&Finding::LameChildServer {
             server: n(&stray),
             address: stray_addr,
-            rcode: "REFUSED".into(),
+            rcode: Rcode::REFUSED,
             authoritative: false,
         }],
         "only the stray server is lame: {}",

@@ -17,7 +17,7 @@ use aws_sdk_route53::types::{
 use r53world::{DnsFault, PARENT_ACCOUNT};
 use route53delegation::delegation::VerifyStatus;
 use route53delegation::diagnose::Finding;
-use route53delegation::dns::{AddressResolver, DnsClient};
+use route53delegation::dns::{AddressResolver, DnsClient, Rcode};
 use route53delegation::verify::{self, check_once, VerifyOptions, VerifyRequest};
 use route53delegation::{CancellationToken, DomainName, Error, LinkSpec, LinkState, NsSet};
 use support::*;
@@ -214,7 +214,7 @@ async fn a_refusing_child_server_is_named_lame_once() {
         vec![Finding::LameChildServer {
             server: n(&server),
             address: std::net::SocketAddr::new(addr, 53),
-            rcode: "REFUSED".into(),
+            rcode: Rcode::REFUSED,
             authoritative: false,
         }],
         "{}",
