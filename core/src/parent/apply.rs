@@ -47,6 +47,30 @@ impl Engine {
             cancel,
         };
         let remaining = || timeout.saturating_sub(start.elapsed());
+        // A move of the child zone to another account is not carried out
+        // for these parents (it would leave the old zone behind): refused
+        // before any change.
+        if let Some(old) = prior
+            .filter(|p| !p.child_zone_id.is_empty())
+            .and_then(|p| p.child_account.as_ref())
+        {
+            if self.clients().effective(old) != self.clients().effective(&spec.child.account) {
+                return Err(fail(
+                    Error::InvalidSetting {
+                        attribute: "child.assume_role.role_arn".into(),
+                        message: format!(
+                            "moving the child zone of {} to another account is not supported with parent.{}; nothing was changed: keep the child account, or replace the link (terraform apply -replace) to create the zone in the new account",
+                            spec.name,
+                            match kind(spec) {
+                                Kind::Update(_) => "dns_update",
+                                Kind::Manual(_) => "manual",
+                            }
+                        ),
+                    },
+                    None,
+                ));
+            }
+        }
         let child = bound
             .run(
                 "reaching the child account",
