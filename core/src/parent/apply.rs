@@ -71,6 +71,20 @@ impl Engine {
                 ));
             }
         }
+        if let (Some(p), Some(id)) = (prior, &spec.child.zone_id) {
+            if p.zone_owned && !p.child_zone_id.is_empty() && *id != p.child_zone_id {
+                return Err(fail(
+                    Error::InvalidSetting {
+                        attribute: "child.zone_id".into(),
+                        message: format!(
+                            "moving {} from hosted zone {} (created by this link) to {id} is not supported for a parent outside Route 53 (the old zone would be left behind); nothing was changed: replace the link, or delete the old zone yourself after moving",
+                            spec.name, p.child_zone_id
+                        ),
+                    },
+                    None,
+                ));
+            }
+        }
         let child = bound
             .run(
                 "reaching the child account",
