@@ -23,6 +23,7 @@ use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::pace::Pacing;
 use crate::parent_side::{ParentConfig, ParentSide};
+use crate::parent::ParentKind;
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
 use crate::verify::{self, ServerResult, VerificationReport, VerifyOptions, VerifyRequest};
@@ -60,6 +61,9 @@ pub struct ParentSpec {
     pub account: AccountSettings,
     /// Replace an NS record for the name that this delegation did not write.
     pub allow_overwrite: bool,
+    /// Route 53 (`zone` and `account` above), RFC 2136 dynamic update, or a
+    /// registrar (see [`crate::parent`]).
+    pub kind: ParentKind,
 }
 
 /// The child side of a delegation.
@@ -129,6 +133,9 @@ pub enum VerifyStatus {
     Skipped,
     /// Interrupted.
     Cancelled,
+    /// Waiting for a change only a person can make (the NS set entered at
+    /// a registrar); the next apply waits again.
+    Pending,
 }
 
 impl VerifyStatus {
@@ -139,6 +146,7 @@ impl VerifyStatus {
             VerifyStatus::Failed => "failed",
             VerifyStatus::Skipped => "skipped",
             VerifyStatus::Cancelled => "cancelled",
+            VerifyStatus::Pending => "pending",
         }
     }
 
@@ -149,6 +157,7 @@ impl VerifyStatus {
             "failed" => VerifyStatus::Failed,
             "skipped" => VerifyStatus::Skipped,
             "cancelled" => VerifyStatus::Cancelled,
+            "pending" => VerifyStatus::Pending,
             _ => return None,
         })
     }
@@ -424,7 +433,7 @@ impl Engine {
         }
     }
 
-    fn resolver_for(
+    pub(crate) fn resolver_for(
         &self,
         spec: &VerifySpec,
     ) -> std::result::Result<AddressResolver, crate::dns::DnsError> {
@@ -555,6 +564,9 @@ impl Engine {
     /// back as a [`Notice`] and `parent_zone: None`; apply checks again and
     /// fails clearly if they are still missing.
     pub async fn preflight(&self, spec: &LinkSpec, prior: Option<&LinkState>) -> Result<Preflight> {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self.preflight_external(spec, prior).await;
+        }
         let mut notices = Vec::new();
         let parent = match self.clients.route53(&spec.parent.account).await {
             Ok(p) => p,
@@ -722,6 +734,11 @@ impl Engine {
         cancel: &CancellationToken,
         progress: &(dyn Fn(&LinkState) + Send + Sync),
     ) -> std::result::Result<Applied, Box<ApplyFailure>> {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self
+                .apply_external(spec, prior, timeout, cancel, progress)
+                .await;
+        }
         let fail = |error: Error, partial: Option<LinkState>| {
             Box::new(ApplyFailure {
                 error,
@@ -1281,6 +1298,9 @@ impl Engine {
         state: &LinkState,
         cancel: &CancellationToken,
     ) -> VerificationSummary {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self.verify_state_external(spec, state, cancel).await;
+        }
         let parent = match self.clients.route53(&spec.parent.account).await {
             Ok(p) => p,
             Err(e) => return failed_summary(e.to_string()),
@@ -1441,6 +1461,9 @@ impl Engine {
     /// name to take its place) drops the delegation from state, with a warning
     /// about the parent record left dangling.
     pub async fn read(&self, spec: &LinkSpec, prior: &LinkState) -> Result<ReadOutcome> {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self.read_external(spec, prior).await;
+        }
         let parent = self.clients.route53(&spec.parent.account).await?;
         let child = self.clients.route53(&spec.child.account).await?;
         let mut warnings = Vec::new();
@@ -1628,6 +1651,9 @@ impl Engine {
     /// `child.zone_id` is given; any other zone is adopted and never deleted.
     /// The `Imported` says which, for the front end to tell the user.
     pub async fn import(&self, spec: &LinkSpec, cancel: &CancellationToken) -> Result<Imported> {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self.import_external(spec, cancel).await;
+        }
         let work = async {
             let ctx = self.ctx(spec).await.map_err(|e| import_hint(e, spec))?;
             let zone = match &spec.child.zone_id {
@@ -1686,6 +1712,9 @@ impl Engine {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<()> {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self.destroy_external(spec, state, timeout, cancel).await;
+        }
         let start = Instant::now();
         let bound = Bound {
             deadline: start + timeout,
@@ -1940,16 +1969,16 @@ async fn visible_zone(r53: &Client, id: &str) -> Result<Option<HostedZone>> {
 }
 
 /// The deadline and cancellation every step of an operation runs under.
-struct Bound<'a> {
-    deadline: Instant,
-    timeout: Duration,
-    cancel: &'a CancellationToken,
+pub(crate) struct Bound<'a> {
+    pub(crate) deadline: Instant,
+    pub(crate) timeout: Duration,
+    pub(crate) cancel: &'a CancellationToken,
 }
 
 impl Bound<'_> {
     /// Runs one step (AWS calls included) until it ends, the operation's
     /// deadline passes or the operation is cancelled.
-    async fn run<T>(
+    pub(crate) async fn run<T>(
         &self,
         during: &str,
         step: impl std::future::Future<Output = Result<T>>,
@@ -1967,7 +1996,7 @@ impl Bound<'_> {
 }
 
 /// A plan-time lookup of something that may be created by the same apply.
-fn not_yet(e: &Error, attribute: &'static str) -> Notice {
+pub(crate) fn not_yet(e: &Error, attribute: &'static str) -> Notice {
     Notice {
         summary: "Not found yet",
         attribute: Some(attribute),
@@ -2043,7 +2072,7 @@ fn import_hint(e: Error, spec: &LinkSpec) -> Error {
 
 /// Destroy refused before its first write: a zone to delete holds records
 /// of its own.
-fn destroy_refused(
+pub(crate) fn destroy_refused(
     spec: &LinkSpec,
     z: &zone::HostedZone,
     records: &[zone::RecordSet],
@@ -2095,7 +2124,10 @@ fn plan_error(e: PlanError, spec: &LinkSpec, ctx: &Ctx, zone: Option<&ObservedZo
     }
 }
 
-fn summary_of(report: &VerificationReport, status: Option<VerifyStatus>) -> VerificationSummary {
+pub(crate) fn summary_of(
+    report: &VerificationReport,
+    status: Option<VerifyStatus>,
+) -> VerificationSummary {
     VerificationSummary {
         status: status.unwrap_or(if report.passed {
             VerifyStatus::Verified
@@ -2119,7 +2151,7 @@ fn failed_summary(why: String) -> VerificationSummary {
     }
 }
 
-fn failure_text(report: &VerificationReport) -> String {
+pub(crate) fn failure_text(report: &VerificationReport) -> String {
     let mut s = report.summary();
     for f in &report.findings {
         s.push_str("; ");

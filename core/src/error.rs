@@ -132,6 +132,20 @@ pub enum Error {
         /// What is there now.
         found: NsSet,
     },
+    /// A parent outside Route 53 (a DNS server taking RFC 2136 updates, or
+    /// a registrar) refused or failed: `via` says which and how.
+    #[error("{action} {name} {via}: {cause}")]
+    ExternalParent {
+        /// What was being done (`writing NS record`).
+        action: &'static str,
+        /// The delegated name.
+        name: DomainName,
+        /// `by DNS UPDATE to 127.0.0.53:53 (zone example.net)`, `at the
+        /// registrar (zone example.org)`.
+        via: String,
+        /// What went wrong and what to check.
+        cause: String,
+    },
     /// A multi-step operation failed after some steps were done: says what
     /// was done, what failed and what the state now holds.
     #[error("{context}: {source}; {consequence}")]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod inspect;
 pub mod name;
 pub mod nsset;
+pub mod parent;
 pub mod pace;
 pub mod parent_side;
 pub mod plan;

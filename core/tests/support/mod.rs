@@ -138,6 +138,7 @@ pub fn spec(name: &str) -> LinkSpec {
             zone: ZoneRef::Name(DomainName::parse("example.com").unwrap()),
             account: role(PARENT_ROLE),
             allow_overwrite: false,
+            kind: Default::default(),
         },
         child: ChildSpec {
             account: role(&child_role(CHILD)),

@@ -32,3 +32,14 @@ terraform import route53delegation_link.api 'api.example.com@Z0123456789ABCDEFGH
 #     to = route53delegation_link.api
 #     id = "name=api.example.com;parent_zone_name=example.com;..."
 #   }
+
+# A parent zone on a DNS server taking RFC 2136 updates: the ID names the
+# server and zone and the key; the secret comes from an environment variable
+# (never from the ID). child_* keys as above.
+TSIG_SECRET=... terraform import route53delegation_link.net \
+  'api.example.net@dns-update:192.0.2.53:53/example.net?key_name=route53delegation&key_secret_env=TSIG_SECRET&child_role_arn=arn:aws:iam::222222222222:role/delegation-child'
+
+# A parent zone at a registrar (root_servers=ADDR,ADDR to start the walk
+# elsewhere):
+terraform import route53delegation_link.org \
+  'api.example.org@manual:example.org?child_role_arn=arn:aws:iam::222222222222:role/delegation-child'

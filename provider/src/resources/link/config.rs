@@ -187,6 +187,21 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
 
     let ppath = AttributePath::attr("parent");
     let parent = match v.get("parent") {
+        Some(p @ Value::Object(_)) if super::parent::parse(p, name.as_ref()).set => {
+            let mut parsed = super::parent::parse(p, name.as_ref());
+            c.diags.append(&mut parsed.diags);
+            c.incomplete |= parsed.incomplete;
+            parsed.kind.map(|kind| ParentSpec {
+                zone: ZoneRef::Name(
+                    kind.zone()
+                        .cloned()
+                        .unwrap_or_else(|| DomainName::parse("invalid").expect("static name")),
+                ),
+                account: AccountSettings::default(),
+                allow_overwrite: c.boolean(p, "allow_overwrite").unwrap_or(false),
+                kind,
+            })
+        }
         Some(p @ Value::Object(_)) => {
             let zone_id = c.zone_id(p, "zone_id", ppath.clone().then_attr("zone_id"));
             let zone_name_raw = c.string(p, "zone_name");
@@ -215,7 +230,7 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
                 c.error(
                     ppath.clone(),
                     "Missing parent zone",
-                    "set one of parent.zone_id or parent.zone_name".into(),
+                    "set one of parent.zone_id or parent.zone_name (a Route 53 hosted zone), a parent.dns_update block (a zone on a DNS server taking RFC 2136 updates) or a parent.manual block (a zone at a registrar)".into(),
                 );
             }
             if let (Some(n), Some(z)) = (&name, &zone_name) {
@@ -233,6 +248,7 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
                 zone,
                 account,
                 allow_overwrite: c.boolean(p, "allow_overwrite").unwrap_or(false),
+                kind: Default::default(),
             })
         }
         Some(Value::Unknown) => {

@@ -50,6 +50,7 @@ pub(crate) fn core_error_diag(e: &route53delegation::Error) -> Diagnostic {
         E::Cancelled { .. } => ("Interrupted", None),
         E::TimedOut { .. } => ("Timed out", Some(AttributePath::attr("timeouts"))),
         E::InvalidSetting { attribute, .. } => ("Invalid setting", Some(path_of(attribute))),
+        E::ExternalParent { .. } => ("Parent zone outside Route 53", None),
         _ => ("Route 53 delegation failed", None),
     };
     let d = Diagnostic::error(summary, e.to_string());

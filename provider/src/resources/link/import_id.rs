@@ -4,7 +4,7 @@
 use crate::protocol::Value;
 
 /// Shown with every parse error.
-pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts), or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or role_duration.";
+pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts); NAME@dns-update:SERVER/ZONE?key_name=KEY&key_secret_env=VARIABLE[&key_algorithm=hmac-sha256][&child_role_arn=...] for a parent taking DNS updates (the secret comes from the environment variable, never from the ID); NAME@manual:ZONE[?root_servers=ADDR,ADDR][&child_role_arn=...] for a parent at a registrar; or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or role_duration.";
 
 /// Rewrites configuration paths in a message into the import keys.
 pub fn in_key_terms(detail: &str) -> String {
@@ -38,7 +38,13 @@ const SIDE_KEYS: [&str; 7] = [
 pub fn parse(id: &str) -> Result<Value, String> {
     let id = id.trim();
     let mut kv: std::collections::BTreeMap<String, String> = Default::default();
-    if !id.contains('=') {
+    let mut external = None;
+    if let Some(r) = super::parent::import_kv(id) {
+        let p = r.map_err(|e| format!("{e}.\n\n{HELP}"))?;
+        kv = p.rest.clone();
+        kv.insert("name".into(), p.name.clone());
+        external = Some(p);
+    } else if !id.contains('=') {
         let Some((name, zone)) = id.split_once('@') else {
             return Err(format!("{id:?} is not an import ID.\n\n{HELP}"));
         };
@@ -114,6 +120,12 @@ pub fn parse(id: &str) -> Result<Value, String> {
     parent.push(("zone_id".into(), opt("parent_zone_id")));
     parent.push(("zone_name".into(), opt("parent_zone_name")));
     parent.push(("allow_overwrite".into(), Value::Null));
+    let (dns_update, manual) = match external {
+        Some(p) => (p.dns_update, p.manual),
+        None => (Value::Null, Value::Null),
+    };
+    parent.push(("dns_update".into(), dns_update));
+    parent.push(("manual".into(), manual));
     let mut child = side("child");
     child.push(("zone_id".into(), opt("child_zone_id")));
     child.push(("comment".into(), Value::Null));
@@ -131,6 +143,7 @@ pub fn parse(id: &str) -> Result<Value, String> {
         ("parent_zone_name".to_string(), Value::Null),
         ("name_servers".to_string(), Value::Null),
         ("delegated_name_servers".to_string(), Value::Null),
+        ("registrar_instructions".to_string(), Value::Null),
         ("verification".to_string(), Value::Null),
     ]))
 }

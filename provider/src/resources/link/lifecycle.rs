@@ -105,6 +105,14 @@ impl Link {
         ] {
             planned.set(k, Value::Unknown);
         }
+        let manual = matches!(
+            req.config.get("parent").and_then(|p| p.get("manual")),
+            Some(Value::Object(_)) | Some(Value::Unknown)
+        );
+        planned.set(
+            "registrar_instructions",
+            if manual { Value::Unknown } else { Value::Null },
+        );
         if let Some(cfg) = &cfg {
             // Plan-time lookups only warn early; they are bounded so that a
             // role still propagating does not hold the plan for long.

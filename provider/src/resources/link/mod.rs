@@ -12,6 +12,7 @@ mod config;
 mod diag;
 pub mod import_id;
 mod lifecycle;
+pub mod parent;
 pub mod plan_rules;
 mod schema;
 pub(crate) mod state;

@@ -19,7 +19,7 @@ pub fn schema() -> Schema {
     };
     let parent = account_attrs(
         Block::new().description(
-            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name`. Changing the parent zone (by ID, by name, or a name looked up in another account) moves the delegation in place: the NS record is written in the new parent zone, waited for and verified, and only then removed from the old one (only if it still holds what this link wrote).",
+            "The parent zone and the account that holds it. Exactly one of `zone_id` and `zone_name` (a Route 53 hosted zone), a `dns_update` block (a zone on a DNS server taking RFC 2136 updates) or a `manual` block (a zone at a registrar). Changing the kind of parent, or the zone of a `dns_update` or `manual` parent, replaces the link. Changing the parent zone (by ID, by name, or a name looked up in another account) moves the delegation in place: the NS record is written in the new parent zone, waited for and verified, and only then removed from the old one (only if it still holds what this link wrote).",
         ),
         "parent",
     )
@@ -31,7 +31,9 @@ pub fn schema() -> Schema {
     ))
     .attribute(Attribute::new("allow_overwrite", Type::Bool).optional().description(
         "Replace an NS record for `name` that this link did not write. Default `false`: such a record is never overwritten, and plan fails showing its values.",
-    ));
+    ))
+    .nested_block(super::parent::dns_update_block())
+    .nested_block(super::parent::manual_block());
     let child = account_attrs(
         Block::new().description(
             "The child account. Without `zone_id` the link creates the child hosted zone (and deletes it on destroy); with `zone_id` it adopts that zone and never deletes it. A zone the link did not create (adopted, imported from elsewhere, or re-created by hand and re-pointed to) is never deleted and its comment is left alone. Changing the account (`assume_role.role_arn`, `profile`, `region`) or `zone_id` moves the delegation in place without an outage: the new zone is created (or adopted), the parent record is swapped in one atomic change, waited for and verified, and only then is the old zone deleted, if the link created it. A move is refused before any change while the old zone holds records of its own, unless `force_destroy = true`.",
@@ -73,15 +75,16 @@ pub fn schema() -> Schema {
         );
     let block = Block::new()
         .description("Delegates a subdomain to its own Route 53 hosted zone, usually in another AWS account, and verifies the delegation over DNS before calling it done. Destroy removes the parent NS record first, then the zone it created, so no delegation is left dangling.")
-        .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID`."))
+        .attribute(Attribute::new("id", s()).computed().description("`NAME@PARENT_ZONE_ID` (`NAME@dns-update:ZONE`, `NAME@manual:ZONE` for the parents outside Route 53)."))
         .attribute(Attribute::new("name", s()).required().description("The subdomain to delegate, e.g. `api.example.com`. Trailing dot and letter case do not matter; internationalised names are converted to punycode. Changing it replaces the link."))
         .attribute(Attribute::new("ttl", Type::Number).optional().computed().description(format!(
             "TTL of the NS record in the parent zone, {MIN_TTL} to {MAX_TTL} seconds (Route 53's range, so an existing delegation imports as it is). Default {DEFAULT_TTL} (one hour): a repaired delegation reaches resolvers within the hour, where Route 53's usual NS TTL of two days would keep a wrong referral cached for two days."
         )))
         .attribute(Attribute::new("child_zone_id", s()).computed().description("ID of the child hosted zone."))
-        .attribute(Attribute::new("parent_zone_id", s()).computed().description("ID of the parent hosted zone."))
+        .attribute(Attribute::new("parent_zone_id", s()).computed().description("ID of the parent hosted zone; `dns-update:ZONE` for a `parent.dns_update` zone, `manual:ZONE` for a `parent.manual` one."))
         .attribute(Attribute::new("parent_zone_name", s()).computed().description("Name of the parent hosted zone."))
         .attribute(Attribute::new("name_servers", Type::list(s())).computed().description("The child zone's name servers, sorted."))
+        .attribute(Attribute::new("registrar_instructions", s()).computed().description("With a `parent.manual` block: what to enter at the registrar, in words (the NS set for `name`, exactly `name_servers`). Null for other parents."))
         .attribute(Attribute::new("delegated_name_servers", Type::list(s())).computed().description("The name servers the parent's NS record for `name` holds now, sorted. A plan that changes it is repairing the delegation."))
         .attribute(Attribute::new("verification", verification_type()).computed().description("The last DNS verification, by apply or by the refresh check (`verify.on_refresh`): `status` (`verified`, `failed`, `skipped`, `cancelled`), `checked_at` (RFC 3339; a refresh that finds the same verdict on the same servers keeps the earlier entry, so state does not churn), `servers_checked`, a one-line `summary` naming failing servers first, and `servers`: one entry per server checked, failing first, with `name`, `address`, `role` (`parent`, `child` or `resolver`), `result` (`ok`, or what it did: `timed out`, `REFUSED (does not serve the zone)`, `not authoritative`, `different NS set [...]`, `refers to other servers [...]`, ...) and `rtt_ms`."))
         .nested_block(NestedBlock::new("parent", NestingMode::Single, parent).items(1, 1))

@@ -313,6 +313,10 @@ pub(crate) fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -
         v.set("ttl", Value::int(DEFAULT_TTL));
     }
     v.set("verification", verification_value(&st.verification));
+    v.set(
+        "registrar_instructions",
+        super::parent::registrar_instructions(spec_name, st),
+    );
     // A zone this link manages: its comment as read (drift shows in plan).
     if let Some(Value::Object(child)) = v.get_mut("child") {
         let managed = matches!(child.get("zone_id"), None | Some(Value::Null)) && st.zone_owned;

@@ -27,8 +27,9 @@ use super::{core_error_diag, link_state, LinkConfig};
 use crate::protocol::{AttributePath, Diagnostic, PlanResponse, Value};
 
 /// Computed attributes that depend on where the delegation lives.
-const COMPUTED: [&str; 7] = [
+const COMPUTED: [&str; 8] = [
     "id",
+    "registrar_instructions",
     "child_zone_id",
     "parent_zone_id",
     "parent_zone_name",
@@ -78,6 +79,29 @@ fn account_changes(prior: Option<&Value>, config: Option<&Value>) -> bool {
     a != b || b.contains(&Setting::Unknown)
 }
 
+/// Which kind of parent a configuration (or state) names, and for the kinds
+/// outside Route 53 which zone: `route53`, `dns_update:ZONE`, `manual:ZONE`.
+fn parent_identity(v: &Value) -> String {
+    let p = v.get("parent");
+    for kind in ["dns_update", "manual"] {
+        match p.and_then(|p| p.get(kind)) {
+            Some(b @ Value::Object(_)) => {
+                let zone = match b.get("zone") {
+                    Some(Value::String(z)) => DomainName::parse(z)
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|_| z.clone()),
+                    Some(Value::Unknown) => "(unknown)".into(),
+                    _ => String::new(),
+                };
+                return format!("{kind}:{zone}");
+            }
+            Some(Value::Unknown) => return format!("{kind}:(unknown)"),
+            _ => {}
+        }
+    }
+    "route53".into()
+}
+
 /// Plans an update (the prior state exists). `cfg` is the parsed
 /// configuration when it is wholly known.
 pub fn plan_update(
@@ -99,11 +123,20 @@ pub fn plan_update(
     planned.set("ttl", ttl);
 
     let name_of = |v: &Value| v.get_str("name").and_then(|n| DomainName::parse(n).ok());
-    if name_of(prior) != name_of(config) || matches!(config.get("name"), Some(Value::Unknown)) {
+    let renamed =
+        name_of(prior) != name_of(config) || matches!(config.get("name"), Some(Value::Unknown));
+    // Another kind of parent (Route 53, DNS UPDATE, registrar), or another
+    // zone outside Route 53: a new link, as nothing can be moved between them.
+    let reparented = parent_identity(prior) != parent_identity(config);
+    if renamed || reparented {
         for k in COMPUTED {
             planned.set(k, Value::Unknown);
         }
-        resp.requires_replace = vec![AttributePath::attr("name")];
+        resp.requires_replace = vec![if renamed {
+            AttributePath::attr("name")
+        } else {
+            AttributePath::attr("parent")
+        }];
         resp.planned_state = planned;
         return resp;
     }
@@ -227,8 +260,16 @@ pub fn plan_update(
             planned.set("verification", Value::Unknown);
         }
     }
-    // A parent record someone else wrote, in the parent zone that stays.
-    if !parent_moves {
+    // A parent record someone else wrote, in the parent zone that stays. A
+    // registrar's record is never this link's to write: a difference there
+    // is a delegation still to be entered, which apply waits for.
+    let manual = cfg.is_some_and(|c| {
+        matches!(
+            c.spec.parent.kind,
+            route53delegation::parent::ParentKind::Manual(_)
+        )
+    });
+    if !parent_moves && !manual {
         if let (Some(cfg), Some(d)) = (cfg, &st.delegated) {
             let ours = st.written.as_ref().map(|w| &w.values) == Some(&d.values)
                 || (!child_moves && d.values == st.name_servers);

@@ -77,6 +77,100 @@ fn ns(v: &[&str]) -> NsSet {
     NsSet::parse(v).unwrap()
 }
 
+/// The configuration with a `parent.manual` block instead of the Route
+/// 53 parent zone.
+fn manual_config() -> Value {
+    let mut c = config();
+    c.set("name", Value::string("api.example.org"));
+    at(&mut c, &["parent", "zone_name"], Value::Null);
+    at(&mut c, &["parent", "assume_role"], Value::Null);
+    at(
+        &mut c,
+        &["parent", "manual"],
+        Value::object([
+            ("zone", Value::string("example.org")),
+            (
+                "root_servers",
+                Value::List(vec![Value::string("127.0.0.1")]),
+            ),
+            ("destroy_while_delegated", Value::Null),
+        ]),
+    );
+    c
+}
+
+fn plan_for(prior_cfg: &Value, st: &LinkState, config: &Value) -> PlanResponse {
+    let prior = with_state(
+        prior_cfg,
+        &DomainName::parse(prior_cfg.get_str("name").unwrap()).unwrap(),
+        st,
+    );
+    plan_update(
+        &prior,
+        &encode_private(st),
+        config,
+        config,
+        parse_config(config).0.as_ref(),
+    )
+}
+
+/// Failure mode: a link moved from a Route 53 parent to a registrar (or
+/// another zone there) is planned as an in-place move nothing can carry
+/// out: it is a new link.
+#[test]
+fn another_kind_of_parent_replaces_the_link() {
+    let mut cfg = config();
+    at(&mut cfg, &["parent", "zone_name"], Value::Null);
+    at(&mut cfg, &["parent", "assume_role"], Value::Null);
+    at(
+        &mut cfg,
+        &["parent", "manual"],
+        Value::object([
+            ("zone", Value::string("example.com")),
+            ("root_servers", Value::Null),
+            ("destroy_while_delegated", Value::Null),
+        ]),
+    );
+    let r = plan_for(&config(), &healthy(), &cfg);
+    let replace: Vec<String> = r.requires_replace.iter().map(|p| p.to_string()).collect();
+    assert_eq!(replace, vec!["parent"]);
+    assert_eq!(r.planned_state.get("child_zone_id"), Some(&Value::Unknown));
+}
+
+/// Failure modes: a registrar's delegation still to be entered is
+/// refused as "someone else's record", or a pending wait is never
+/// resumed.
+#[test]
+fn a_pending_registrar_delegation_is_resumed_in_place() {
+    let st = LinkState {
+        parent_zone_id: "manual:example.org".into(),
+        parent_zone_name: DomainName::parse("example.org").unwrap(),
+        delegated: Some(NsRecord {
+            ttl: 3600,
+            values: ns(&THEIRS),
+        }),
+        written: None,
+        verification: Some(VerificationSummary {
+            status: VerifyStatus::Pending,
+            ..healthy().verification.unwrap()
+        }),
+        ..healthy()
+    };
+    let r = plan_for(&manual_config(), &st, &manual_config());
+    assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
+    assert_eq!(r.planned_state.get("verification"), Some(&Value::Unknown));
+    assert!(
+        r.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        r.diagnostics
+    );
+    let want = r.planned_state.get_str("registrar_instructions").unwrap();
+    assert!(
+        want.contains("ns-1.awsdns-01.com, ns-2.awsdns-02.net"),
+        "{want}"
+    );
+}
+
 /// A verified link: zone ZC with OURS, the parent record OURS (written
 /// by this link).
 fn healthy() -> LinkState {
