@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::pace::Pacing;
-use crate::parent_side::{ParentConfig, ParentSide};
 use crate::parent::ParentKind;
+use crate::parent_side::{ParentConfig, ParentSide};
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
 use crate::verify::{self, ServerResult, VerificationReport, VerifyOptions, VerifyRequest};
@@ -359,11 +359,11 @@ pub struct EngineConfig {
 pub struct Engine {
     clients: Clients,
     resolvers: Vec<SocketAddr>,
-    polling: Polling,
+    pub(crate) polling: Polling,
     /// Parent zone lookups, reads and writes, shared by every link.
     parent_side: ParentSide,
     /// INSYNC waits, shared per change.
-    changes: Changes,
+    pub(crate) changes: Changes,
 }
 
 struct Ctx {

@@ -218,7 +218,14 @@ impl Engine {
                     any_change = true;
                     if let Some(change) = &created.change_id {
                         self.changes
-                            .wait(&child, change, remaining(), self.polling, std::future::pending(), cancel)
+                            .wait(
+                                &child,
+                                change,
+                                remaining(),
+                                self.polling,
+                                std::future::pending(),
+                                cancel,
+                            )
                             .await
                             .map_err(|e| fail(e, Some(state.clone())))?;
                     }
