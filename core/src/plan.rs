@@ -119,6 +119,19 @@ pub enum PlanError {
     },
 }
 
+/// The ownership rule, in one place: an NS record at the delegated name is
+/// this link's when its values are exactly what the link last wrote, or
+/// exactly the name servers of the link's child zone (a record that already
+/// points where the link would point it). Anything else was written by
+/// someone else, and is replaced only with `allow_overwrite`.
+pub fn written_by_link(
+    values: &NsSet,
+    last_written: Option<&NsRecord>,
+    child_name_servers: Option<&NsSet>,
+) -> bool {
+    last_written.is_some_and(|w| &w.values == values) || child_name_servers == Some(values)
+}
+
 /// Plans an apply (create or update). An empty list means nothing to do.
 pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Vec<Action>, PlanError> {
     let mut actions = Vec::new();
@@ -144,8 +157,7 @@ pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Vec<Action>,
         None => actions.push(Action::WriteNs { ttl: desired.ttl }),
         Some(current) => {
             let ours = |values: &NsSet| {
-                child_ns.as_ref() == Some(values)
-                    || observed.last_written.as_ref().map(|w| &w.values) == Some(values)
+                written_by_link(values, observed.last_written.as_ref(), child_ns.as_ref())
             };
             let up_to_date =
                 child_ns.as_ref() == Some(&current.values) && current.ttl == desired.ttl;
@@ -174,16 +186,11 @@ pub fn plan_destroy(
 ) -> Result<Vec<Action>, PlanError> {
     let mut actions = Vec::new();
     if let Some(current) = &observed.parent_record {
-        let mine = observed
-            .last_written
-            .as_ref()
-            .map(|w| w.values == current.values)
-            .unwrap_or(false)
-            || observed
-                .child_zone
-                .as_ref()
-                .map(|z| z.name_servers == current.values)
-                .unwrap_or(false);
+        let mine = written_by_link(
+            &current.values,
+            observed.last_written.as_ref(),
+            observed.child_zone.as_ref().map(|z| &z.name_servers),
+        );
         if !mine {
             return Err(PlanError::ChangedElsewhere {
                 expected: observed
@@ -286,6 +293,30 @@ mod tests {
                 ttl: 300
             }]
         );
+    }
+
+    /// The one ownership rule every caller asks: what the link last wrote,
+    /// or exactly the child zone's servers, is the link's; anything else,
+    /// including a superset of either, is someone else's.
+    #[test]
+    fn written_by_link_is_what_was_written_or_the_child_zones_servers() {
+        let theirs = ns(&["ns1.other-dns.net"]);
+        let both: Vec<&str> = NEW.iter().chain(OLD).copied().collect();
+        let cases: [(NsSet, Option<NsRecord>, Option<NsSet>, bool); 6] = [
+            (ns(OLD), Some(rec(3600, OLD)), None, true),
+            (ns(NEW), None, Some(ns(NEW)), true),
+            (ns(NEW), Some(rec(3600, OLD)), Some(ns(NEW)), true),
+            (theirs.clone(), Some(rec(3600, OLD)), Some(ns(NEW)), false),
+            (ns(&both), Some(rec(3600, OLD)), Some(ns(NEW)), false),
+            (theirs, None, None, false),
+        ];
+        for (values, written, child, want) in cases {
+            assert_eq!(
+                written_by_link(&values, written.as_ref(), child.as_ref()),
+                want,
+                "{values} written {written:?} child {child:?}"
+            );
+        }
     }
 
     #[test]

@@ -332,8 +332,11 @@ impl Engine {
             }
             None => {
                 let ours = s.delegated.as_ref().is_some_and(|d| {
-                    prior.written.as_ref().map(|w| &w.values) == Some(&d.values)
-                        || d.values == prior.name_servers
+                    crate::plan::written_by_link(
+                        &d.values,
+                        prior.written.as_ref(),
+                        Some(&prior.name_servers),
+                    )
                 });
                 if spec.child.zone_id.is_none() && prior.zone_owned && ours {
                     warnings.push(format!(
@@ -374,8 +377,11 @@ impl Engine {
         }
         match (kind(spec), &s.delegated) {
             (Kind::Update(p), Some(d)) => {
-                let ours = prior.written.as_ref().map(|w| &w.values) == Some(&d.values)
-                    || d.values == s.name_servers;
+                let ours = crate::plan::written_by_link(
+                    &d.values,
+                    prior.written.as_ref(),
+                    Some(&s.name_servers),
+                );
                 if !ours {
                     warnings.push(format!(
                         "the NS record for {} in zone {} was changed outside this delegation to {}; apply refuses to overwrite it unless parent.allow_overwrite = true",

@@ -271,8 +271,11 @@ pub fn plan_update(
     });
     if !parent_moves && !manual {
         if let (Some(cfg), Some(d)) = (cfg, &st.delegated) {
-            let ours = st.written.as_ref().map(|w| &w.values) == Some(&d.values)
-                || (!child_moves && d.values == st.name_servers);
+            let ours = route53delegation::plan::written_by_link(
+                &d.values,
+                st.written.as_ref(),
+                (!child_moves).then_some(&st.name_servers),
+            );
             let up_to_date = !child_moves && d.values == st.name_servers;
             if !ours && !up_to_date {
                 if cfg.spec.parent.allow_overwrite {

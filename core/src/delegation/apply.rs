@@ -1,0 +1,569 @@
+//! Apply: create or adopt the child zone, write the parent record, wait once for both changes, verify; a move then hands over to `retire`.
+
+use super::*;
+
+impl Engine {
+    /// Creates or updates a delegation and verifies it. On failure after
+    /// anything was created, the failure carries the state reached.
+    ///
+    /// A change of the child account, of `child.zone_id` or of the parent
+    /// zone moves the delegation without an outage: the new zone is created
+    /// (or adopted), the parent record is written or swapped atomically, the
+    /// change is waited for and verified, and only then is the old parent
+    /// record removed and the old zone deleted (only if this link created
+    /// it).
+    ///
+    /// `timeout` bounds every step, each AWS call included; `cancel` stops
+    /// any of them.
+    pub async fn apply(
+        &self,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> std::result::Result<Applied, Box<ApplyFailure>> {
+        self.apply_with_progress(spec, prior, timeout, cancel, &|_| {})
+            .await
+    }
+
+    /// [`Engine::apply`], calling `progress` with the state reached each time
+    /// something was created or written in AWS (a zone created or adopted, the
+    /// parent record written), so a front end can keep it even if the apply
+    /// never returns normally (a panic, a process killed): nothing created is
+    /// forgotten.
+    pub async fn apply_with_progress(
+        &self,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+        timeout: Duration,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(&LinkState) + Send + Sync),
+    ) -> std::result::Result<Applied, Box<ApplyFailure>> {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self
+                .apply_external(spec, prior, timeout, cancel, progress)
+                .await;
+        }
+        let fail = |error: Error, partial: Option<LinkState>| {
+            Box::new(ApplyFailure {
+                error,
+                partial,
+                report: None,
+            })
+        };
+        let start = Instant::now();
+        let bound = Bound {
+            deadline: start + timeout,
+            timeout,
+            cancel,
+        };
+        let remaining = || timeout.saturating_sub(start.elapsed());
+        let ctx = bound
+            .run("reading the parent zone and the accounts", self.ctx(spec))
+            .await
+            .map_err(|e| fail(e, None))?;
+
+        // What this apply leaves behind: the old parent record when the
+        // parent zone changes, the old zone when the child moves.
+        let old_parent = match prior
+            .map(|p| p.parent_zone_id.as_str())
+            .filter(|id| !id.is_empty() && *id != ctx.parent_zone.id)
+        {
+            Some(old_id) => {
+                let settings = prior
+                    .and_then(|p| p.parent_account.clone())
+                    .unwrap_or_else(|| spec.parent.account.clone());
+                Some((settings, old_id.to_string()))
+            }
+            None => None,
+        };
+        let old_zone = bound
+            .run(
+                "finding the previous child zone",
+                self.prior_zone_to_leave(&ctx, spec, prior),
+            )
+            .await
+            .map_err(|e| fail(e, None))?;
+        if let Some(old) = old_zone
+            .as_ref()
+            .filter(|o| o.owned && !spec.child.force_destroy)
+        {
+            // Check before the first write: a move must not strand records.
+            let records = bound
+                .run(
+                    "listing the previous child zone's records",
+                    zone::own_records(&old.client, &old.zone),
+                )
+                .await
+                .map_err(|e| fail(e, None))?;
+            if !records.is_empty() {
+                return Err(fail(
+                    Error::Partial {
+                        context: format!(
+                            "moving the delegation of {} away from hosted zone {}",
+                            spec.name, old.zone.id
+                        ),
+                        source: Box::new(Error::ZoneNotEmpty {
+                            zone_id: old.zone.id.clone(),
+                            name: old.zone.name.clone(),
+                            records: records
+                                .iter()
+                                .map(|r| (r.name.clone(), r.rtype.clone()))
+                                .collect(),
+                        }),
+                        consequence: "nothing was changed; copy those records to the new zone and delete them from the old one, or set child.force_destroy = true to delete them with the old zone".into(),
+                    },
+                    None,
+                ));
+            }
+        }
+        let moving_child = old_zone.is_some();
+        let lookup = spec.child.zone_id.clone().or_else(|| {
+            prior
+                .filter(|_| !moving_child)
+                .map(|p| p.child_zone_id.clone())
+                .filter(|s| !s.is_empty())
+        });
+        let last_written = if old_parent.is_some() {
+            None
+        } else {
+            prior.and_then(|p| p.written.clone())
+        };
+        let observed = bound
+            .run(
+                "reading the child zone and the parent record",
+                self.observe(&ctx, spec, lookup, last_written),
+            )
+            .await
+            .map_err(|e| fail(e, None))?;
+        let desired = Desired {
+            ttl: spec.ttl,
+            child: match &spec.child.zone_id {
+                Some(id) => ChildZoneMode::Adopt {
+                    zone_id: id.clone(),
+                },
+                None => ChildZoneMode::Create,
+            },
+            allow_overwrite: spec.parent.allow_overwrite,
+        };
+        let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
+            fail(
+                plan_error(e, spec, &ctx, observed.child_zone.as_ref()),
+                None,
+            )
+        })?;
+        tracing::info!(name = %spec.name, ?actions, moving_child, moving_parent = old_parent.is_some(), "applying delegation");
+
+        let mut state = prior.cloned().unwrap_or_else(|| LinkState {
+            parent_zone_id: ctx.parent_zone.id.clone(),
+            parent_zone_name: ctx.parent_zone.name.clone(),
+            child_zone_id: String::new(),
+            name_servers: NsSet::new(),
+            delegated: None,
+            written: None,
+            verification: None,
+            child_comment: None,
+            zone_owned: false,
+            parent_account: None,
+            child_account: None,
+            retired: Vec::new(),
+        });
+        state.parent_account = None;
+        state.child_account = None;
+        // Kept in state from here on, so that a failure before they are
+        // removed leaves nothing nobody manages.
+        let mut retiring = prior.map(|p| p.retired.clone()).unwrap_or_default();
+        if let (Some((settings, old_id)), Some(w)) =
+            (&old_parent, prior.and_then(|p| p.written.as_ref()))
+        {
+            retiring.push(Retired {
+                account: settings.clone(),
+                what: RetiredObject::Record {
+                    parent_zone_id: old_id.clone(),
+                    record: w.clone(),
+                },
+            });
+        }
+        if let Some(old) = old_zone.as_ref().filter(|o| o.owned) {
+            retiring.push(Retired {
+                account: old.settings.clone(),
+                what: RetiredObject::Zone {
+                    zone_id: old.zone.id.clone(),
+                },
+            });
+        }
+        state.retired = retiring;
+        if let Some((_, old_id)) = &old_parent {
+            // The old parent's record is not this state's any more.
+            tracing::info!(name = %spec.name, from = %old_id, to = %ctx.parent_zone.id, "moving to another parent zone");
+            state.delegated = None;
+            state.written = None;
+        }
+        state.parent_zone_id = ctx.parent_zone.id.clone();
+        state.parent_zone_name = ctx.parent_zone.name.clone();
+        let mut child_zone = observed.child_zone.clone();
+        match &child_zone {
+            Some(z) => {
+                let was = state.child_zone_id.clone();
+                state.child_zone_id = z.id.clone();
+                state.name_servers = z.name_servers.clone();
+                state.zone_owned = if spec.child.zone_id.is_some() {
+                    false
+                } else if was == z.id {
+                    state.zone_owned
+                } else {
+                    // Found by its CallerReference: an earlier attempt's.
+                    true
+                };
+            }
+            None => {
+                state.child_zone_id = String::new();
+                state.name_servers = NsSet::new();
+            }
+        }
+        let mut any_change = false;
+        let mut waits: Vec<(Client, String)> = Vec::new();
+        let mut created_zone = false;
+        // Links applied together share one parent batch: say this one's
+        // write is coming while its zone is created.
+        let mut intent = actions
+            .iter()
+            .any(|a| matches!(a, Action::WriteNs { .. } | Action::ReplaceNs { .. }))
+            .then(|| {
+                self.parent_side
+                    .intend(&self.parent_account(spec), &ctx.parent_zone.id)
+            });
+        for action in &actions {
+            match action {
+                Action::CreateZone => {
+                    let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
+                    let created = bound
+                        .run(
+                            "creating the child zone",
+                            zone::create_zone(
+                                &ctx.child,
+                                &spec.name,
+                                &prefix,
+                                spec.child.comment.as_deref(),
+                            ),
+                        )
+                        .await
+                        .map_err(|e| fail(e, None))?;
+                    state.child_zone_id = created.zone.id.clone();
+                    state.name_servers = created.zone.name_servers.clone();
+                    state.child_comment = created.zone.comment.clone();
+                    state.zone_owned = true;
+                    created_zone = true;
+                    progress(&state);
+                    child_zone = Some(ObservedZone {
+                        id: created.zone.id.clone(),
+                        name_servers: created.zone.name_servers.clone(),
+                    });
+                    any_change = true;
+                    // Waited for together with the parent record's change.
+                    if let Some(change) = &created.change_id {
+                        waits.push((ctx.child.clone(), change.clone()));
+                    }
+                }
+                Action::AdoptZone { zone_id } => {
+                    let z = bound
+                        .run(
+                            "reading the zone to adopt",
+                            zone::get_zone(&ctx.child, zone_id),
+                        )
+                        .await
+                        .map_err(|e| fail(e, None))?
+                        .ok_or_else(|| {
+                            fail(
+                                Error::ZoneNotFound {
+                                    what: zone_id.clone(),
+                                },
+                                None,
+                            )
+                        })?;
+                    state.child_zone_id = z.id.clone();
+                    state.name_servers = z.name_servers.clone();
+                    state.zone_owned = false;
+                    progress(&state);
+                    child_zone = Some(ObservedZone {
+                        id: z.id,
+                        name_servers: z.name_servers,
+                    });
+                }
+                Action::WriteNs { ttl } | Action::ReplaceNs { ttl, .. } => {
+                    let wanted = NsRecord {
+                        ttl: *ttl,
+                        values: child_zone
+                            .as_ref()
+                            .map(|z| z.name_servers.clone())
+                            .unwrap_or_default(),
+                    };
+                    let current = match action {
+                        Action::ReplaceNs { previous, .. } => Some(previous),
+                        _ => None,
+                    };
+                    let outcome = bound
+                        .run(
+                            "writing the parent NS record",
+                            self.parent_side.write_ns(
+                                &ctx.parent,
+                                intent.take().unwrap_or_else(|| {
+                                    self.parent_side
+                                        .intend(&self.parent_account(spec), &ctx.parent_zone.id)
+                                }),
+                                &spec.name,
+                                &wanted,
+                                current,
+                            ),
+                        )
+                        .await
+                        .map_err(|e| fail(e, Some(state.clone())))?;
+                    if outcome != WriteOutcome::Unchanged {
+                        any_change = true;
+                        state.written = Some(wanted.clone());
+                        state.delegated = Some(wanted.clone());
+                        progress(&state);
+                    }
+                    if let Some(change) = outcome.change_id() {
+                        waits.push((ctx.parent.clone(), change.to_string()));
+                    }
+                }
+                Action::RemoveNs { .. } | Action::DeleteZone { .. } => {}
+            }
+        }
+        // One wait for everything written: the new zone and the parent
+        // record, together.
+        if !waits.is_empty() {
+            let early = self
+                .dns_signal(spec, &ctx.parent_zone, &state.name_servers)
+                .shared();
+            let all = waits.iter().map(|(client, change)| {
+                self.changes.wait(
+                    client,
+                    change,
+                    remaining(),
+                    self.polling,
+                    early.clone(),
+                    cancel,
+                )
+            });
+            futures::future::try_join_all(all)
+                .await
+                .map_err(|e| fail(e, Some(state.clone())))?;
+        }
+        // State comes from Read.
+        let mut state = bound
+            .run(
+                "reading back",
+                self.read_back(&ctx, spec, &state, created_zone),
+            )
+            .await
+            .map_err(|e| fail(e, Some(state.clone())))?;
+        // A zone this delegation manages carries the configured comment; an
+        // adopted one keeps its own.
+        if state.zone_owned
+            && spec.child.zone_id.is_none()
+            && !state.child_zone_id.is_empty()
+            && state.child_comment != spec.child.comment
+        {
+            bound
+                .run(
+                    "updating the child zone's comment",
+                    zone::update_comment(
+                        &ctx.child,
+                        &state.child_zone_id,
+                        spec.child.comment.as_deref(),
+                    ),
+                )
+                .await
+                .map_err(|e| fail(e, Some(state.clone())))?;
+            state.child_comment = spec.child.comment.clone();
+        }
+        if state.written.is_none() {
+            // Adopted delegation already in place: it is ours from now on.
+            state.written = state.delegated.clone();
+        }
+        let needs_verify = any_change
+            || old_parent.is_some()
+            || old_zone.is_some()
+            || !state.retired.is_empty()
+            || state
+                .verification
+                .as_ref()
+                .map(|v| v.status != VerifyStatus::Verified)
+                .unwrap_or(true);
+        let mut report = None;
+        let mut verify_findings = Vec::new();
+        if !spec.verify.enabled {
+            state.verification = Some(VerificationSummary {
+                status: VerifyStatus::Skipped,
+                checked_at: SystemTime::now(),
+                servers_checked: 0,
+                summary: "verification is switched off (verify.enabled = false)".into(),
+                servers: Vec::new(),
+            });
+        } else if needs_verify {
+            let verify_timeout = spec.verify.timeout.min(remaining());
+            let leftovers = leftovers_text(&state.retired);
+            match self
+                .verify(spec, &ctx, &state, verify_timeout, cancel)
+                .await
+            {
+                Ok(r) => {
+                    state.verification = Some(summary_of(&r, None));
+                    if !r.passed {
+                        let summary = failure_text(&r);
+                        let error = Error::VerificationFailed {
+                            name: spec.name.clone(),
+                            summary,
+                        };
+                        return Err(Box::new(ApplyFailure {
+                            error: with_leftovers(error, &leftovers),
+                            partial: Some(state),
+                            report: Some(r),
+                        }));
+                    }
+                    // Warnings of a verified delegation (a resolver's cached
+                    // negative answer, say) reach the user.
+                    verify_findings.extend(
+                        r.findings
+                            .iter()
+                            .filter(|f| f.severity() == crate::diagnose::Severity::Warning)
+                            .cloned(),
+                    );
+                    if prior.is_none() && !r.findings.iter().any(|f| f.code() == "cached_negative")
+                    {
+                        if let Some(f) = self.negative_caching(spec, &ctx).await {
+                            verify_findings.push(f);
+                        }
+                    }
+                    report = Some(r);
+                }
+                Err(verify::VerifyError::Cancelled { last_report }) => {
+                    state.verification = Some(VerificationSummary {
+                        status: VerifyStatus::Cancelled,
+                        checked_at: SystemTime::now(),
+                        servers_checked: last_report
+                            .as_ref()
+                            .map(|r| r.servers_checked() as u32)
+                            .unwrap_or(0),
+                        summary: format!("verification of {} was interrupted", spec.name),
+                        servers: last_report
+                            .as_ref()
+                            .map(|r| r.servers())
+                            .unwrap_or_default(),
+                    });
+                    let error = Error::Cancelled {
+                        during: format!("verifying delegation of {}", spec.name),
+                    };
+                    return Err(Box::new(ApplyFailure {
+                        error: with_leftovers(error, &leftovers),
+                        partial: Some(state),
+                        report: last_report.map(|r| *r),
+                    }));
+                }
+                Err(e) => {
+                    let error = Error::Dns {
+                        name: spec.name.clone(),
+                        message: e.to_string(),
+                    };
+                    return Err(Box::new(ApplyFailure {
+                        error: with_leftovers(error, &leftovers),
+                        partial: Some(state),
+                        report: None,
+                    }));
+                }
+            }
+        }
+        // The new delegation is in place (and verified): retire the old one.
+        let mut warnings = Vec::new();
+        let items = std::mem::take(&mut state.retired);
+        let (left, mut notes, err) = self.retire(&items, spec, &bound, remaining(), cancel).await;
+        warnings.append(&mut notes);
+        state.retired = left;
+        if let Some(e) = err {
+            let consequence = leftovers_text(&state.retired);
+            return Err(fail(
+                Error::Partial {
+                    context: format!(
+                        "moving the delegation of {}: the new delegation is in place and verified",
+                        spec.name
+                    ),
+                    source: Box::new(e),
+                    consequence,
+                },
+                Some(state),
+            ));
+        }
+        if let Some(old) = old_zone.as_ref().filter(|o| !o.owned) {
+            warnings.push(format!(
+                "the delegation of {} moved from hosted zone {} to {}; {} was not created by this link and was kept",
+                spec.name, old.zone.id, state.child_zone_id, old.zone.id
+            ));
+        }
+        let mut findings = Vec::new();
+        if prior.is_none() {
+            if let Ok(occ) = bound
+                .run(
+                    "listing records hidden by the delegation",
+                    self.parent_side.occluded_records(
+                        &ctx.parent,
+                        &self.parent_account(spec),
+                        &ctx.parent_zone.id,
+                        &spec.name,
+                    ),
+                )
+                .await
+            {
+                if !occ.is_empty() {
+                    findings.push(occluded_finding(&spec.name, &occ));
+                }
+            }
+        }
+        // The occluded records first, then what verification noted.
+        findings.extend(verify_findings);
+        Ok(Applied {
+            state,
+            report,
+            findings,
+            warnings,
+        })
+    }
+}
+
+pub(super) fn occluded_finding(name: &DomainName, records: &[zone::RecordSet]) -> Finding {
+    Finding::OccludedRecords {
+        name: name.clone(),
+        records: records
+            .iter()
+            .map(|r| (r.name.clone(), r.rtype.clone()))
+            .collect(),
+    }
+}
+
+pub(super) fn plan_error(
+    e: PlanError,
+    spec: &LinkSpec,
+    ctx: &Ctx,
+    zone: Option<&ObservedZone>,
+) -> Error {
+    match e {
+        PlanError::AdoptMissing { zone_id } => Error::InvalidSetting {
+            attribute: "child.zone_id".into(),
+            message: format!("hosted zone {zone_id} does not exist in the child account"),
+        },
+        PlanError::ForeignRecord { existing } => Error::ForeignRecord {
+            name: spec.name.clone(),
+            zone_id: ctx.parent_zone.id.clone(),
+            existing,
+            wanted: zone.map(|z| z.name_servers.clone()).unwrap_or_default(),
+        },
+        PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
+            action: "writing NS record",
+            name: spec.name.clone(),
+            zone_id: ctx.parent_zone.id.clone(),
+            expected,
+            found,
+        },
+    }
+}

@@ -1,0 +1,30 @@
+//! The operation's timeout and cancellation around every step.
+
+use super::*;
+
+/// The deadline and cancellation every step of an operation runs under.
+pub(crate) struct Bound<'a> {
+    pub(crate) deadline: Instant,
+    pub(crate) timeout: Duration,
+    pub(crate) cancel: &'a CancellationToken,
+}
+
+impl Bound<'_> {
+    /// Runs one step (AWS calls included) until it ends, the operation's
+    /// deadline passes or the operation is cancelled.
+    pub(crate) async fn run<T>(
+        &self,
+        during: &str,
+        step: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(Error::Cancelled { during: during.to_string() }),
+            () = tokio::time::sleep_until(self.deadline) => Err(Error::TimedOut {
+                during: during.to_string(),
+                timeout: self.timeout,
+            }),
+            r = step => r,
+        }
+    }
+}

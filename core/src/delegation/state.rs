@@ -1,0 +1,135 @@
+//! What a front end keeps: `LinkState`, the verification summary and what a move still has to retire.
+
+use super::*;
+
+/// Outcome of a verification, as kept in state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyStatus {
+    /// Every check passed.
+    Verified,
+    /// Checks failed at the deadline.
+    Failed,
+    /// Verification is switched off.
+    Skipped,
+    /// Interrupted.
+    Cancelled,
+    /// Waiting for a change only a person can make (the NS set entered at
+    /// a registrar); the next apply waits again.
+    Pending,
+}
+
+impl VerifyStatus {
+    /// Lower-case name, as shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyStatus::Verified => "verified",
+            VerifyStatus::Failed => "failed",
+            VerifyStatus::Skipped => "skipped",
+            VerifyStatus::Cancelled => "cancelled",
+            VerifyStatus::Pending => "pending",
+        }
+    }
+
+    /// Parses [`as_str`](Self::as_str)'s output.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "verified" => VerifyStatus::Verified,
+            "failed" => VerifyStatus::Failed,
+            "skipped" => VerifyStatus::Skipped,
+            "cancelled" => VerifyStatus::Cancelled,
+            "pending" => VerifyStatus::Pending,
+            _ => return None,
+        })
+    }
+}
+
+/// The last verification, as kept in state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationSummary {
+    /// Outcome.
+    pub status: VerifyStatus,
+    /// When it finished.
+    pub checked_at: SystemTime,
+    /// Number of server checks made in the last round.
+    pub servers_checked: u32,
+    /// One line: what was checked and found, failing servers first.
+    pub summary: String,
+    /// One entry per server checked (parent and child name servers, and
+    /// resolvers for a recursive check), failing servers first.
+    pub servers: Vec<ServerResult>,
+}
+
+/// What a front end keeps between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkState {
+    /// The parent zone's ID.
+    pub parent_zone_id: String,
+    /// The parent zone's name.
+    pub parent_zone_name: DomainName,
+    /// The child zone's ID (empty while unknown).
+    pub child_zone_id: String,
+    /// The child zone's name servers.
+    pub name_servers: NsSet,
+    /// The parent's NS record as last read.
+    pub delegated: Option<NsRecord>,
+    /// What this delegation last wrote to the parent.
+    pub written: Option<NsRecord>,
+    /// The last verification.
+    pub verification: Option<VerificationSummary>,
+    /// The child zone's comment, as read.
+    pub child_comment: Option<String>,
+    /// True when this delegation created the child zone and deletes it on
+    /// destroy; false for a zone adopted (by `child.zone_id`, by import of a
+    /// zone made elsewhere, or by repair onto a zone re-created by hand).
+    pub zone_owned: bool,
+    /// The account the parent zone of this state lives in, when it may
+    /// differ from the spec's (a front end fills it from the configuration
+    /// the state was made with); `None`: the spec's.
+    pub parent_account: Option<AccountSettings>,
+    /// The account the child zone of this state lives in, as for
+    /// `parent_account`.
+    pub child_account: Option<AccountSettings>,
+    /// What a move left behind and this link still has to remove.
+    pub retired: Vec<Retired>,
+}
+
+/// Something a move left behind, kept in state until it is removed: after
+/// the new delegation verifies (the next apply), or by destroy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retired {
+    /// The account it lives in.
+    pub account: AccountSettings,
+    /// What it is.
+    pub what: RetiredObject,
+}
+
+/// What a [`Retired`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetiredObject {
+    /// A hosted zone this link created.
+    Zone {
+        /// Its ID.
+        zone_id: String,
+    },
+    /// The NS record this link wrote in a previous parent zone.
+    Record {
+        /// The previous parent zone.
+        parent_zone_id: String,
+        /// Exactly what this link wrote there.
+        record: NsRecord,
+    },
+}
+
+impl std::fmt::Display for Retired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.what {
+            RetiredObject::Zone { zone_id } => write!(f, "the previous child zone {zone_id}"),
+            RetiredObject::Record { parent_zone_id, .. } => {
+                write!(
+                    f,
+                    "the NS record in the previous parent zone {parent_zone_id}"
+                )
+            }
+        }
+    }
+}

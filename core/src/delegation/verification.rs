@@ -1,0 +1,270 @@
+//! The engine's side of verification: verify after a change, the refresh check, negative-caching notes, and summaries for state.
+
+use super::*;
+
+impl Engine {
+    /// Completes when the authoritative servers answer for the new
+    /// delegation (parent servers refer to `child_ns`, each child server
+    /// answers SOA and NS): the early signal that the changes are probably
+    /// INSYNC. Never completes when verification is off.
+    pub(super) async fn dns_signal(
+        &self,
+        spec: &LinkSpec,
+        parent_zone: &HostedZone,
+        child_ns: &NsSet,
+    ) {
+        let client = DnsClient::new(verify::REFRESH_QUERY_TIMEOUT, verify::REFRESH_RETRIES);
+        let resolver = match self.resolver_with(&spec.verify, client.clone()) {
+            Ok(r) if spec.verify.enabled && !child_ns.is_empty() => r,
+            _ => return std::future::pending().await,
+        };
+        let req = VerifyRequest {
+            name: spec.name.clone(),
+            parent_zone: parent_zone.name.clone(),
+            parent_name_servers: parent_zone.name_servers.clone(),
+            child_name_servers: child_ns.clone(),
+        };
+        let every = (self.polling.interval / 2).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(every).await;
+            if let Ok(r) =
+                verify::refresh_check(&req, &resolver, client.clone(), verify::REFRESH_BUDGET).await
+            {
+                if r.passed {
+                    tracing::debug!(name = %spec.name, "DNS answers for the new delegation");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The quick DNS check of a refresh ([`verify::refresh_check`]) and what
+    /// it means for state ([`crate::refresh::refresh_outcome`]). Runs when
+    /// verification and `verify.on_refresh` are on.
+    pub async fn refresh_verification(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        parent_zone: &HostedZone,
+    ) -> crate::refresh::RefreshOutcome {
+        let keep = crate::refresh::RefreshOutcome {
+            verification: state.verification.clone(),
+            warning: None,
+        };
+        if !spec.verify.enabled || !spec.verify.on_refresh || state.name_servers.is_empty() {
+            return keep;
+        }
+        let client = DnsClient::new(verify::REFRESH_QUERY_TIMEOUT, verify::REFRESH_RETRIES);
+        let resolver = match self.resolver_with(&spec.verify, client.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                return crate::refresh::RefreshOutcome {
+                    warning: Some(format!(
+                    "the refresh check of {} could not start: {e}; the last verification is kept",
+                    spec.name
+                )),
+                    ..keep
+                }
+            }
+        };
+        let req = VerifyRequest {
+            name: spec.name.clone(),
+            parent_zone: parent_zone.name.clone(),
+            parent_name_servers: parent_zone.name_servers.clone(),
+            child_name_servers: state.name_servers.clone(),
+        };
+        match verify::refresh_check(&req, &resolver, client, verify::REFRESH_BUDGET).await {
+            Ok(report) => {
+                tracing::info!(name = %spec.name, passed = report.passed, "refresh check: {}", report.summary());
+                crate::refresh::refresh_outcome(
+                    &spec.name,
+                    state.verification.as_ref(),
+                    &report,
+                    SystemTime::now(),
+                )
+            }
+            Err(e) => crate::refresh::RefreshOutcome {
+                warning: Some(format!(
+                    "the refresh check of {} could not start: {e}",
+                    spec.name
+                )),
+                ..keep
+            },
+        }
+    }
+
+    /// Verifies an existing delegation once (polling until the spec's
+    /// timeout), for example right after import.
+    pub async fn verify_state(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        cancel: &CancellationToken,
+    ) -> VerificationSummary {
+        if spec.parent.kind != ParentKind::Route53 {
+            return self.verify_state_external(spec, state, cancel).await;
+        }
+        let parent = match self.clients.route53(&spec.parent.account).await {
+            Ok(p) => p,
+            Err(e) => return failed_summary(e.to_string()),
+        };
+        let parent_zone = match zone::get_zone(&parent, &state.parent_zone_id).await {
+            Ok(Some(z)) => z,
+            Ok(None) => {
+                return failed_summary(format!(
+                    "the parent hosted zone {} no longer exists",
+                    state.parent_zone_id
+                ))
+            }
+            Err(e) => return failed_summary(e.to_string()),
+        };
+        let child = match self.clients.route53(&spec.child.account).await {
+            Ok(c) => c,
+            Err(e) => return failed_summary(e.to_string()),
+        };
+        let ctx = Ctx {
+            parent,
+            child,
+            parent_zone,
+        };
+        match self
+            .verify(spec, &ctx, state, spec.verify.timeout, cancel)
+            .await
+        {
+            Ok(r) => summary_of(&r, None),
+            Err(e) => failed_summary(e.to_string()),
+        }
+    }
+
+    pub(super) async fn verify(
+        &self,
+        spec: &LinkSpec,
+        ctx: &Ctx,
+        state: &LinkState,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> std::result::Result<VerificationReport, verify::VerifyError> {
+        let resolver = self
+            .resolver_for(&spec.verify)
+            .map_err(|e| verify::VerifyError::Setup(e.to_string()))?;
+        let req = VerifyRequest {
+            name: spec.name.clone(),
+            parent_zone: ctx.parent_zone.name.clone(),
+            parent_name_servers: ctx.parent_zone.name_servers.clone(),
+            child_name_servers: state.name_servers.clone(),
+        };
+        let recursive = if spec.verify.recursive {
+            Some(resolver.resolvers().to_vec())
+        } else {
+            None
+        };
+        let opts = VerifyOptions {
+            query: DnsClient::default(),
+            deadline: timeout,
+            poll_interval: Duration::from_millis(500),
+            recursive,
+            require_recursive: spec.verify.recursive,
+        };
+        verify::verify(&req, &resolver, &opts, cancel).await
+    }
+
+    /// For a new delegation: how long resolvers may keep an NXDOMAIN they
+    /// got before it existed (the parent SOA's negative TTL).
+    pub(super) async fn negative_caching(&self, spec: &LinkSpec, ctx: &Ctx) -> Option<Finding> {
+        let resolver = self.resolver_for(&spec.verify).ok()?;
+        let seconds = verify::negative_caching_ttl(
+            &ctx.parent_zone.name,
+            &ctx.parent_zone.name_servers,
+            &resolver,
+            &DnsClient::new(Duration::from_secs(1), 1),
+        )
+        .await?;
+        Some(Finding::NegativeCaching {
+            name: spec.name.clone(),
+            parent_zone: ctx.parent_zone.name.clone(),
+            seconds,
+        })
+    }
+
+    pub(super) async fn observe(
+        &self,
+        ctx: &Ctx,
+        spec: &LinkSpec,
+        zone_id: Option<String>,
+        last_written: Option<NsRecord>,
+    ) -> Result<Observed> {
+        let child_zone = match zone_id {
+            Some(id) => zone::get_zone(&ctx.child, &id).await?,
+            // No state: a zone an interrupted or tainted earlier attempt
+            // created is this delegation's own.
+            None => {
+                let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
+                zone::find_own_zone(&ctx.child, &spec.name, &prefix).await?
+            }
+        };
+        if let Some(z) = &child_zone {
+            if z.name != spec.name {
+                return Err(Error::InvalidSetting {
+                    attribute: "child.zone_id".into(),
+                    message: format!(
+                        "hosted zone {} is named {}, not {}",
+                        z.id, z.name, spec.name
+                    ),
+                });
+            }
+        }
+        let parent_record = self
+            .parent_side
+            .read_ns(
+                &ctx.parent,
+                &self.parent_account(spec),
+                &ctx.parent_zone.id,
+                &spec.name,
+            )
+            .await?;
+        Ok(Observed {
+            child_zone: child_zone.map(|z| ObservedZone {
+                id: z.id,
+                name_servers: z.name_servers,
+            }),
+            parent_record,
+            last_written,
+        })
+    }
+}
+
+pub(crate) fn summary_of(
+    report: &VerificationReport,
+    status: Option<VerifyStatus>,
+) -> VerificationSummary {
+    VerificationSummary {
+        status: status.unwrap_or(if report.passed {
+            VerifyStatus::Verified
+        } else {
+            VerifyStatus::Failed
+        }),
+        checked_at: SystemTime::now(),
+        servers_checked: report.servers_checked() as u32,
+        summary: report.summary(),
+        servers: report.servers(),
+    }
+}
+
+pub(super) fn failed_summary(why: String) -> VerificationSummary {
+    VerificationSummary {
+        status: VerifyStatus::Failed,
+        checked_at: SystemTime::now(),
+        servers_checked: 0,
+        summary: why,
+        servers: Vec::new(),
+    }
+}
+
+pub(crate) fn failure_text(report: &VerificationReport) -> String {
+    let mut s = report.summary();
+    for f in &report.findings {
+        s.push_str("; ");
+        s.push_str(&f.message());
+    }
+    s
+}
