@@ -429,7 +429,14 @@ impl Clients {
             let http = base
                 .http_client()
                 .unwrap_or_else(crate::pace::default_http_client);
-            r53 = r53.http_client(pacer.wrap(http));
+            // A request waiting its turn in the pacer sends no bytes; the
+            // SDK's stalled-stream protection (1 B/s after a 5 s grace)
+            // would abort it as a stalled upload ("minimum throughput ...
+            // 0 B/s"), which failed every link of 200 in flight at 5/s. The
+            // operation's timeout bounds each call instead.
+            r53 = r53.http_client(pacer.wrap(http)).stalled_stream_protection(
+                aws_sdk_route53::config::StalledStreamProtectionConfig::disabled(),
+            );
         }
         // Set on the service's own config, the URL beats AWS_ENDPOINT_URL_ROUTE_53
         // and AWS_ENDPOINT_URL; without it those (and the shared config
