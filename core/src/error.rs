@@ -264,6 +264,25 @@ impl Error {
         }
     }
 
+    /// The same error with another action (what was being done), when it
+    /// came from AWS; any other error is returned as it is.
+    pub fn with_action(self, action: String) -> Error {
+        match self {
+            Error::Aws {
+                code,
+                message,
+                source,
+                ..
+            } => Error::Aws {
+                action,
+                code,
+                message,
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// The innermost error (through [`Error::Partial`]).
     pub fn root(&self) -> &Error {
         match self {

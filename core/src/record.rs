@@ -28,12 +28,7 @@ pub struct NsRecord {
 pub async fn read_ns(r53: &Client, zone_id: &str, name: &DomainName) -> Result<Option<NsRecord>> {
     let sets = list_records_from(r53, zone_id, Some((name, RrType::Ns)), 1)
         .await
-        .map_err(|e| {
-            rename(
-                e,
-                format!("reading NS record {name} in parent zone {zone_id}"),
-            )
-        })?;
+        .map_err(|e| e.with_action(format!("reading NS record {name} in parent zone {zone_id}")))?;
     Ok(sets
         .into_iter()
         .find(|s| s.name == name.as_str() && s.rtype == "NS")
@@ -63,10 +58,9 @@ pub async fn occluded_records(
     })
     .await
     .map_err(|e| {
-        rename(
-            e,
-            format!("listing records under {name} in parent zone {zone_id}"),
-        )
+        e.with_action(format!(
+            "listing records under {name} in parent zone {zone_id}"
+        ))
     })?;
     Ok(sets
         .into_iter()
@@ -269,22 +263,5 @@ pub async fn delete_exact(
             }
             Err(err)
         }
-    }
-}
-
-fn rename(e: Error, action: String) -> Error {
-    match e {
-        Error::Aws {
-            code,
-            message,
-            source,
-            ..
-        } => Error::Aws {
-            action,
-            code,
-            message,
-            source,
-        },
-        other => other,
     }
 }

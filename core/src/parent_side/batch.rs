@@ -260,20 +260,3 @@ pub(super) fn named_in(message: &str, name: &DomainName) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains(&format!("name='{}'", name.fqdn())) || m.contains(&format!("name='{}'", name))
 }
-
-pub(super) fn renamed(e: Error, action: String) -> Error {
-    match e {
-        Error::Aws {
-            code,
-            message,
-            source,
-            ..
-        } => Error::Aws {
-            action,
-            code,
-            message,
-            source,
-        },
-        other => other,
-    }
-}

@@ -281,10 +281,7 @@ impl ParentSide {
     ) -> Result<Option<NsRecord>> {
         let key = (account.clone(), zone_id.to_string());
         let Some(snap) = self.snapshot(r53, &key).await.map_err(|e| {
-            renamed(
-                e,
-                format!("reading NS record {name} in parent zone {zone_id}"),
-            )
+            e.with_action(format!("reading NS record {name} in parent zone {zone_id}"))
         })?
         else {
             return record::read_ns(r53, zone_id, name).await;
@@ -402,7 +399,6 @@ impl ParentSide {
 }
 
 mod batch;
-use batch::*;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! Unit tests of the shared parent side: batch limits and rejections.
 
+use super::batch::*;
 use super::*;
 
 fn queued(name: &str, n: usize) -> Queued {
