@@ -6,6 +6,7 @@
 #
 # The database, first found of:
 #   $RUSTSEC_ADVISORY_DB   a checkout of github.com/rustsec/advisory-db
+#   ~/.cargo/advisory-db   where cargo-audit keeps its copy
 #   $RUSTSEC_ADVISORY_GIT  a git directory of it (default: this machine's
 #                          snapshot, /work/.mirror/rustsec+advisory-db/repo),
 #                          exported into target/advisory-db
@@ -14,13 +15,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 db=${RUSTSEC_ADVISORY_DB:-}
+if [ -z "$db" ] && [ -d "$HOME/.cargo/advisory-db/crates" ]; then
+  db=$HOME/.cargo/advisory-db
+  echo "audit: advisory database $(git -C "$db" log -1 --format='%h of %cs' 2>/dev/null || echo '(not a git checkout)') in $db" >&2
+fi
 if [ -z "$db" ]; then
   git_dir=${RUSTSEC_ADVISORY_GIT:-/work/.mirror/rustsec+advisory-db/repo}
   if ! git --git-dir="$git_dir" rev-parse --verify -q HEAD >/dev/null 2>&1; then
     cat >&2 <<MSG
 audit: no RustSec advisory database found (looked for \$RUSTSEC_ADVISORY_DB,
-then a git directory at $git_dir). Point RUSTSEC_ADVISORY_DB at a checkout of
-https://github.com/rustsec/advisory-db, or RUSTSEC_ADVISORY_GIT at a clone.
+~/.cargo/advisory-db, then a git directory at $git_dir). Point
+RUSTSEC_ADVISORY_DB at a checkout of https://github.com/rustsec/advisory-db,
+or RUSTSEC_ADVISORY_GIT at a clone.
 MSG
     exit 1
   fi

@@ -40,6 +40,17 @@ if [ ! -x .venv/bin/moto_server ]; then
 fi
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
+# The RustSec advisory database for scripts/audit.sh, where cargo-audit keeps
+# it. No internet here: it is cloned from a local copy when one is on the
+# machine (RUSTSEC_ADVISORY_GIT, default this machine's snapshot); without
+# one, scripts/audit.sh says what to provide.
+adv_src=${RUSTSEC_ADVISORY_GIT:-/work/.mirror/rustsec+advisory-db/repo}
+if [ ! -d "$HOME/.cargo/advisory-db/crates" ] && git --git-dir="$adv_src" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+  say "installing the RustSec advisory database into ~/.cargo/advisory-db"
+  rm -rf "$HOME/.cargo/advisory-db"
+  git clone -q "$adv_src" "$HOME/.cargo/advisory-db"
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo (Rust 1.89 or newer) is needed on PATH" >&2
   exit 1
