@@ -3,9 +3,11 @@
 //! A change is PENDING until all of Route 53's servers have it, then INSYNC
 //! (usually within 60 s). Polling from the first second wastes calls (and
 //! the account's rate), so a wait asks `GetChange` first when the change
-//! could plausibly be done: after [`Polling::first`], or earlier when an
-//! early signal says so (the engine's: the new records answered by the
-//! authoritative servers), then every [`Polling::interval`].
+//! could plausibly be done: when an early signal says so (the engine's: the
+//! authoritative servers answering with the change, see
+//! `delegation::signal`), or after [`Polling::first`] without a signal
+//! ([`Polling::with_signal`]'s later fallback with one), then every
+//! [`Polling::interval`].
 //!
 //! [`Changes`] shares the polls of one change between every waiter: links
 //! whose parent records went out in one batch wait for one change, with one
@@ -42,6 +44,18 @@ impl Polling {
         first: Duration::from_secs(45),
         interval: Duration::from_secs(10),
     };
+}
+
+impl Polling {
+    /// The schedule of a wait that has an early signal: the signal says when
+    /// to ask, so the first blind `GetChange` comes three intervals later
+    /// than without one (75 s by default), in case the signal never comes.
+    pub fn with_signal(self) -> Polling {
+        Polling {
+            first: self.first + self.interval * 3,
+            interval: self.interval,
+        }
+    }
 }
 
 impl Default for Polling {

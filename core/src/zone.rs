@@ -415,6 +415,14 @@ pub async fn delete_zone(r53: &Client, zone: &HostedZone, force: bool) -> Result
             tracing::info!(zone_id = %zone.id, change = ?out.change_info().map(|c| c.id()), "deleted records for force_destroy");
         }
     }
+    delete_empty_zone(r53, zone).await
+}
+
+/// Deletes a zone whose own records were just listed and found empty (the
+/// caller's check before its first write), without listing them again. If a
+/// record was added since, Route 53 refuses (`HostedZoneNotEmpty`) and
+/// nothing is deleted. A zone already gone is success. Returns the change.
+pub async fn delete_empty_zone(r53: &Client, zone: &HostedZone) -> Result<Option<String>> {
     match r53.delete_hosted_zone().id(&zone.id).send().await {
         Ok(out) => Ok(out.change_info().map(|c| c.id().to_string())),
         Err(e) => {

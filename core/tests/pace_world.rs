@@ -30,7 +30,11 @@ use support::*;
 /// account) and parent side; INSYNC polled first when DNS answers (the
 /// world publishes a change when it is INSYNC), or after 10 s.
 fn provider_engine(world: &World, pacing: Pacing, window: Duration) -> Engine {
-    Engine::new(EngineConfig {
+    Engine::new(provider_config(world, pacing, window))
+}
+
+fn provider_config(world: &World, pacing: Pacing, window: Duration) -> EngineConfig {
+    EngineConfig {
         defaults: engine_defaults(world),
         resolvers: vec![world.resolver()],
         insync_polling: Some(Polling {
@@ -44,7 +48,7 @@ fn provider_engine(world: &World, pacing: Pacing, window: Duration) -> Engine {
         }),
         assume_role_backoff: Some(Duration::from_millis(50)),
         ..Default::default()
-    })
+    }
 }
 
 fn engine_defaults(world: &World) -> route53delegation::AccountSettings {
@@ -168,6 +172,56 @@ async fn a_single_link_apply_makes_eight_calls_and_waits_once() {
     .map(|(a, o)| ((a.to_string(), o.to_string()), 1))
     .collect();
     assert_eq!(calls, expected);
+}
+
+/// Failure mode: at Route 53's pace the first `GetChange` came on a blind
+/// schedule (45 s) before the change could be INSYNC (55-60 s), then every
+/// 10 s: two or three polls per change, in apply and destroy alike. Here, at
+/// a world that takes 3 s to INSYNC and a schedule scaled down the same way
+/// (first poll at 2 s), DNS tells when to ask: the authoritative servers
+/// answer with the new delegation, then without it, and each change is
+/// polled exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_tells_when_to_ask_so_each_change_is_polled_once() {
+    let f = fixture().await;
+    f.world.set_insync_delay(Duration::from_secs(3));
+    let engine = Engine::new(EngineConfig {
+        insync_polling: Some(Polling {
+            first: Duration::from_secs(2),
+            interval: Duration::from_secs(1),
+        }),
+        ..provider_config(&f.world, Pacing::Default, Duration::from_millis(100))
+    });
+    let name = "paced.example.com".to_string();
+    let before = answered(&f.world);
+    let st = apply_all(&engine, std::slice::from_ref(&name), 1).await;
+    assert_eq!(
+        st[0].verification.as_ref().map(|v| v.status),
+        Some(VerifyStatus::Verified)
+    );
+    let calls = route53_calls(&f.world, &before);
+    eprintln!("apply at a 3 s INSYNC: {calls:?}");
+    assert_eq!(op(&calls, PARENT_ACCOUNT, "GetChange"), 1, "{calls:?}");
+    assert_eq!(op(&calls, CHILD, "GetChange"), 1, "{calls:?}");
+
+    let before = answered(&f.world);
+    engine
+        .destroy(
+            &spec(&name),
+            &st[0],
+            Duration::from_secs(60),
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("destroy");
+    let calls = route53_calls(&f.world, &before);
+    eprintln!("destroy at a 3 s INSYNC: {calls:?}");
+    assert_eq!(op(&calls, PARENT_ACCOUNT, "GetChange"), 1, "{calls:?}");
+    assert_eq!(op(&calls, PARENT_ACCOUNT, "ChangeResourceRecordSets"), 1);
+    assert_eq!(op(&calls, CHILD, "DeleteHostedZone"), 1);
+    // The zone's records are listed once, before the first write.
+    assert_eq!(op(&calls, CHILD, "ListResourceRecordSets"), 1, "{calls:?}");
+    assert!(ns_of(&f, &name).is_none(), "parent record removed");
 }
 
 /// Failure mode: two links applied together under one parent zone made two

@@ -426,6 +426,23 @@ async fn ctrl_c_during_verification_leaves_consistent_state() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // DNS shows nothing of the new zone, so no early signal: the INSYNC
+    // waits end on the blind schedule. Verification starts once both
+    // changes were polled (the world is INSYNC long before that).
+    let polled = |account: &str| {
+        env.world
+            .call_counts()
+            .get(&(account.to_string(), "GetChange".to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    while polled(PARENT_ACCOUNT) == 0 || polled(CHILD) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "apply never polled its changes"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     std::thread::sleep(Duration::from_secs(2));
     // Ctrl-C: SIGINT to Terraform, which asks the provider to stop.
     let pid = child.id() as i32;

@@ -44,20 +44,9 @@ impl Engine {
                 .apply_external(spec, prior, timeout, cancel, progress)
                 .await;
         }
-        let fail = |error: Error, partial: Option<LinkState>| {
-            Box::new(ApplyFailure {
-                error,
-                partial,
-                report: None,
-            })
-        };
-        let start = Instant::now();
-        let bound = Bound {
-            deadline: start + timeout,
-            timeout,
-            cancel,
-        };
-        let remaining = || timeout.saturating_sub(start.elapsed());
+        let fail = ApplyFailure::boxed;
+        let bound = Bound::new(timeout, cancel);
+        let remaining = || bound.remaining();
         let ctx = bound
             .run("reading the parent zone and the accounts", self.ctx(spec))
             .await
@@ -136,16 +125,7 @@ impl Engine {
             )
             .await
             .map_err(|e| fail(e, None))?;
-        let desired = Desired {
-            ttl: spec.ttl,
-            child: match &spec.child.zone_id {
-                Some(id) => ChildZoneMode::Adopt {
-                    zone_id: id.clone(),
-                },
-                None => ChildZoneMode::Create,
-            },
-            allow_overwrite: spec.parent.allow_overwrite,
-        };
+        let desired = spec.desired();
         let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
             fail(
                 plan_error(e, spec, &ctx, observed.child_zone.as_ref()),
@@ -154,19 +134,8 @@ impl Engine {
         })?;
         tracing::info!(name = %spec.name, ?actions, moving_child, moving_parent = old_parent.is_some(), "applying delegation");
 
-        let mut state = prior.cloned().unwrap_or_else(|| LinkState {
-            parent_zone_id: ctx.parent_zone.id.clone(),
-            parent_zone_name: ctx.parent_zone.name.clone(),
-            child_zone_id: String::new(),
-            name_servers: NsSet::new(),
-            delegated: None,
-            written: None,
-            verification: None,
-            child_comment: None,
-            zone_owned: false,
-            parent_account: None,
-            child_account: None,
-            retired: Vec::new(),
+        let mut state = prior.cloned().unwrap_or_else(|| {
+            LinkState::new(ctx.parent_zone.id.clone(), ctx.parent_zone.name.clone())
         });
         state.parent_account = None;
         state.child_account = None;
@@ -237,22 +206,10 @@ impl Engine {
             match action {
                 Action::CreateZone => {
                     let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
-                    let created = bound
-                        .run(
-                            "creating the child zone",
-                            zone::create_zone(
-                                &ctx.child,
-                                &spec.name,
-                                &prefix,
-                                spec.child.comment.as_deref(),
-                            ),
-                        )
+                    let created = create_child_zone(&bound, &ctx.child, spec, &prefix)
                         .await
                         .map_err(|e| fail(e, None))?;
-                    state.child_zone_id = created.zone.id.clone();
-                    state.name_servers = created.zone.name_servers.clone();
-                    state.child_comment = created.zone.comment.clone();
-                    state.zone_owned = true;
+                    state.created(&created.zone);
                     created_zone = true;
                     progress(&state);
                     child_zone = Some(ObservedZone {
@@ -266,24 +223,10 @@ impl Engine {
                     }
                 }
                 Action::AdoptZone { zone_id } => {
-                    let z = bound
-                        .run(
-                            "reading the zone to adopt",
-                            zone::get_zone(&ctx.child, zone_id),
-                        )
+                    let z = zone_to_adopt(&bound, &ctx.child, zone_id)
                         .await
-                        .map_err(|e| fail(e, None))?
-                        .ok_or_else(|| {
-                            fail(
-                                Error::ZoneNotFound {
-                                    what: zone_id.clone(),
-                                },
-                                None,
-                            )
-                        })?;
-                    state.child_zone_id = z.id.clone();
-                    state.name_servers = z.name_servers.clone();
-                    state.zone_owned = false;
+                        .map_err(|e| fail(e, None))?;
+                    state.adopt(&z);
                     progress(&state);
                     child_zone = Some(ObservedZone {
                         id: z.id,
@@ -334,18 +277,11 @@ impl Engine {
         // One wait for everything written: the new zone and the parent
         // record, together.
         if !waits.is_empty() {
-            let early = self
-                .dns_signal(spec, &ctx.parent_zone, &state.name_servers)
-                .shared();
+            let (polling, early) =
+                self.appearance_signal(spec, &ctx.parent_zone, &state.name_servers);
             let all = waits.iter().map(|(client, change)| {
-                self.changes.wait(
-                    client,
-                    change,
-                    remaining(),
-                    self.polling,
-                    early.clone(),
-                    cancel,
-                )
+                self.changes
+                    .wait(client, change, remaining(), polling, early.clone(), cancel)
             });
             futures::future::try_join_all(all)
                 .await
@@ -359,26 +295,9 @@ impl Engine {
             )
             .await
             .map_err(|e| fail(e, Some(state.clone())))?;
-        // A zone this delegation manages carries the configured comment; an
-        // adopted one keeps its own.
-        if state.zone_owned
-            && spec.child.zone_id.is_none()
-            && !state.child_zone_id.is_empty()
-            && state.child_comment != spec.child.comment
-        {
-            bound
-                .run(
-                    "updating the child zone's comment",
-                    zone::update_comment(
-                        &ctx.child,
-                        &state.child_zone_id,
-                        spec.child.comment.as_deref(),
-                    ),
-                )
-                .await
-                .map_err(|e| fail(e, Some(state.clone())))?;
-            state.child_comment = spec.child.comment.clone();
-        }
+        settle_comment(&bound, &ctx.child, spec, &mut state)
+            .await
+            .map_err(|e| fail(e, Some(state.clone())))?;
         if state.written.is_none() {
             // Adopted delegation already in place: it is ours from now on.
             state.written = state.delegated.clone();
@@ -395,13 +314,7 @@ impl Engine {
         let mut report = None;
         let mut verify_findings = Vec::new();
         if !spec.verify.enabled {
-            state.verification = Some(VerificationSummary {
-                status: VerifyStatus::Skipped,
-                checked_at: SystemTime::now(),
-                servers_checked: 0,
-                summary: "verification is switched off (verify.enabled = false)".into(),
-                servers: Vec::new(),
-            });
+            state.verification = Some(skipped_summary());
         } else if needs_verify {
             let verify_timeout = spec.verify.timeout.min(remaining());
             let leftovers = leftovers_text(&state.retired);
@@ -440,19 +353,8 @@ impl Engine {
                     report = Some(r);
                 }
                 Err(verify::VerifyError::Cancelled { last_report }) => {
-                    state.verification = Some(VerificationSummary {
-                        status: VerifyStatus::Cancelled,
-                        checked_at: SystemTime::now(),
-                        servers_checked: last_report
-                            .as_ref()
-                            .map(|r| r.servers_checked() as u32)
-                            .unwrap_or(0),
-                        summary: format!("verification of {} was interrupted", spec.name),
-                        servers: last_report
-                            .as_ref()
-                            .map(|r| r.servers())
-                            .unwrap_or_default(),
-                    });
+                    state.verification =
+                        Some(cancelled_summary(&spec.name, last_report.as_deref()));
                     let error = Error::Cancelled {
                         during: format!("verifying delegation of {}", spec.name),
                     };
@@ -566,4 +468,58 @@ pub(super) fn plan_error(
             found,
         },
     }
+}
+
+/// Creates the link's child zone, or finds the one an interrupted attempt
+/// created (by its caller reference, which starts with `prefix`).
+pub(crate) async fn create_child_zone(
+    bound: &Bound<'_>,
+    child: &Client,
+    spec: &LinkSpec,
+    prefix: &str,
+) -> Result<zone::Created> {
+    bound
+        .run(
+            "creating the child zone",
+            zone::create_zone(child, &spec.name, prefix, spec.child.comment.as_deref()),
+        )
+        .await
+}
+
+/// Reads the zone a link is to adopt; a zone that is not there is an error.
+pub(crate) async fn zone_to_adopt(
+    bound: &Bound<'_>,
+    child: &Client,
+    zone_id: &str,
+) -> Result<HostedZone> {
+    bound
+        .run("reading the zone to adopt", zone::get_zone(child, zone_id))
+        .await?
+        .ok_or_else(|| Error::ZoneNotFound {
+            what: zone_id.to_string(),
+        })
+}
+
+/// A zone this delegation manages carries the configured comment; an
+/// adopted one keeps its own.
+pub(crate) async fn settle_comment(
+    bound: &Bound<'_>,
+    child: &Client,
+    spec: &LinkSpec,
+    state: &mut LinkState,
+) -> Result<()> {
+    if state.zone_owned
+        && spec.child.zone_id.is_none()
+        && !state.child_zone_id.is_empty()
+        && state.child_comment != spec.child.comment
+    {
+        bound
+            .run(
+                "updating the child zone's comment",
+                zone::update_comment(child, &state.child_zone_id, spec.child.comment.as_deref()),
+            )
+            .await?;
+        state.child_comment = spec.child.comment.clone();
+    }
+    Ok(())
 }

@@ -22,13 +22,8 @@ impl Engine {
         if spec.parent.kind != ParentKind::Route53 {
             return self.destroy_external(spec, state, timeout, cancel).await;
         }
-        let start = Instant::now();
-        let bound = Bound {
-            deadline: start + timeout,
-            timeout,
-            cancel,
-        };
-        let remaining = || timeout.saturating_sub(start.elapsed());
+        let bound = Bound::new(timeout, cancel);
+        let remaining = || bound.remaining();
         let parent = bound
             .run(
                 "reaching the parent account",
@@ -51,27 +46,13 @@ impl Engine {
                 ),
             )
             .await?;
-        let child_zone = if state.child_zone_id.is_empty() {
-            None
-        } else {
-            bound
-                .run(
-                    "reading the child zone",
-                    zone::get_zone(&child, &state.child_zone_id),
-                )
-                .await?
-        };
+        let child_zone = child_zone_in_state(&bound, &child, state).await?;
         let parent_record = match &parent_zone {
             Some(pz) => {
                 bound
                     .run(
                         "reading the parent NS record",
-                        self.parent_side.read_ns(
-                            &parent,
-                            &self.parent_account(spec),
-                            &pz.id,
-                            &spec.name,
-                        ),
+                        self.parent_ns(&parent, spec, &pz.id),
                     )
                     .await?
             }
@@ -112,24 +93,7 @@ impl Engine {
             });
         // Preflight: a zone that cannot be deleted is found out before the
         // parent record is touched, so the subdomain keeps resolving.
-        for action in &actions {
-            if let (Action::DeleteZone { force: false, .. }, Some(z)) = (action, &child_zone) {
-                let records = bound
-                    .run(
-                        "listing the child zone's records",
-                        zone::own_records(&child, z),
-                    )
-                    .await?;
-                if !records.is_empty() {
-                    return Err(destroy_refused(
-                        spec,
-                        z,
-                        &records,
-                        "nothing was changed: the parent NS record and the zone are kept, and the subdomain still resolves",
-                    ));
-                }
-            }
-        }
+        refuse_undeletable_zone(&bound, &child, spec, &actions, child_zone.as_ref()).await?;
         if !spec.child.force_destroy {
             for item in &state.retired {
                 if let RetiredObject::Zone { zone_id } = &item.what {
@@ -171,15 +135,12 @@ impl Engine {
                         {
                             // The record must be gone everywhere before the
                             // zone it points at is deleted.
+                            let (polling, gone) = match &parent_zone {
+                                Some(pz) => self.removal_signal(spec, pz),
+                                None => (self.polling, no_signal()),
+                            };
                             self.changes
-                                .wait(
-                                    &parent,
-                                    &change,
-                                    remaining(),
-                                    self.polling,
-                                    std::future::pending(),
-                                    cancel,
-                                )
+                                .wait(&parent, &change, remaining(), polling, gone, cancel)
                                 .await?;
                         }
                         Ok(())
@@ -203,7 +164,7 @@ impl Engine {
                 Action::DeleteZone { force, .. } => {
                     if let Some(z) = &child_zone {
                         let step = async {
-                            if let Some(change) = zone::delete_zone(&child, z, force).await? {
+                            if let Some(change) = delete_checked_zone(&child, z, force).await? {
                                 tracing::debug!(zone_id = %z.id, change, "zone deleted");
                             }
                             Ok(())
@@ -252,6 +213,69 @@ impl Engine {
             });
         }
         Ok(())
+    }
+}
+
+/// The child zone state names, as it is now (`None`: none in state, or gone).
+pub(crate) async fn child_zone_in_state(
+    bound: &Bound<'_>,
+    child: &Client,
+    state: &LinkState,
+) -> Result<Option<HostedZone>> {
+    if state.child_zone_id.is_empty() {
+        return Ok(None);
+    }
+    bound
+        .run(
+            "reading the child zone",
+            zone::get_zone(child, &state.child_zone_id),
+        )
+        .await
+}
+
+/// Destroy's check before its first write: a zone it is to delete without
+/// `force_destroy` holds no records of its own. Refuses, naming them, so a
+/// refused destroy changes nothing and the subdomain keeps resolving.
+pub(crate) async fn refuse_undeletable_zone(
+    bound: &Bound<'_>,
+    child: &Client,
+    spec: &LinkSpec,
+    actions: &[Action],
+    child_zone: Option<&HostedZone>,
+) -> Result<()> {
+    for action in actions {
+        if let (Action::DeleteZone { force: false, .. }, Some(z)) = (action, child_zone) {
+            let records = bound
+                .run(
+                    "listing the child zone's records",
+                    zone::own_records(child, z),
+                )
+                .await?;
+            if !records.is_empty() {
+                return Err(destroy_refused(
+                    spec,
+                    z,
+                    &records,
+                    "nothing was changed: the parent NS record and the zone are kept, and the subdomain still resolves",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the child zone once [`refuse_undeletable_zone`] passed: without
+/// `force`, its records were listed and found empty, so it is not listed
+/// again (Route 53 itself refuses a zone that gained records since).
+pub(crate) async fn delete_checked_zone(
+    child: &Client,
+    z: &HostedZone,
+    force: bool,
+) -> Result<Option<String>> {
+    if force {
+        zone::delete_zone(child, z, true).await
+    } else {
+        zone::delete_empty_zone(child, z).await
     }
 }
 

@@ -36,17 +36,20 @@ mod outcome;
 mod preflight;
 mod read;
 mod retire;
+mod signal;
 mod spec;
 mod state;
 mod verification;
 
 use apply::*;
+pub(crate) use apply::{create_child_zone, settle_comment, zone_to_adopt};
 pub(crate) use bound::*;
 pub(crate) use destroy::*;
 pub use outcome::*;
 pub(crate) use preflight::*;
 use read::*;
 use retire::*;
+use signal::*;
 pub use spec::*;
 pub use state::*;
 pub(crate) use verification::*;
@@ -144,6 +147,24 @@ impl Engine {
         } else {
             Ok(AddressResolver::with_client(list, client))
         }
+    }
+
+    /// The NS record at the delegated name in the parent zone, through the
+    /// parent side (one listing of the zone serves every link in it).
+    async fn parent_ns(
+        &self,
+        parent: &Client,
+        spec: &LinkSpec,
+        parent_zone_id: &str,
+    ) -> Result<Option<NsRecord>> {
+        self.parent_side
+            .read_ns(
+                parent,
+                &self.parent_account(spec),
+                parent_zone_id,
+                &spec.name,
+            )
+            .await
     }
 
     async fn parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {

@@ -15,6 +15,17 @@ pub struct ApplyFailure {
     pub report: Option<VerificationReport>,
 }
 
+impl ApplyFailure {
+    /// A failure without a verification report.
+    pub(crate) fn boxed(error: Error, partial: Option<LinkState>) -> Box<ApplyFailure> {
+        Box::new(ApplyFailure {
+            error,
+            partial,
+            report: None,
+        })
+    }
+}
+
 /// A successful apply.
 #[derive(Debug)]
 pub struct Applied {

@@ -38,15 +38,7 @@ impl Engine {
             Err(e) => return Err(e),
         };
         if prior.is_none() {
-            let current = self
-                .parent_side
-                .read_ns(
-                    &parent,
-                    &self.parent_account(spec),
-                    &parent_zone.id,
-                    &spec.name,
-                )
-                .await?;
+            let current = self.parent_ns(&parent, spec, &parent_zone.id).await?;
             if let Some(cur) = current {
                 let child = match self.clients.route53(&spec.child.account).await {
                     Ok(c) => Some(c),

@@ -20,13 +20,7 @@ impl Engine {
             }
         }
         s.delegated = self
-            .parent_side
-            .read_ns(
-                &ctx.parent,
-                &self.parent_account(spec),
-                &ctx.parent_zone.id,
-                &spec.name,
-            )
+            .parent_ns(&ctx.parent, spec, &ctx.parent_zone.id)
             .await?;
         Ok(s)
     }
@@ -68,15 +62,7 @@ impl Engine {
             });
         };
         s.parent_zone_name = parent_zone.name.clone();
-        s.delegated = self
-            .parent_side
-            .read_ns(
-                &parent,
-                &self.parent_account(spec),
-                &parent_zone.id,
-                &spec.name,
-            )
-            .await?;
+        s.delegated = self.parent_ns(&parent, spec, &parent_zone.id).await?;
         let current = if prior.child_zone_id.is_empty() {
             None
         } else {
@@ -148,22 +134,13 @@ impl Engine {
                                 }
                                 .message()
                             ));
-                            s.child_zone_id = String::new();
-                            s.name_servers = NsSet::new();
-                            s.child_comment = None;
-                            s.zone_owned = true;
-                            // What state says must match DNS: the delegation
-                            // no longer works (and is dangling).
-                            s.verification = Some(VerificationSummary {
-                                status: VerifyStatus::Failed,
-                                checked_at: SystemTime::now(),
-                                servers_checked: 0,
-                                summary: format!(
+                            // What state says must match DNS: the delegation no longer
+                            // works (and is dangling).
+                            s.zone_gone(format!(
                                     "the child hosted zone of {} no longer exists; the parent's NS record is dangling",
                                     spec.name
-                                ),
-                                servers: Vec::new(),
-                            });
+                                ));
+                            s.zone_owned = true;
                             return Ok(ReadOutcome {
                                 state: Some(s),
                                 warnings,
@@ -247,27 +224,22 @@ impl Engine {
             let zone_owned =
                 spec.child.zone_id.is_none() && zone.caller_reference.starts_with(&prefix);
             Ok(Imported {
-                state: LinkState {
-                    parent_zone_id: ctx.parent_zone.id.clone(),
-                    parent_zone_name: ctx.parent_zone.name.clone(),
-                    child_zone_id: zone.id,
-                    name_servers: zone.name_servers,
+                state: LinkState::found(
+                    ctx.parent_zone.id.clone(),
+                    ctx.parent_zone.name.clone(),
+                    zone,
                     delegated,
                     written,
-                    verification: None,
-                    child_comment: zone.comment,
                     zone_owned,
-                    parent_account: None,
-                    child_account: None,
-                    retired: Vec::new(),
-                },
+                ),
             })
         };
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => Err(Error::Cancelled { during: format!("importing the delegation of {}", spec.name) }),
-            r = work => r,
-        }
+        unless_cancelled(
+            cancel,
+            || format!("importing the delegation of {}", spec.name),
+            work,
+        )
+        .await
     }
 }
 

@@ -97,3 +97,19 @@ pub struct LinkSpec {
     /// Verification.
     pub verify: VerifySpec,
 }
+
+impl LinkSpec {
+    /// What the plan of an apply aims at (see [`plan::plan_apply`]).
+    pub(crate) fn desired(&self) -> Desired {
+        Desired {
+            ttl: self.ttl,
+            child: match &self.child.zone_id {
+                Some(id) => ChildZoneMode::Adopt {
+                    zone_id: id.clone(),
+                },
+                None => ChildZoneMode::Create,
+            },
+            allow_overwrite: self.parent.allow_overwrite,
+        }
+    }
+}

@@ -93,6 +93,84 @@ pub struct LinkState {
     pub retired: Vec<Retired>,
 }
 
+impl LinkState {
+    /// A link about to be made under this parent zone: nothing created yet.
+    pub(crate) fn new(parent_zone_id: String, parent_zone_name: DomainName) -> LinkState {
+        LinkState {
+            parent_zone_id,
+            parent_zone_name,
+            child_zone_id: String::new(),
+            name_servers: NsSet::new(),
+            delegated: None,
+            written: None,
+            verification: None,
+            child_comment: None,
+            zone_owned: false,
+            parent_account: None,
+            child_account: None,
+            retired: Vec::new(),
+        }
+    }
+
+    /// The link now delegates to `zone`, which it created: it deletes it on
+    /// destroy.
+    pub(crate) fn created(&mut self, zone: &HostedZone) {
+        self.child_zone_id = zone.id.clone();
+        self.name_servers = zone.name_servers.clone();
+        self.child_comment = zone.comment.clone();
+        self.zone_owned = true;
+    }
+
+    /// The link now delegates to `zone`, adopted: never deleted by it.
+    pub(crate) fn adopt(&mut self, zone: &HostedZone) {
+        self.child_zone_id = zone.id.clone();
+        self.name_servers = zone.name_servers.clone();
+        self.zone_owned = false;
+    }
+
+    /// The child zone is gone: state forgets it, and its verification fails
+    /// with `summary`, so state says what DNS does.
+    pub(crate) fn zone_gone(&mut self, summary: String) {
+        self.child_zone_id = String::new();
+        self.name_servers = NsSet::new();
+        self.child_comment = None;
+        self.verification = Some(VerificationSummary {
+            status: VerifyStatus::Failed,
+            checked_at: SystemTime::now(),
+            servers_checked: 0,
+            summary,
+            servers: Vec::new(),
+        });
+    }
+
+    /// A delegation found in AWS (import): the child zone as read and the
+    /// parent's record; nothing verified, no account overrides, nothing
+    /// retired.
+    pub(crate) fn found(
+        parent_zone_id: String,
+        parent_zone_name: DomainName,
+        zone: HostedZone,
+        delegated: Option<NsRecord>,
+        written: Option<NsRecord>,
+        zone_owned: bool,
+    ) -> LinkState {
+        LinkState {
+            parent_zone_id,
+            parent_zone_name,
+            child_zone_id: zone.id,
+            name_servers: zone.name_servers,
+            delegated,
+            written,
+            verification: None,
+            child_comment: zone.comment,
+            zone_owned,
+            parent_account: None,
+            child_account: None,
+            retired: Vec::new(),
+        }
+    }
+}
+
 /// Something a move left behind, kept in state until it is removed: after
 /// the new delegation verifies (the next apply), or by destroy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,41 +3,6 @@
 use super::*;
 
 impl Engine {
-    /// Completes when the authoritative servers answer for the new
-    /// delegation (parent servers refer to `child_ns`, each child server
-    /// answers SOA and NS): the early signal that the changes are probably
-    /// INSYNC. Never completes when verification is off.
-    pub(super) async fn dns_signal(
-        &self,
-        spec: &LinkSpec,
-        parent_zone: &HostedZone,
-        child_ns: &NsSet,
-    ) {
-        let client = DnsClient::new(verify::REFRESH_QUERY_TIMEOUT, verify::REFRESH_RETRIES);
-        let resolver = match self.resolver_with(&spec.verify, client.clone()) {
-            Ok(r) if spec.verify.enabled && !child_ns.is_empty() => r,
-            _ => return std::future::pending().await,
-        };
-        let req = VerifyRequest {
-            name: spec.name.clone(),
-            parent_zone: parent_zone.name.clone(),
-            parent_name_servers: parent_zone.name_servers.clone(),
-            child_name_servers: child_ns.clone(),
-        };
-        let every = (self.polling.interval / 2).max(Duration::from_millis(50));
-        loop {
-            tokio::time::sleep(every).await;
-            if let Ok(r) =
-                verify::refresh_check(&req, &resolver, client.clone(), verify::REFRESH_BUDGET).await
-            {
-                if r.passed {
-                    tracing::debug!(name = %spec.name, "DNS answers for the new delegation");
-                    return;
-                }
-            }
-        }
-    }
-
     /// The quick DNS check of a refresh ([`verify::refresh_check`]) and what
     /// it means for state ([`crate::refresh::refresh_outcome`]). Runs when
     /// verification and `verify.on_refresh` are on.
@@ -214,13 +179,7 @@ impl Engine {
             }
         }
         let parent_record = self
-            .parent_side
-            .read_ns(
-                &ctx.parent,
-                &self.parent_account(spec),
-                &ctx.parent_zone.id,
-                &spec.name,
-            )
+            .parent_ns(&ctx.parent, spec, &ctx.parent_zone.id)
             .await?;
         Ok(Observed {
             child_zone: child_zone.map(|z| ObservedZone {
@@ -247,6 +206,32 @@ pub(crate) fn summary_of(
         servers_checked: report.servers_checked() as u32,
         summary: report.summary(),
         servers: report.servers(),
+    }
+}
+
+/// The summary when verification is switched off.
+pub(crate) fn skipped_summary() -> VerificationSummary {
+    VerificationSummary {
+        status: VerifyStatus::Skipped,
+        checked_at: SystemTime::now(),
+        servers_checked: 0,
+        summary: "verification is switched off (verify.enabled = false)".into(),
+        servers: Vec::new(),
+    }
+}
+
+/// The summary of a verification cut short by cancellation, with what its
+/// last attempt saw.
+pub(crate) fn cancelled_summary(
+    name: &DomainName,
+    last_report: Option<&VerificationReport>,
+) -> VerificationSummary {
+    VerificationSummary {
+        status: VerifyStatus::Cancelled,
+        checked_at: SystemTime::now(),
+        servers_checked: last_report.map_or(0, |r| r.servers_checked() as u32),
+        summary: format!("verification of {name} was interrupted"),
+        servers: last_report.map(|r| r.servers()).unwrap_or_default(),
     }
 }
 

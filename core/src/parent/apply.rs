@@ -3,21 +3,21 @@
 //! registrar, give the NS set to enter), read back, verify; a registrar's
 //! delegation not seen in time is `pending` on create, an error on update.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::dns_update::{self, UpdateError};
 use super::external::{ext_error, kind, pseudo_id, via, zone_label, Kind, SERIAL_WAIT};
 use super::manual;
 use crate::delegation::{
-    failure_text, summary_of, Applied, ApplyFailure, Bound, Engine, LinkSpec, LinkState,
-    VerificationSummary, VerifyStatus,
+    cancelled_summary, create_child_zone, failure_text, settle_comment, skipped_summary,
+    summary_of, zone_to_adopt, Applied, ApplyFailure, Bound, Engine, LinkSpec, LinkState,
+    VerifyStatus,
 };
 use crate::error::Error;
 use crate::nsset::NsSet;
-use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
+use crate::plan::{self, Action, Observed, ObservedZone, PlanError};
 use crate::record::NsRecord;
 use crate::verify;
 use crate::zone;
@@ -32,20 +32,9 @@ impl Engine {
         cancel: &CancellationToken,
         progress: &(dyn Fn(&LinkState) + Send + Sync),
     ) -> std::result::Result<Applied, Box<ApplyFailure>> {
-        let fail = |error: Error, partial: Option<LinkState>| {
-            Box::new(ApplyFailure {
-                error,
-                partial,
-                report: None,
-            })
-        };
-        let start = Instant::now();
-        let bound = Bound {
-            deadline: start + timeout,
-            timeout,
-            cancel,
-        };
-        let remaining = || timeout.saturating_sub(start.elapsed());
+        let fail = ApplyFailure::boxed;
+        let bound = Bound::new(timeout, cancel);
+        let remaining = || bound.remaining();
         // A move of the child zone to another account is not carried out
         // for these parents (it would leave the old zone behind): refused
         // before any change.
@@ -148,16 +137,7 @@ impl Engine {
             parent_record: if is_update { view.record.clone() } else { None },
             last_written: prior.and_then(|p| p.written.clone()),
         };
-        let desired = Desired {
-            ttl: spec.ttl,
-            child: match &spec.child.zone_id {
-                Some(id) => ChildZoneMode::Adopt {
-                    zone_id: id.clone(),
-                },
-                None => ChildZoneMode::Create,
-            },
-            allow_overwrite: spec.parent.allow_overwrite,
-        };
+        let desired = spec.desired();
         let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
             let wanted = found
                 .as_ref()
@@ -167,20 +147,9 @@ impl Engine {
         })?;
         tracing::info!(name = %spec.name, ?actions, parent = %via(spec), "applying delegation");
 
-        let mut state = prior.cloned().unwrap_or_else(|| LinkState {
-            parent_zone_id: pseudo.clone(),
-            parent_zone_name: view.zone.name.clone(),
-            child_zone_id: String::new(),
-            name_servers: NsSet::new(),
-            delegated: None,
-            written: None,
-            verification: None,
-            child_comment: None,
-            zone_owned: false,
-            parent_account: None,
-            child_account: None,
-            retired: Vec::new(),
-        });
+        let mut state = prior
+            .cloned()
+            .unwrap_or_else(|| LinkState::new(pseudo.clone(), view.zone.name.clone()));
         state.parent_zone_id = pseudo.clone();
         state.parent_zone_name = view.zone.name.clone();
         state.parent_account = None;
@@ -197,22 +166,10 @@ impl Engine {
         for action in &actions {
             match action {
                 Action::CreateZone => {
-                    let created = bound
-                        .run(
-                            "creating the child zone",
-                            zone::create_zone(
-                                &child,
-                                &spec.name,
-                                &prefix,
-                                spec.child.comment.as_deref(),
-                            ),
-                        )
+                    let created = create_child_zone(&bound, &child, spec, &prefix)
                         .await
                         .map_err(|e| fail(e, None))?;
-                    state.child_zone_id = created.zone.id.clone();
-                    state.name_servers = created.zone.name_servers.clone();
-                    state.child_comment = created.zone.comment.clone();
-                    state.zone_owned = true;
+                    state.created(&created.zone);
                     progress(&state);
                     zone_ns = Some(created.zone.name_servers.clone());
                     any_change = true;
@@ -231,21 +188,10 @@ impl Engine {
                     }
                 }
                 Action::AdoptZone { zone_id } => {
-                    let z = bound
-                        .run("reading the zone to adopt", zone::get_zone(&child, zone_id))
+                    let z = zone_to_adopt(&bound, &child, zone_id)
                         .await
-                        .map_err(|e| fail(e, None))?
-                        .ok_or_else(|| {
-                            fail(
-                                Error::ZoneNotFound {
-                                    what: zone_id.clone(),
-                                },
-                                None,
-                            )
-                        })?;
-                    state.child_zone_id = z.id.clone();
-                    state.name_servers = z.name_servers.clone();
-                    state.zone_owned = false;
+                        .map_err(|e| fail(e, None))?;
+                    state.adopt(&z);
                     progress(&state);
                     zone_ns = Some(z.name_servers);
                 }
@@ -267,12 +213,7 @@ impl Engine {
                             Err(UpdateError::Prerequisite { .. }) => {
                                 // Someone else wrote (or changed) the record
                                 // since it was read: say what is there now.
-                                let now = dns_update::read_ns(p, &spec.name, &dns)
-                                    .await
-                                    .ok()
-                                    .and_then(|v| v.record)
-                                    .map(|r| r.values)
-                                    .unwrap_or_default();
+                                let now = dns_update::values_now(p, &spec.name, &dns).await;
                                 Err(match previous {
                                     None => Error::ForeignRecord {
                                         name: spec.name.clone(),
@@ -334,24 +275,9 @@ impl Engine {
         }
         let pz = back.1.zone;
         state.delegated = back.1.record;
-        if state.zone_owned
-            && spec.child.zone_id.is_none()
-            && !state.child_zone_id.is_empty()
-            && state.child_comment != spec.child.comment
-        {
-            bound
-                .run(
-                    "updating the child zone's comment",
-                    zone::update_comment(
-                        &child,
-                        &state.child_zone_id,
-                        spec.child.comment.as_deref(),
-                    ),
-                )
-                .await
-                .map_err(|e| fail(e, Some(state.clone())))?;
-            state.child_comment = spec.child.comment.clone();
-        }
+        settle_comment(&bound, &child, spec, &mut state)
+            .await
+            .map_err(|e| fail(e, Some(state.clone())))?;
         if is_update && state.written.is_none() {
             state.written = state
                 .delegated
@@ -376,13 +302,7 @@ impl Engine {
                 .map(|v| v.status != VerifyStatus::Verified)
                 .unwrap_or(true);
         if !spec.verify.enabled {
-            state.verification = Some(VerificationSummary {
-                status: VerifyStatus::Skipped,
-                checked_at: SystemTime::now(),
-                servers_checked: 0,
-                summary: "verification is switched off (verify.enabled = false)".into(),
-                servers: Vec::new(),
-            });
+            state.verification = Some(skipped_summary());
             return Ok(Applied {
                 state,
                 report: None,
@@ -405,16 +325,7 @@ impl Engine {
         {
             Ok(r) => r,
             Err(verify::VerifyError::Cancelled { last_report }) => {
-                state.verification = Some(VerificationSummary {
-                    status: VerifyStatus::Cancelled,
-                    checked_at: SystemTime::now(),
-                    servers_checked: 0,
-                    summary: format!("verification of {} was interrupted", spec.name),
-                    servers: last_report
-                        .as_ref()
-                        .map(|r| r.servers())
-                        .unwrap_or_default(),
-                });
+                state.verification = Some(cancelled_summary(&spec.name, last_report.as_deref()));
                 return Err(Box::new(ApplyFailure {
                     error: Error::Cancelled {
                         during: format!("verifying delegation of {}", spec.name),

@@ -5,16 +5,17 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::dns_update::{self, UpdateError};
 use super::external::{ext_error, kind, via, zone_label, Kind, SERIAL_WAIT};
 use super::manual;
-use crate::delegation::{destroy_refused, Bound, Engine, LinkSpec, LinkState};
+use crate::delegation::{
+    child_zone_in_state, delete_checked_zone, refuse_undeletable_zone, Bound, Engine, LinkSpec,
+    LinkState,
+};
 use crate::error::{Error, Result};
 use crate::plan::{self, Action, Observed, ObservedZone, PlanError};
-use crate::zone;
 
 impl Engine {
     /// [`Engine::destroy`] for a parent outside Route 53.
@@ -25,11 +26,7 @@ impl Engine {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<()> {
-        let bound = Bound {
-            deadline: Instant::now() + timeout,
-            timeout,
-            cancel,
-        };
+        let bound = Bound::new(timeout, cancel);
         let child = bound
             .run(
                 "reaching the child account",
@@ -37,16 +34,7 @@ impl Engine {
             )
             .await?;
         let (dns, resolver) = self.dns_setup(spec)?;
-        let child_zone = if state.child_zone_id.is_empty() {
-            None
-        } else {
-            bound
-                .run(
-                    "reading the child zone",
-                    zone::get_zone(&child, &state.child_zone_id),
-                )
-                .await?
-        };
+        let child_zone = child_zone_in_state(&bound, &child, state).await?;
         let owned = spec.child.zone_id.is_none() && state.zone_owned;
         let mut actions = Vec::new();
         match kind(spec) {
@@ -113,24 +101,7 @@ impl Engine {
             }
         }
         // Everything that can refuse, before the first change.
-        for action in &actions {
-            if let (Action::DeleteZone { force: false, .. }, Some(z)) = (action, &child_zone) {
-                let records = bound
-                    .run(
-                        "listing the child zone's records",
-                        zone::own_records(&child, z),
-                    )
-                    .await?;
-                if !records.is_empty() {
-                    return Err(destroy_refused(
-                        spec,
-                        z,
-                        &records,
-                        "nothing was changed: the parent's NS record and the zone are kept, and the subdomain still resolves",
-                    ));
-                }
-            }
-        }
+        refuse_undeletable_zone(&bound, &child, spec, &actions, child_zone.as_ref()).await?;
         tracing::info!(name = %spec.name, ?actions, parent = %via(spec), "destroying delegation");
         for action in actions {
             match action {
@@ -145,12 +116,7 @@ impl Engine {
                         match dns_update::delete_exact(p, &spec.name, &record).await {
                             Ok(()) => {}
                             Err(UpdateError::Prerequisite { .. }) => {
-                                let now = dns_update::read_ns(p, &spec.name, &dns)
-                                    .await
-                                    .ok()
-                                    .and_then(|v| v.record)
-                                    .map(|r| r.values)
-                                    .unwrap_or_default();
+                                let now = dns_update::values_now(p, &spec.name, &dns).await;
                                 return Err(Error::RecordChanged {
                                     action: "deleting NS record",
                                     name: spec.name.clone(),
@@ -172,7 +138,7 @@ impl Engine {
                     if let Some(z) = &child_zone {
                         bound
                             .run("deleting the child zone", async {
-                                zone::delete_zone(&child, z, force).await.map(|_| ())
+                                delete_checked_zone(&child, z, force).await.map(|_| ())
                             })
                             .await
                             .map_err(|e| Error::Partial {

@@ -90,6 +90,17 @@ pub async fn read_serial(p: &DnsUpdateParent, client: &DnsClient) -> Result<u32,
         })
 }
 
+/// What the parent's server holds at `name` now, for an error message after
+/// a failed prerequisite: the NS values, or none when it cannot be read.
+pub async fn values_now(p: &DnsUpdateParent, name: &DomainName, client: &DnsClient) -> NsSet {
+    read_ns(p, name, client)
+        .await
+        .ok()
+        .and_then(|v| v.record)
+        .map(|r| r.values)
+        .unwrap_or_default()
+}
+
 /// Reads the NS record of `name` from the update server (authoritative
 /// data of the parent zone, recursion off), with the SOA serial it was read
 /// at. Reads the serial before and after the record and again if they

@@ -33,8 +33,8 @@ use super::dns_update;
 use super::manual;
 use super::{DnsUpdateParent, ManualParent, ParentKind};
 use crate::delegation::{
-    not_yet, summary_of, Engine, Imported, LinkSpec, LinkState, Notice, Preflight, ReadOutcome,
-    VerificationSummary, VerifyStatus,
+    not_yet, summary_of, unless_cancelled, Engine, Imported, LinkSpec, LinkState, Notice,
+    Preflight, ReadOutcome, VerificationSummary, VerifyStatus,
 };
 use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
@@ -345,19 +345,12 @@ impl Engine {
                         spec.name,
                         via(spec)
                     ));
-                    s.child_zone_id = String::new();
-                    s.name_servers = NsSet::new();
-                    s.child_comment = None;
-                    s.verification = Some(VerificationSummary {
-                        status: VerifyStatus::Failed,
-                        checked_at: SystemTime::now(),
-                        servers_checked: 0,
-                        summary: format!(
+                    // What state says must match DNS: the delegation no longer
+                    // works (and is dangling).
+                    s.zone_gone(format!(
                             "the child hosted zone of {} no longer exists; the parent's delegation is dangling",
                             spec.name
-                        ),
-                        servers: Vec::new(),
-                    });
+                        ));
                     return Ok(ReadOutcome {
                         state: Some(s),
                         warnings,
@@ -446,28 +439,24 @@ impl Engine {
                 Kind::Manual(_) => None,
             };
             let prefix = zone::caller_reference_prefix(&spec.name, &pseudo_id(spec));
+            let zone_owned =
+                spec.child.zone_id.is_none() && zone.caller_reference.starts_with(&prefix);
             Ok(Imported {
-                state: LinkState {
-                    parent_zone_id: pseudo_id(spec),
-                    parent_zone_name: view.zone.name.clone(),
-                    zone_owned: spec.child.zone_id.is_none()
-                        && zone.caller_reference.starts_with(&prefix),
-                    child_zone_id: zone.id,
-                    name_servers: zone.name_servers,
-                    delegated: view.record,
+                state: LinkState::found(
+                    pseudo_id(spec),
+                    view.zone.name.clone(),
+                    zone,
+                    view.record,
                     written,
-                    verification: None,
-                    child_comment: zone.comment,
-                    parent_account: None,
-                    child_account: None,
-                    retired: Vec::new(),
-                },
+                    zone_owned,
+                ),
             })
         };
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => Err(Error::Cancelled { during: format!("importing the delegation of {}", spec.name) }),
-            r = work => r,
-        }
+        unless_cancelled(
+            cancel,
+            || format!("importing the delegation of {}", spec.name),
+            work,
+        )
+        .await
     }
 }
