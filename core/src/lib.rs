@@ -14,6 +14,7 @@ pub mod error;
 pub mod inspect;
 pub mod name;
 pub mod nsset;
+pub mod own_zones;
 pub mod pace;
 pub mod parent;
 pub mod parent_side;

@@ -23,6 +23,7 @@ use route53delegation::nsset::NsSet;
 use route53delegation::pace::{Pacing, Rate};
 use route53delegation::parent_side::ParentConfig;
 use route53delegation::record::{self, NsRecord};
+use route53delegation::zone;
 use route53delegation::{CancellationToken, DomainName, Engine, EngineConfig, Error, LinkState};
 use support::*;
 
@@ -222,6 +223,47 @@ async fn dns_tells_when_to_ask_so_each_change_is_polled_once() {
     // The zone's records are listed once, before the first write.
     assert_eq!(op(&calls, CHILD, "ListResourceRecordSets"), 1, "{calls:?}");
     assert!(ns_of(&f, &name).is_none(), "parent record removed");
+}
+
+/// Failure mode: each link looked on its own for a zone an interrupted
+/// earlier attempt left: 200 links applied at once into one account made 200
+/// `ListHostedZonesByName` calls before the first create (40 s at the legacy
+/// 5 requests/s). Links that ask together now share one listing of the
+/// account's zones, and the zone an interrupted attempt left is still found
+/// and adopted as the link's own, never duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_applied_together_share_one_listing_of_the_child_account() {
+    let f = fixture().await;
+    let engine = provider_engine(&f.world, Pacing::Default, Duration::from_millis(100));
+    let links = names("own", 12);
+    // An interrupted earlier attempt of own3 created its zone, and nothing
+    // recorded it.
+    let child = engine
+        .clients()
+        .route53(&spec(&links[3]).child.account)
+        .await
+        .unwrap();
+    let name = DomainName::parse(&links[3]).unwrap();
+    let prefix = zone::caller_reference_prefix(&name, &f.parent_zone_id);
+    let left = zone::create_zone(&child, &name, &prefix, None)
+        .await
+        .unwrap()
+        .zone;
+    let before = answered(&f.world);
+    let st = apply_all(&engine, &links, links.len()).await;
+    let calls = route53_calls(&f.world, &before);
+    eprintln!("twelve links at once: {calls:?}");
+    assert_eq!(op(&calls, CHILD, "ListHostedZonesByName"), 0, "{calls:?}");
+    assert_eq!(op(&calls, CHILD, "GetHostedZoneCount"), 1, "{calls:?}");
+    assert_eq!(op(&calls, CHILD, "ListHostedZones"), 1, "{calls:?}");
+    assert_eq!(op(&calls, CHILD, "CreateHostedZone"), 11, "{calls:?}");
+    assert_eq!(
+        st[3].child_zone_id, left.id,
+        "the zone left behind is adopted"
+    );
+    assert!(st[3].zone_owned, "and deleted on destroy, as its own");
+    assert_eq!(child_zone_count(&f, "own3."), 1, "no second zone for own3");
+    assert_eq!(child_zone_count(&f, "own"), 12);
 }
 
 /// Failure mode: two links applied together under one parent zone made two

@@ -21,6 +21,7 @@ use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
+use crate::own_zones::OwnZones;
 use crate::pace::Pacing;
 use crate::parent::ParentKind;
 use crate::parent_side::{ParentConfig, ParentSide};
@@ -85,6 +86,8 @@ pub struct Engine {
     parent_side: ParentSide,
     /// INSYNC waits, shared per change.
     pub(crate) changes: Changes,
+    /// Lookups for zones of interrupted attempts, shared per account.
+    own_zones: OwnZones,
 }
 
 struct Ctx {
@@ -96,6 +99,7 @@ struct Ctx {
 impl Engine {
     /// An engine with these settings.
     pub fn new(cfg: EngineConfig) -> Self {
+        let parent = cfg.parent.unwrap_or_default();
         let mut clients = Clients::new(cfg.defaults);
         if let Some(b) = cfg.assume_role_backoff {
             clients = clients.with_assume_role_backoff(b);
@@ -108,7 +112,8 @@ impl Engine {
                 .insync_polling
                 .or(cfg.insync_backoff.map(Polling::from))
                 .unwrap_or_default(),
-            parent_side: ParentSide::new(cfg.parent.unwrap_or_default()),
+            parent_side: ParentSide::new(parent),
+            own_zones: OwnZones::new(parent.window),
             changes: Changes::default(),
         }
     }
@@ -120,6 +125,21 @@ impl Engine {
 
     /// The parent account's effective settings: the key its zones are
     /// shared under.
+    /// The zone an interrupted earlier attempt of this link created, if
+    /// any; asked together with the other links of the child account.
+    async fn own_zone(
+        &self,
+        child: &Client,
+        spec: &LinkSpec,
+        parent_zone_id: &str,
+    ) -> Result<Option<HostedZone>> {
+        let prefix = zone::caller_reference_prefix(&spec.name, parent_zone_id);
+        let account = self.clients.effective(&spec.child.account);
+        self.own_zones
+            .find(child, &account, &spec.name, &prefix)
+            .await
+    }
+
     fn parent_account(&self, spec: &LinkSpec) -> AccountSettings {
         self.clients.effective(&spec.parent.account)
     }

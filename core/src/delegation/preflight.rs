@@ -56,8 +56,7 @@ impl Engine {
                     (Some(child), None) => {
                         // A zone an interrupted or tainted earlier attempt
                         // created: the record pointing at it is ours.
-                        let prefix = zone::caller_reference_prefix(&spec.name, &parent_zone.id);
-                        zone::find_own_zone(child, &spec.name, &prefix)
+                        self.own_zone(child, spec, &parent_zone.id)
                             .await?
                             .map(|z| z.name_servers)
                     }

@@ -162,10 +162,7 @@ impl Engine {
             Some(id) => zone::get_zone(&ctx.child, &id).await?,
             // No state: a zone an interrupted or tainted earlier attempt
             // created is this delegation's own.
-            None => {
-                let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
-                zone::find_own_zone(&ctx.child, &spec.name, &prefix).await?
-            }
+            None => self.own_zone(&ctx.child, spec, &ctx.parent_zone.id).await?,
         };
         if let Some(z) = &child_zone {
             if z.name != spec.name {
