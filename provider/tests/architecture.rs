@@ -3,7 +3,9 @@
 //! - the core knows nothing of Terraform or gRPC (`core_never_names_the_plugin_protocol`);
 //! - the protocol layer knows nothing of resources, data sources, the
 //!   provider's configuration or the core, so it would lift out as a crate as
-//!   it is (`protocol_layer_imports_nothing_from_the_provider_or_the_core`).
+//!   it is (`protocol_layer_imports_nothing_from_the_provider_or_the_core`);
+//! - no source file of the protocol layer or of the world (tests aside) is
+//!   over 600 lines (`no_file_of_the_protocol_layer_or_the_world_is_too_long`).
 //!
 //! A failure names the file and line that broke the rule.
 
@@ -98,8 +100,46 @@ fn protocol_layer_imports_nothing_from_the_provider_or_the_core() {
         "provider/src/protocol/ must stand alone (it talks to the rest through the ProviderImpl trait):\n{}",
         found.join("\n")
     );
-    // And the check itself sees the files it guards.
-    assert!(rust_files(&protocol)
-        .iter()
-        .any(|f| f.ends_with("service.rs")));
+    // And the check itself sees the files it guards, the service's folder
+    // included.
+    let files = rust_files(&protocol);
+    for guarded in ["service/mod.rs", "service/resource_change.rs", "server.rs"] {
+        assert!(
+            files.iter().any(|f| f.ends_with(guarded)),
+            "{guarded} not among the files checked"
+        );
+    }
+}
+
+const MAX_LINES: usize = 600;
+
+/// Guards the size of the rooms, as `core/tests/module_map.rs` does for the
+/// core's folders: no source file of `provider/src/protocol/` (the service
+/// one module per group of RPCs) or of `tests/world/src/` (the model one
+/// module per concept, the `World` handle by start-up, control and zones)
+/// is over 600 lines; unit tests in a `tests.rs` or under `tests/` aside.
+#[test]
+fn no_file_of_the_protocol_layer_or_the_world_is_too_long() {
+    let mut too_long = Vec::new();
+    for dir in ["provider/src/protocol", "tests/world/src"] {
+        let root = workspace().join(dir);
+        for f in rust_files(&root) {
+            let inside = f.strip_prefix(&root).expect("a file under its folder");
+            let is_test = inside.file_name().is_some_and(|n| n == "tests.rs")
+                || inside.components().any(|c| c.as_os_str() == "tests");
+            if is_test {
+                continue;
+            }
+            let text = std::fs::read_to_string(&f).expect("a readable source file");
+            let lines = text.lines().count();
+            if lines > MAX_LINES {
+                too_long.push(format!("{}: {lines} lines", f.display()));
+            }
+        }
+    }
+    assert!(
+        too_long.is_empty(),
+        "at most {MAX_LINES} lines per source file: split these by concern:\n{}",
+        too_long.join("\n")
+    );
 }

@@ -4,7 +4,7 @@
 # (e.g. "ip netns exec r53world").
 
 # Signed Route 53 call with an account's base credentials (the world's are
-# deterministic: see tests/world/src/model.rs): r53 ACCOUNT METHOD PATH [XML].
+# deterministic: see tests/world/src/model/accounts.rs): r53 ACCOUNT METHOD PATH [XML].
 r53() {
   local account=$1 method=$2 path=$3 body=${4:-}
   local args=(-sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:route53"

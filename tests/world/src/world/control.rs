@@ -1,0 +1,145 @@
+//! Switching the world's behaviour from a test: reset, roles, call counts,
+//! injected API faults, throttling, INSYNC timing, DNS faults and publish
+//! lag at pool servers, AssumeRole failures.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::World;
+use crate::model;
+use crate::{fqdn, DnsFault, Fault, RoleSpec, ThrottleMode, WorldError};
+
+impl World {
+    /// Restore accounts/roles, wipe zones/changes/counters/faults/limits,
+    /// remove every TLD registration and restore the pristine example.net
+    /// zone. Blocks the calling thread for a few tens of milliseconds (the
+    /// work runs on the world's own runtime, so calling it from async code
+    /// is fine).
+    pub fn reset(&self) {
+        self.shared.lock().reset();
+        let Some(rt) = &self.rt else { return };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = self.shared.clone();
+        rt.spawn(async move {
+            let r = shared.infra.reset().await;
+            let _ = tx.send(r);
+        });
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("r53world reset: {e}"),
+            Err(e) => tracing::error!("r53world reset timed out: {e}"),
+        }
+    }
+
+    /// Async form of [`World::reset`] that reports DNS-side errors.
+    pub async fn reset_async(&self) -> Result<(), WorldError> {
+        self.shared.lock().reset();
+        self.shared.infra.reset().await
+    }
+
+    /// Add (or replace) a role.
+    pub fn add_role(&self, role: RoleSpec) {
+        self.shared.lock().roles.insert(role.arn(), role);
+    }
+
+    /// Per (account, operation) call counts, including faulted calls.
+    pub fn call_counts(&self) -> BTreeMap<(String, String), u64> {
+        self.shared.lock().calls.clone()
+    }
+
+    /// Make the next `count` calls of `operation` (e.g.
+    /// "ChangeResourceRecordSets", "AssumeRole") fail with `fault`.
+    pub fn inject_fault(&self, operation: &str, fault: Fault, count: u32) {
+        let mut st = self.shared.lock();
+        let q = st.faults.entry(operation.to_string()).or_default();
+        for _ in 0..count {
+            q.push_back(fault);
+        }
+    }
+
+    /// Per-account requests/second limit for Route 53 calls (None: off):
+    /// [`ThrottleMode::Legacy`].
+    pub fn set_rate_limit(&self, per_second: Option<u32>) {
+        self.set_throttle(match per_second {
+            Some(per_second) => ThrottleMode::Legacy { per_second },
+            None => ThrottleMode::Off,
+        });
+    }
+
+    /// How Route 53 calls are throttled per account: off, the legacy
+    /// requests/second rule, or Route 53's current token buckets.
+    pub fn set_throttle(&self, mode: ThrottleMode) {
+        self.shared.lock().throttle.set_mode(mode);
+    }
+
+    /// `Throttling` answers sent by the throttle, per (account, operation)
+    /// (injected faults are not counted here).
+    pub fn throttled_counts(&self) -> BTreeMap<(String, String), u64> {
+        self.shared.lock().throttle.throttled().clone()
+    }
+
+    /// Delay between PENDING and INSYNC for new changes.
+    pub fn set_insync_delay(&self, d: Duration) {
+        self.shared.lock().insync_delay = d;
+    }
+
+    /// Random extra delay, uniform up to `d`, added to each new change's
+    /// INSYNC time (Route 53 takes "generally" 60 s, not exactly).
+    pub fn set_insync_jitter(&self, d: Duration) {
+        self.shared.lock().insync_jitter = d;
+    }
+
+    /// Switches a DNS fault on at pool server `server` (host name, with or
+    /// without the trailing dot) for `zone` (`None`: every zone it serves),
+    /// for the next `count` queries (`None`: until cleared). `fault = None`
+    /// switches it off.
+    pub fn set_dns_fault(
+        &self,
+        server: &str,
+        zone: Option<&str>,
+        fault: Option<DnsFault>,
+        count: Option<u32>,
+    ) {
+        let key = (fqdn(server), zone.map(fqdn));
+        let mut st = self.shared.lock();
+        match fault {
+            Some(fault) => {
+                st.dns_faults.insert(
+                    key,
+                    model::DnsFaultEntry {
+                        fault,
+                        remaining: count,
+                    },
+                );
+            }
+            None => {
+                st.dns_faults.remove(&key);
+            }
+        }
+    }
+
+    /// How long after submission a change becomes visible on pool server
+    /// `server` (`None`: at INSYNC, the default). A lag shorter than the
+    /// insync delay makes that server serve changes before INSYNC, while the
+    /// others still serve the old data; a longer one delays INSYNC for the
+    /// zones the server hosts.
+    pub fn set_publish_lag(&self, server: &str, lag: Option<Duration>) {
+        let mut st = self.shared.lock();
+        match lag {
+            Some(l) => {
+                st.publish_lag.insert(fqdn(server), l);
+            }
+            None => {
+                st.publish_lag.remove(&fqdn(server));
+            }
+        }
+    }
+
+    /// Make the next `n` AssumeRole calls for `role_arn` fail with AccessDenied.
+    pub fn fail_assume_role(&self, role_arn: &str, n: u32) {
+        self.shared
+            .lock()
+            .fail_assume
+            .insert(role_arn.to_string(), n);
+    }
+}
