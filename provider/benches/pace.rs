@@ -35,15 +35,16 @@ mod report;
 mod terraform_support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use r53world::{ThrottleMode, World, CHILD_ACCOUNTS, PARENT_ACCOUNT};
 use report::{Phase, Run, Scenario, Settings};
-use terraform_support::{child_role, Env, Tf, BIN, PARENT_ROLE};
+use terraform_support::{
+    child_role, provider_block, start_debug_provider, Env, Tf, BIN, PARENT_ROLE,
+};
 
 const STS_OPS: [&str; 2] = ["AssumeRole", "GetCallerIdentity"];
 
@@ -226,40 +227,6 @@ fn signal(pid: u32, sig: &str) {
     let _ = Command::new("kill").args([sig, &pid.to_string()]).status();
 }
 
-/// The provider in `-debug` mode with the world's credentials; returns the
-/// process and its `TF_REATTACH_PROVIDERS` value.
-fn start_debug_provider(env: &Env, log: &PathBuf) -> (Child, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("-debug")
-        .env_remove("TF_LOG")
-        .env_remove("TF_LOG_PROVIDER")
-        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
-        .env_remove("PLUGIN_CLIENT_CERT")
-        .env("HOME", env.tmp.path())
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).expect("provider log file"));
-    for (k, v) in env.world.env() {
-        if k.starts_with("AWS_") {
-            cmd.env(k, v);
-        }
-    }
-    let mut child = cmd.spawn().expect("spawn provider -debug");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read reattach line");
-    let value = line
-        .trim_end()
-        .strip_prefix("TF_REATTACH_PROVIDERS='")
-        .and_then(|v| v.strip_suffix('\''))
-        .unwrap_or_else(|| panic!("unexpected debug-mode line {line:?}"))
-        .to_string();
-    (child, value)
-}
-
 fn links_body(sc: &Scenario) -> String {
     let roles: Vec<String> = CHILD_ACCOUNTS[..sc.children]
         .iter()
@@ -288,29 +255,10 @@ resource "route53delegation_link" "bench" {{
     )
 }
 
-/// Our provider's block: the world's endpoints and resolver, and a
-/// verification timeout far above the INSYNC time.
-fn provider_block(env: &Env) -> String {
-    let e = env.world.endpoint();
-    format!(
-        r#"terraform {{
-  required_providers {{
-    route53delegation = {{ source = "route53delegation/route53delegation" }}
-  }}
-}}
-
-provider "route53delegation" {{
-  region = "us-east-1"
-  endpoints {{
-    route53 = "{e}"
-    sts     = "{e}"
-  }}
-  dns_resolvers  = ["{}"]
-  verify_timeout = "30m"
-}}
-"#,
-        env.world.resolver()
-    )
+/// Our provider's block, with a verification timeout far above the INSYNC
+/// time.
+fn our_provider_block(env: &Env) -> String {
+    provider_block(env, "30m")
 }
 
 /// Runs one Terraform command, stopping it (SIGINT, then SIGKILL) at the
@@ -380,7 +328,7 @@ fn run_ours(s: &Settings, sc: &Scenario, start: Instant) -> Run {
     let tf = Tf::new(&env, "bench", "");
     std::fs::write(
         tf.dir.join("main.tf"),
-        format!("{}\n{}", provider_block(&env), links_body(sc)),
+        format!("{}\n{}", our_provider_block(&env), links_body(sc)),
     )
     .expect("write main.tf");
     let par = format!("-parallelism={}", sc.p);

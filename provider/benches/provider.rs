@@ -29,7 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use terraform_support::{Env, Tf, BIN, PARENT_ROLE};
+use terraform_support::{start_debug_provider, Env, Tf, BIN, PARENT_ROLE};
 
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 const HANDSHAKE_RUNS: usize = 20;
@@ -141,40 +141,6 @@ fn handshake_times() -> Handshake {
         max: times[times.len() - 1],
         hwm_kib: hwm[hwm.len() / 2],
     }
-}
-
-/// The provider in `-debug` mode, with the world's credentials; returns the
-/// process and its `TF_REATTACH_PROVIDERS` value.
-fn start_debug_provider(env: &Env) -> (Child, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("-debug")
-        .env_remove("TF_LOG")
-        .env_remove("TF_LOG_PROVIDER")
-        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
-        .env_remove("PLUGIN_CLIENT_CERT")
-        .env("HOME", env.tmp.path())
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(env.tmp.path().join("provider.log")).expect("log file"));
-    for (k, v) in env.world.env() {
-        if k.starts_with("AWS_") {
-            cmd.env(k, v);
-        }
-    }
-    let mut child = cmd.spawn().expect("spawn provider -debug");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read reattach line");
-    let value = line
-        .trim_end()
-        .strip_prefix("TF_REATTACH_PROVIDERS='")
-        .and_then(|v| v.strip_suffix('\''))
-        .unwrap_or_else(|| panic!("unexpected debug-mode line {line:?}"))
-        .to_string();
-    (child, value)
 }
 
 fn links_body() -> String {
@@ -326,7 +292,7 @@ fn main() {
 
     // 3 + 4. Terraform over 50 links, against a provider we own.
     let env = rt.block_on(terraform_support::env());
-    let (mut provider, reattach) = start_debug_provider(&env);
+    let (mut provider, reattach) = start_debug_provider(&env, &env.tmp.path().join("provider.log"));
     let pid = provider.id();
     // Let the just-started process settle before sampling its idle memory.
     std::thread::sleep(Duration::from_millis(200));

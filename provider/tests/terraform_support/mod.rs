@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use r53world::{World, WorldConfig, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 
@@ -175,12 +176,7 @@ impl Tf {
         // The world reports INSYNC after 200 ms, not Route 53's minute.
         envs.push(("ROUTE53DELEGATION_INSYNC_POLL".into(), "250ms,1s".into()));
         envs.push(("CHECKPOINT_DISABLE".into(), "1".into()));
-        envs.push(("HOME".into(), env.tmp.path().display().to_string()));
-        envs.push(("AWS_CONFIG_FILE".into(), "/nonexistent/config".into()));
-        envs.push((
-            "AWS_SHARED_CREDENTIALS_FILE".into(),
-            "/nonexistent/credentials".into(),
-        ));
+        envs.extend(isolated_home(env));
         let tf = Tf { dir, envs };
         tf.write(env, body);
         tf
@@ -188,26 +184,7 @@ impl Tf {
 
     /// Rewrites `main.tf`.
     pub fn write(&self, env: &Env, body: &str) {
-        let e = env.world.endpoint();
-        let provider = format!(
-            r#"terraform {{
-  required_providers {{
-    route53delegation = {{ source = "route53delegation/route53delegation" }}
-  }}
-}}
-
-provider "route53delegation" {{
-  region = "us-east-1"
-  endpoints {{
-    route53 = "{e}"
-    sts     = "{e}"
-  }}
-  dns_resolvers  = ["{}"]
-  verify_timeout = "30s"
-}}
-"#,
-            env.world.resolver()
-        );
+        let provider = provider_block(env, "30s");
         std::fs::write(self.dir.join("main.tf"), format!("{provider}\n{body}")).unwrap();
     }
 
@@ -337,4 +314,75 @@ pub fn ns_list(v: &serde_json::Value) -> Vec<String> {
 
 pub fn operator_secret() -> String {
     r53world::base_secret_key(OPERATOR_ACCOUNT)
+}
+
+/// The provider block for the world: its endpoints and resolver, and
+/// `verify_timeout`.
+pub fn provider_block(env: &Env, verify_timeout: &str) -> String {
+    let e = env.world.endpoint();
+    format!(
+        r#"terraform {{
+  required_providers {{
+    route53delegation = {{ source = "route53delegation/route53delegation" }}
+  }}
+}}
+
+provider "route53delegation" {{
+  region = "us-east-1"
+  endpoints {{
+    route53 = "{e}"
+    sts     = "{e}"
+  }}
+  dns_resolvers  = ["{}"]
+  verify_timeout = "{verify_timeout}"
+}}
+"#,
+        env.world.resolver()
+    )
+}
+
+/// A home of the test's own and no shared AWS config or credentials files,
+/// so nothing on the machine reaches the provider.
+pub fn isolated_home(env: &Env) -> Vec<(String, String)> {
+    vec![
+        ("HOME".into(), env.tmp.path().display().to_string()),
+        ("AWS_CONFIG_FILE".into(), "/nonexistent/config".into()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            "/nonexistent/credentials".into(),
+        ),
+    ]
+}
+
+/// The provider in `-debug` mode with the world's credentials, its log in
+/// `log`; returns the process and its `TF_REATTACH_PROVIDERS` value (for
+/// reading its memory use across commands).
+pub fn start_debug_provider(env: &Env, log: &Path) -> (Child, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("-debug")
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .envs(isolated_home(env))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("provider log file"));
+    for (k, v) in env.world.env() {
+        if k.starts_with("AWS_") {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("spawn provider -debug");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read reattach line");
+    let value = line
+        .trim_end()
+        .strip_prefix("TF_REATTACH_PROVIDERS='")
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("unexpected debug-mode line {line:?}"))
+        .to_string();
+    (child, value)
 }
