@@ -249,10 +249,25 @@ struct FakeServer {
 
 type Answer = Arc<dyn Fn(&Message, bool) -> Vec<Message> + Send + Sync>;
 
+/// A UDP socket and a TCP listener on one loopback port. The port the
+/// system gives the UDP socket may already be taken for TCP (by another
+/// test's connection, say): then it tries another (failure mode: the test
+/// failed about once in a busy CI run with AddrInUse).
+async fn udp_and_tcp_on_one_port() -> (UdpSocket, TcpListener, SocketAddr) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => return (udp, tcp, addr),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) => panic!("binding TCP on {addr}: {e}"),
+        }
+    }
+    panic!("no loopback port free for both UDP and TCP after 50 tries");
+}
+
 async fn fake_server(answer: Answer) -> FakeServer {
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = TcpListener::bind(addr).await.unwrap();
+    let (udp, tcp, addr) = udp_and_tcp_on_one_port().await;
     let udp_questions = Arc::new(AtomicUsize::new(0));
     let tcp_questions = Arc::new(AtomicUsize::new(0));
     let (count, on_udp) = (udp_questions.clone(), answer.clone());
