@@ -14,8 +14,9 @@
 //! then `ListHostedZones` pages of 100) when that takes fewer calls than
 //! asking each: 200 links into an account of 50 zones make 2 calls. A zone
 //! found is then read (`GetHostedZone`, for its name servers), as before.
-//! If the listing fails, or the question's leader is dropped before it
-//! answers, each link asks on its own: sharing never turns into a failure.
+//! If the listing fails, or the gathering's leader is dropped before it
+//! answers (its link cancelled or timed out), each link asks on its own:
+//! sharing never turns into a failure or a wait without end.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -95,13 +96,14 @@ impl OwnZones {
             }
         };
         if leader {
+            // Dropped before it takes the gathering (its link cancelled or
+            // timed out), the leader still hands every question back.
+            let guard = Leader {
+                gathering: &self.gathering,
+                account,
+            };
             tokio::time::sleep(self.window).await;
-            let asks = self
-                .gathering
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(account)
-                .unwrap_or_default();
+            let asks = guard.take();
             answer(r53, asks).await;
         }
         match rx.await {
@@ -109,6 +111,36 @@ impl OwnZones {
             // The leader was dropped, or the shared listing failed.
             Ok(None) | Err(_) => zone::find_own_zone(r53, name, prefix).await,
         }
+    }
+}
+
+/// The first question of a gathering, which answers it after the window.
+struct Leader<'a> {
+    gathering: &'a Mutex<HashMap<AccountSettings, Vec<Ask>>>,
+    account: &'a AccountSettings,
+}
+
+impl Leader<'_> {
+    /// Ends the gathering: later questions start a new one.
+    fn take(self) -> Vec<Ask> {
+        let asks = self.remove();
+        std::mem::forget(self);
+        asks
+    }
+
+    fn remove(&self) -> Vec<Ask> {
+        self.gathering
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.account)
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        // Each link asks on its own; none waits for a leader that is gone.
+        release(self.remove());
     }
 }
 

@@ -20,6 +20,7 @@ use r53world::{Fault, ThrottleMode, World, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 use route53delegation::change::{Changes, Polling};
 use route53delegation::delegation::VerifyStatus;
 use route53delegation::nsset::NsSet;
+use route53delegation::own_zones::OwnZones;
 use route53delegation::pace::{Pacing, Rate};
 use route53delegation::parent_side::ParentConfig;
 use route53delegation::record::{self, NsRecord};
@@ -265,6 +266,40 @@ async fn links_applied_together_share_one_listing_of_the_child_account() {
     assert!(st[3].zone_owned, "and deleted on destroy, as its own");
     assert_eq!(child_zone_count(&f, "own3."), 1, "no second zone for own3");
     assert_eq!(child_zone_count(&f, "own"), 12);
+}
+
+/// Failure mode: a link cancelled (or timed out) while it led a gathering of
+/// own-zone questions left the gathering behind: the questions that joined
+/// it, and every later one in that account, waited for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_leader_leaves_no_question_waiting() {
+    let f = fixture().await;
+    let settings = spec("lead.example.com").child.account;
+    let client = f.engine.clients().route53(&settings).await.unwrap();
+    let account = f.engine.clients().effective(&settings);
+    let own = OwnZones::new(Duration::from_millis(500));
+    let lead = DomainName::parse("lead.example.com").unwrap();
+    let follow = DomainName::parse("follow.example.com").unwrap();
+    let mut leader = Box::pin(own.find(&client, &account, &lead, "r53d/none/"));
+    assert!(futures::poll!(&mut leader).is_pending());
+    let mut follower = Box::pin(own.find(&client, &account, &follow, "r53d/none/"));
+    assert!(futures::poll!(&mut follower).is_pending());
+    // The leader's link is cancelled inside the window.
+    drop(leader);
+    let answered = tokio::time::timeout(Duration::from_secs(20), follower).await;
+    assert!(
+        matches!(answered, Ok(Ok(None))),
+        "the follower asks on its own: {answered:?}"
+    );
+    let later = tokio::time::timeout(
+        Duration::from_secs(20),
+        own.find(&client, &account, &lead, "r53d/none/"),
+    )
+    .await;
+    assert!(
+        matches!(later, Ok(Ok(None))),
+        "a later question starts a gathering of its own: {later:?}"
+    );
 }
 
 /// Failure mode: two links applied together under one parent zone made two
