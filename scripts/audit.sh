@@ -36,5 +36,8 @@ MSG
   git --git-dir="$git_dir" archive HEAD crates | tar -x -C "$db"
   echo "audit: advisory database $(git --git-dir="$git_dir" log -1 --format='%h of %cs') from $git_dir" >&2
 fi
-cargo run -q --locked -p route53delegation-audit --bin audit -- \
+# --workspace, not -p: the workspace's feature set reuses the test command's
+# build instead of rebuilding the audit's dependencies.
+cargo build -q --locked --workspace --bin audit
+"${CARGO_TARGET_DIR:-target}/debug/audit" \
   --db "$db" --lockfile Cargo.lock --allow audit-allow.toml
