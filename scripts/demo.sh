@@ -37,7 +37,9 @@ scripts/setup.sh
 section "Build the provider and the world"
 cargo build --locked -p terraform-provider-route53delegation --bin terraform-provider-route53delegation -p r53world --bin world
 
-WORLD=(target/debug/world)
+# Cargo's target directory ($CARGO_TARGET_DIR when set).
+debug_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}/debug")
+WORLD=("$debug_dir/world")
 WDIR=$root/.world
 section "Start the world"
 cleanup() {
@@ -48,10 +50,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-"${WORLD[@]}" up --dir "$WDIR" --provider-dir target/debug >/dev/null ||
-  die "world up failed (is another world on net 0 running? try: target/debug/world down --dir .world)"
+"${WORLD[@]}" up --dir "$WDIR" --provider-dir "$debug_dir" >/dev/null ||
+  die "world up failed (is another world on net 0 running? try: $debug_dir/world down --dir .world)"
 # Endpoints, operator credentials (account 999999999999), resolver, and a
-# Terraform CLI config whose dev_overrides point at target/debug.
+# Terraform CLI config whose dev_overrides point at the debug build.
 # shellcheck disable=SC1091
 . "$WDIR/env"
 export AWS_CONFIG_FILE=/nonexistent/config AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials

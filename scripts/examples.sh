@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the examples: `terraform fmt -check`, `terraform validate` on every
-# example that uses only this provider (the provider built in target/debug,
+# example that uses only this provider (the provider built in the debug target directory,
 # through dev_overrides), then applies, re-plans (must show no changes) and
 # destroys the runnable ones against a local world, inside a network
 # namespace with only loopback. Finally checks the release packaging

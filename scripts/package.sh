@@ -34,7 +34,7 @@ if [ -z "$version" ]; then
   version=$(awk '/^\[workspace.package\]/{p=1; next} /^\[/{p=0} p && /^version *=/{gsub(/[" ]/, "", $0); sub(/version=/, "", $0); print; exit}' Cargo.toml)
   [ -n "$version" ] || die "no version in Cargo.toml [workspace.package]"
 fi
-printf '%s' "$version" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$' ||
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] ||
   die "version $version is not semantic (MAJOR.MINOR.PATCH[-PRE])"
 [ "$(uname -s)/$(uname -m)" = "Linux/x86_64" ] || die "only linux_amd64 is packaged, this is $(uname -s)/$(uname -m)"
 platform=linux_amd64
@@ -48,7 +48,7 @@ sums="${NAME}_${version}_SHA256SUMS"
 manifest="${NAME}_${version}_manifest.json"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-cp "target/release/$NAME" "$stage/${NAME}_v${version}"
+cp "${CARGO_TARGET_DIR:-target}/release/$NAME" "$stage/${NAME}_v${version}"
 chmod 0755 "$stage/${NAME}_v${version}"
 # Fixed timestamps, so the same binary always gives the same archive.
 touch -d '1980-01-02T00:00:00Z' "$stage/${NAME}_v${version}"

@@ -11,7 +11,8 @@ say() { printf '==> %s\n' "$*" >&2; }
 packages=(knot knot-dnsutils unbound bind9-dnsutils zonemaster-cli iproute2 util-linux zip unzip python3-venv)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
@@ -28,10 +29,35 @@ for svc in unbound knot; do
   fi
 done
 
+# The Terraform CLI is not in Debian's archive. Adding HashiCorp's apt
+# source changes the machine's package sources, so it is left to the user:
+# the exact commands are printed.
+tested_terraform=1.11
 if ! command -v terraform >/dev/null 2>&1; then
-  echo "setup: the Terraform CLI (1.11 or newer) is needed on PATH; install it from your package source (no download is attempted here)" >&2
+  . /etc/os-release 2>/dev/null || true
+  cat >&2 <<MSG
+setup: the Terraform CLI ($tested_terraform or newer) is needed on PATH. On Debian or Ubuntu, from
+HashiCorp's apt repository (as root):
+
+  apt-get install -y gpg wget lsb-release
+  wget -O- https://apt.releases.hashicorp.com/gpg | gpg --dearmor -o /usr/share/keyrings/hashicorp-archive-keyring.gpg
+  echo "deb [signed-by=/usr/share/keyrings/hashicorp-archive-keyring.gpg] https://apt.releases.hashicorp.com \$(lsb_release -cs) main" >/etc/apt/sources.list.d/hashicorp.list
+  apt-get update && apt-get install -y terraform
+
+or unzip a release from https://releases.hashicorp.com/terraform/ onto PATH. Then run scripts/setup.sh again.
+MSG
   exit 1
 fi
+tf_json=$(terraform version -json 2>/dev/null || true)
+tf_version=$(sed -n 's/.*"terraform_version": *"\([0-9.]*\)".*/\1/p' <<<"$tf_json")
+case "$tf_version" in
+  "") echo "setup: cannot read the version of $(command -v terraform) ('terraform version -json' printed: $tf_json)" >&2; exit 1 ;;
+  0.* | 1.[0-9].* | 1.10.*)
+    echo "setup: Terraform $tf_version is too old: the tests need $tested_terraform or newer (protocol 6 with the features they use)" >&2
+    exit 1 ;;
+  "$tested_terraform".*) ;;
+  *) say "Terraform $tf_version: newer than the $tested_terraform the tests are written against; it should work, but a failure may be a CLI change" ;;
+esac
 
 if [ ! -x .venv/bin/moto_server ]; then
   say "creating .venv with moto[server]"
@@ -40,16 +66,7 @@ if [ ! -x .venv/bin/moto_server ]; then
 fi
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
-# The RustSec advisory database for scripts/audit.sh, where cargo-audit keeps
-# it. No internet here: it is cloned from a local copy when one is on the
-# machine (RUSTSEC_ADVISORY_GIT, default this machine's snapshot); without
-# one, scripts/audit.sh says what to provide.
-adv_src=${RUSTSEC_ADVISORY_GIT:-/work/.mirror/rustsec+advisory-db/repo}
-if [ ! -d "$HOME/.cargo/advisory-db/crates" ] && git --git-dir="$adv_src" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-  say "installing the RustSec advisory database into ~/.cargo/advisory-db"
-  rm -rf "$HOME/.cargo/advisory-db"
-  git clone -q "$adv_src" "$HOME/.cargo/advisory-db"
-fi
+# The RustSec advisory database is found (or fetched) by scripts/audit.sh.
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo (Rust 1.89 or newer) is needed on PATH" >&2

@@ -47,18 +47,21 @@ bootstrap_parent() {
   echo "$id"
 }
 
-# start_world DIR NET: runs `world serve` (target/debug/world) in the background
+# The debug build (in $CARGO_TARGET_DIR when set), as an absolute path.
+debug_dir() { realpath -m "${CARGO_TARGET_DIR:-target}/debug"; }
+
+# start_world DIR NET: runs `world serve` (the debug build's) in the background
 # in the current network namespace, waits until it is ready and exports its
 # environment (endpoints, operator credentials, R53WORLD_RESOLVER). Call
 # stop_world when done (e.g. from an EXIT trap). Worlds lock their net number
-# machine-wide (/tmp/r53world-locks): 0 is `world up`'s (scripts/demo.sh),
+# machine-wide ($TMPDIR/r53world-locks): 0 is `world up`'s (scripts/demo.sh),
 # tests take 1 to 250, scripts/examples.sh 251, scripts/check-release.sh 252.
 WORLD_PID=
 start_world() {
   local dir=$1 net=$2 i
   mkdir -p "$dir"
   rm -f "$dir/ready"
-  target/debug/world serve --dir "$dir" --net "$net" >"$dir/world.log" 2>&1 &
+  "$(debug_dir)/world" serve --dir "$dir" --net "$net" >"$dir/world.log" 2>&1 &
   WORLD_PID=$!
   for i in $(seq 300); do
     [ -s "$dir/ready" ] && break
@@ -71,9 +74,11 @@ start_world() {
     sleep 0.05
   done
   [ -s "$dir/ready" ] || { echo "world not ready after 15 s; see $dir/world.log" >&2; return 1; }
-  local k v
-  while IFS='=' read -r k v; do
-    [ -n "$k" ] && export "$k=$v"
+  # Split at the first '=' by hand: `IFS='=' read k v` drops a value's
+  # trailing '=' (a base64 TSIG secret's padding).
+  local line
+  while IFS= read -r line; do
+    [ -n "$line" ] && [ "${line#*=}" != "$line" ] && export "${line%%=*}=${line#*=}"
   done <"$dir/ready"
   # Nothing from the host may leak in: no profiles, no shared files.
   export AWS_CONFIG_FILE=/nonexistent/config AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials
@@ -94,12 +99,12 @@ tf_world_vars() {
   export TF_VAR_dns_resolvers="[\"${R53WORLD_RESOLVER:?}\"]" TF_VAR_verify_timeout=60s
 }
 
-# dev_overrides_rc FILE: a CLI config using the provider in target/debug.
+# dev_overrides_rc FILE: a CLI config using the provider of the debug build.
 dev_overrides_rc() {
   cat >"$1" <<RC
 provider_installation {
   dev_overrides {
-    "registry.terraform.io/route53delegation/route53delegation" = "$PWD/target/debug"
+    "registry.terraform.io/route53delegation/route53delegation" = "$(debug_dir)"
   }
   direct {}
 }

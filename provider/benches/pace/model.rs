@@ -2,7 +2,7 @@
 //! itself: the usual two-alias pattern (`aws_route53_zone` in the child
 //! account, `aws_route53_record` of type NS in the parent account), replayed
 //! with the AWS SDK for Rust against a world from the call sequence and
-//! waiter timings documented in /work/shared/peers.md. The AWS provider
+//! waiter timings documented in the shared notes beside the checkout (`../shared/peers.md`). The AWS provider
 //! cannot be installed here.
 //!
 //! What is modelled, per link:
