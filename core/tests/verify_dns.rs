@@ -4,9 +4,8 @@
 //! namespace with only loopback, as CI does:
 //!
 //! ```text
-//! cargo test -p route53delegation --no-run && unshare --net --mount --propagation private sh -c \
-//!   'ip link set lo up; echo "nameserver 127.0.10.53" > /tmp/rs.conf; mount --bind /tmp/rs.conf /etc/resolv.conf; \
-//!    cargo test -p route53delegation --offline --test verify_dns'
+//! cargo test -p route53delegation --no-run
+//! scripts/netns.sh cargo test -p route53delegation --offline --test verify_dns
 //! ```
 
 mod common;

@@ -3,14 +3,14 @@
 //! `api.example.com` and a few servers that host other zones (lame, old);
 //! unbound as the recursive resolver.
 //!
-//! Each [`Net`] takes a 127.N.0.0/16 range (N in 200..=249) under a flock on
-//! `/tmp/r53world-locks/N.lock`, the scheme the world crate uses too, so tests
-//! in parallel never collide. Everything listens on port 53 and must run inside
+//! Each [`Net`] takes a 127.N.0.0/16 range (N in 200..=249) from the world
+//! crate's allocator (`r53world::NetLock`, a flock in `$TMPDIR/r53world-locks`
+//! that every world takes its range from too), so tests in parallel never
+//! collide. Everything listens on port 53 and must run inside
 //! a network namespace with only loopback (see the tests' module docs).
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -76,52 +76,6 @@ impl Scenario {
     }
 }
 
-/// Holds a 127.N.0.0/16 range until dropped.
-struct RangeLock {
-    n: u8,
-    holder: Child,
-}
-
-impl RangeLock {
-    fn acquire() -> RangeLock {
-        std::fs::create_dir_all("/tmp/r53world-locks").expect("creating /tmp/r53world-locks");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            for n in 200u8..=249 {
-                let path = format!("/tmp/r53world-locks/{n}.lock");
-                // `flock` holds the lock while `cat` waits on our pipe: if this
-                // process dies, the pipe closes and the lock goes with it.
-                let mut child = Command::new("flock")
-                    .args(["-n", &path, "-c", "echo locked; exec cat"])
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("the flock(1) tool (util-linux) is required for the DNS tests");
-                let mut line = String::new();
-                let mut out = BufReader::new(child.stdout.take().expect("flock stdout"));
-                let _ = out.read_line(&mut line);
-                if line.trim() == "locked" {
-                    return RangeLock { n, holder: child };
-                }
-                let _ = child.wait();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no free 127.N.0.0/16 range in 200..=249 after 60s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for RangeLock {
-    fn drop(&mut self) {
-        let _ = self.holder.kill();
-        let _ = self.holder.wait();
-    }
-}
-
 /// A running server process, killed on drop.
 struct Proc {
     name: String,
@@ -149,7 +103,7 @@ pub struct Net {
     knots: Vec<(String, Knot)>,
     serial: u32,
     // Declared last: released after the servers are gone.
-    _lock: RangeLock,
+    _lock: r53world::NetLock,
 }
 
 /// Fails with a clear message unless only loopback is up: the DNS tests bind
@@ -169,7 +123,7 @@ pub fn require_loopback_only_namespace() {
         others.is_empty(),
         "the DNS tests must run in a network namespace with only loopback (found interfaces {others:?}); run: \
          cargo test -p route53delegation --no-run && unshare --net --mount --propagation private sh -c \
-         'ip link set lo up; echo \"nameserver 127.0.10.53\" > /tmp/rs.conf; mount --bind /tmp/rs.conf /etc/resolv.conf; \
+         'ip link set lo up; c=$(mktemp); echo \"nameserver 127.0.10.53\" > $c; mount --bind $c /etc/resolv.conf; \
          cargo test -p route53delegation --offline --test verify_dns'"
     );
 }
@@ -189,8 +143,11 @@ impl Net {
         require_tool("/usr/sbin/knotd", "knot");
         require_tool("/usr/sbin/knotc", "knot");
         require_tool("/usr/sbin/unbound", "unbound");
-        let lock = RangeLock::acquire();
-        let n = lock.n;
+        // The world crate's allocator: the same locks as every world, in a
+        // range of their own.
+        let lock = r53world::NetLock::acquire(200..=249, Duration::from_secs(60))
+            .expect("a free 127.N.0.0/16 range for the DNS tests");
+        let n = lock.net();
         let dir = std::env::temp_dir().join(format!("r53d-verify-{n}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("creating the test directory");

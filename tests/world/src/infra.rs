@@ -267,6 +267,11 @@ impl Infra {
     }
 
     async fn knotc(&self, inst: &str, args: &[&str]) -> Result<(), WorldError> {
+        self.knotc_output(inst, args).await.map(drop)
+    }
+
+    /// Runs `knotc -c CONF -b ARGS` for instance `inst`; its stdout.
+    async fn knotc_output(&self, inst: &str, args: &[&str]) -> Result<String, WorldError> {
         let out = tokio::process::Command::new("knotc")
             .arg("-c")
             .arg(self.knot_conf(inst))
@@ -288,7 +293,7 @@ impl Infra {
                 ),
             });
         }
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Delegate `domain` at its TLD to `ns` (empty: remove the delegation).
@@ -313,6 +318,61 @@ impl Infra {
         };
         write(&self.dir.join(format!("tld/{tld}.zone")), &text)?;
         self.knotc("tld", &["zone-reload", tld]).await
+    }
+
+    /// Domains delegated at their TLDs (trailing dots), and their servers.
+    pub fn registrations(&self) -> BTreeMap<String, Vec<String>> {
+        self.lock_regs().clone()
+    }
+
+    /// Every record set of example.net as Knot holds it now (updates
+    /// included), from `knotc zone-read`.
+    pub async fn example_net_records(&self) -> Result<Vec<crate::RRSet>, WorldError> {
+        let text = self
+            .knotc_output("auth", &["zone-read", "example.net"])
+            .await?;
+        let mut sets: BTreeMap<(String, String), crate::RRSet> = BTreeMap::new();
+        for line in text.lines() {
+            // `[example.net.] OWNER TTL TYPE RDATA...`
+            let line = line.split_once("] ").map_or(line, |(_, rest)| rest);
+            let mut f = line.split_whitespace();
+            let (Some(owner), Some(ttl), Some(rtype)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let Ok(ttl) = ttl.parse::<u32>() else {
+                continue;
+            };
+            let value = f.collect::<Vec<_>>().join(" ");
+            let owner = crate::model::normalize_name(owner);
+            sets.entry((owner.clone(), rtype.to_string()))
+                .or_insert_with(|| crate::RRSet {
+                    name: owner,
+                    rtype: rtype.to_string(),
+                    ttl,
+                    values: Vec::new(),
+                })
+                .values
+                .push(value);
+        }
+        if sets.is_empty() {
+            return Err(WorldError::Tool {
+                tool: "knotc".into(),
+                detail: format!("zone-read example.net printed no records: {text:?}"),
+            });
+        }
+        Ok(sets.into_values().collect())
+    }
+
+    /// Restores example.net to its pristine contents plus `extra`.
+    pub async fn set_example_net_records(&self, extra: &[crate::RRSet]) -> Result<(), WorldError> {
+        let mut text = self.example_net_zone();
+        for r in extra {
+            for v in &r.values {
+                let _ = writeln!(text, "{} {} IN {} {v}", r.name, r.ttl, r.rtype);
+            }
+        }
+        write(&self.dir.join("auth/example.net.zone"), &text)?;
+        self.knotc("auth", &["zone-reload", "example.net"]).await
     }
 
     /// Remove every registration and restore example.net.

@@ -22,7 +22,7 @@ mod sigv4;
 pub mod throttle;
 mod world;
 
-pub use config::WorldConfig;
+pub use config::{lock_dir, pids_file, NetLock, WorldConfig};
 pub use hickory_proto::rr::RecordType;
 pub use infra::{TSIG_KEY_NAME, TSIG_SECRET};
 pub use model::{
@@ -30,7 +30,7 @@ pub use model::{
     OPERATOR_ACCOUNT, PARENT_ACCOUNT,
 };
 pub use throttle::ThrottleMode;
-pub use world::{World, ZoneInfo};
+pub use world::{Snapshot, SnapshotZone, World, ZoneInfo};
 
 /// Errors of the world's library API.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +52,8 @@ pub enum WorldError {
     Tool { tool: String, detail: String },
     #[error("{0} did not become ready in time; see logs under {1}")]
     NotReady(String, PathBuf),
-    #[error("no free world network number in 1..=250 (locks in /tmp/r53world-locks)")]
-    NoFreeNet,
+    #[error("no free world network number in {lo}..={hi} (locks in {})", config::lock_dir().display())]
+    NoFreeNet { lo: u8, hi: u8 },
     #[error("world network {0} is in use by another process")]
     NetInUse(u8),
     #[error("no hosted zone with id {0}")]

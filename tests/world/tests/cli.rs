@@ -64,7 +64,7 @@ fn serve_runs_until_sigterm_and_cleans_up() {
         "",
     );
     assert_eq!(st, 200, "{body}");
-    let pids = std::fs::read_to_string(format!("/tmp/r53world-locks/{net}.pids")).unwrap();
+    let pids = std::fs::read_to_string(r53world::pids_file(net)).unwrap();
     let kids: Vec<String> = pids
         .lines()
         .filter_map(|l| l.split('\t').next())

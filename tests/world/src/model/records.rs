@@ -8,7 +8,7 @@ use hickory_proto::rr::{RData, RecordType};
 use super::names::normalize_name;
 
 /// One resource record set (values as the API carries them).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RRSet {
     pub name: String,
     #[serde(rename = "type")]

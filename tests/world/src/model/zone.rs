@@ -163,6 +163,34 @@ impl State {
         Ok((id, change))
     }
 
+    /// Puts back a zone as a snapshot recorded it ([`crate::Snapshot`]):
+    /// same ID, name servers and records, served at once (no change to wait
+    /// for). Replaces a zone of the same ID.
+    pub fn restore_zone(&mut self, account: &str, snap: &crate::SnapshotZone) {
+        self.seq += 1;
+        let records: Records = snap
+            .records
+            .iter()
+            .map(|r| ((r.name.clone(), r.rtype.clone()), r.clone()))
+            .collect();
+        let zone = Zone {
+            id: snap.id.clone(),
+            name: normalize_name(&snap.name),
+            caller_ref: snap.caller_ref.clone(),
+            comment: snap.comment.clone(),
+            private: false,
+            vpcs: Vec::new(),
+            ns: snap.name_servers.clone(),
+            published: Some(records.clone()),
+            records,
+            pending: VecDeque::new(),
+            seq: self.seq,
+        };
+        let acct = self.accounts.entry(account.to_string()).or_default();
+        acct.caller_refs.insert(snap.caller_ref.clone());
+        acct.zones.insert(snap.id.clone(), zone);
+    }
+
     pub fn delete_zone(&mut self, account: &str, id: &str) -> Result<String, ApiError> {
         let zone = self.zone(account, id)?;
         if zone

@@ -1,9 +1,9 @@
 //! The running world's handle: [`World`] and its addresses, credentials and
 //! environment; `start` starts and stops it, `control` switches its
 //! behaviour (reset, faults, throttling, timings, roles), `zones` registers
-//! domains and creates and lists hosted zones.
+//! domains and creates and lists hosted zones, `snapshot` records a world's
+//! contents and restores them into another.
 
-use std::fs::File;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Child;
@@ -14,9 +14,11 @@ use crate::model::{self, base_access_key, base_secret_key, OPERATOR_ACCOUNT};
 use crate::{Shared, TSIG_KEY_NAME, TSIG_SECRET};
 
 mod control;
+mod snapshot;
 mod start;
 mod zones;
 
+pub use snapshot::{Snapshot, SnapshotZone};
 pub use zones::ZoneInfo;
 
 /// A running world. Dropping it kills knotd/unbound and stops the servers.
@@ -28,7 +30,7 @@ pub struct World {
     dir: PathBuf,
     remove_dir: bool,
     http_port: u16,
-    _lock: File,
+    _lock: crate::config::NetLock,
 }
 
 impl World {

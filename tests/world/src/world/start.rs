@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::World;
-use crate::config::{pids_file, try_lock};
+use crate::config::{pids_file, NetLock};
 use crate::{dns, http, infra, model, RecordType, Shared, WorldConfig, WorldError};
 
 /// Kill leftover children of a previous world on the same net (crashed test).
@@ -36,7 +36,7 @@ impl World {
     pub async fn start(mut cfg: WorldConfig) -> Result<World, WorldError> {
         let lock = match cfg.lock.take() {
             Some(l) => l,
-            None => try_lock(cfg.net).ok_or(WorldError::NetInUse(cfg.net))?,
+            None => NetLock::try_acquire(cfg.net).ok_or(WorldError::NetInUse(cfg.net))?,
         };
         kill_stale(cfg.net);
         std::fs::create_dir_all(&cfg.dir).map_err(|e| WorldError::Io {
