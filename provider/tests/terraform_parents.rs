@@ -8,8 +8,7 @@
 
 mod terraform_support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use route53delegation::dns::DnsClient;
 use route53delegation::DomainName;
@@ -34,40 +33,6 @@ async fn knot_ns(env: &Env) -> Vec<String> {
         set.insert(n.clone());
     }
     set.to_strings()
-}
-
-/// Changes the Knot zone out of band, as another tool (or the registrar's
-/// web form) would: `lines` are nsupdate `update ...` commands.
-fn nsupdate(env: &Env, lines: &[String]) {
-    let mut script = format!(
-        "server {}\nzone example.net\n",
-        env.world.example_net_server().ip()
-    );
-    for l in lines {
-        script.push_str(l);
-        script.push('\n');
-    }
-    script.push_str("send\n");
-    let mut child = Command::new("nsupdate")
-        .arg("-k")
-        .arg(env.world.tsig_key_file())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nsupdate (bind9-dnsutils, installed by scripts/setup.sh) is needed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "nsupdate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn dns_update_link(env: &Env, key_name: &str, secret: &str, extra: &str) -> String {
@@ -193,7 +158,7 @@ async fn dns_update_parent_create_drift_refusal_and_exact_destroy() {
 
     // Another tool re-points the name: plan says so and refuses to undo it.
     nsupdate(
-        &env,
+        &env.world,
         &[
             format!("update delete {NAME}. NS"),
             format!("update add {NAME}. 300 NS ns1.other-dns.example."),
@@ -367,7 +332,7 @@ async fn manual_parent_pending_resume_drift_and_guarded_destroy() {
         .iter()
         .map(|s| format!("update add {NAME}. 300 NS {s}."))
         .collect();
-    nsupdate(&env, &lines);
+    nsupdate(&env.world, &lines);
     let out = waiting.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let st = tf.resource("route53delegation_link.api");
@@ -401,7 +366,7 @@ async fn manual_parent_pending_resume_drift_and_guarded_destroy() {
 
     // The registrar's record changes: plan shows it.
     nsupdate(
-        &env,
+        &env.world,
         &[
             format!("update delete {NAME}. NS {}.", ns[0]),
             format!("update add {NAME}. 300 NS ns1.other-dns.example."),
@@ -419,7 +384,7 @@ async fn manual_parent_pending_resume_drift_and_guarded_destroy() {
         "{out}"
     );
     assert_eq!(zones_named(&env, CHILD, NAME).len(), 1, "nothing deleted");
-    nsupdate(&env, &[format!("update delete {NAME}. NS")]);
+    nsupdate(&env.world, &[format!("update delete {NAME}. NS")]);
     tf.destroy();
     assert!(
         zones_named(&env, CHILD, NAME).is_empty(),

@@ -9,7 +9,23 @@ use std::process::{Child, Command, Output, Stdio};
 
 use r53world::{World, WorldConfig, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-route53delegation");
+/// The provider binary. Tests and benches get it from Cargo; a program
+/// that is neither (the state-fixture writer, an example target) gets it
+/// from `ROUTE53DELEGATION_PROVIDER_BIN` through [`provider_bin`].
+pub const BIN: &str = match option_env!("CARGO_BIN_EXE_terraform-provider-route53delegation") {
+    Some(bin) => bin,
+    None => "",
+};
+
+/// [`BIN`], or `ROUTE53DELEGATION_PROVIDER_BIN` where Cargo gives no path.
+pub fn provider_bin() -> PathBuf {
+    if !BIN.is_empty() {
+        return PathBuf::from(BIN);
+    }
+    std::env::var_os("ROUTE53DELEGATION_PROVIDER_BIN")
+        .map(PathBuf::from)
+        .expect("ROUTE53DELEGATION_PROVIDER_BIN must name the provider binary (Cargo sets it only for tests and benches)")
+}
 pub const PARENT_ROLE: &str = "arn:aws:iam::111111111111:role/delegation-parent";
 pub const CHILD: &str = "222222222222";
 
@@ -25,9 +41,7 @@ pub struct Env {
 }
 
 pub async fn env() -> Env {
-    let world = World::start(WorldConfig::for_test())
-        .await
-        .expect("start world");
+    let world = start_world().await;
     let parent_zone_id = create_zone(&world, PARENT_ACCOUNT, "example.com").await;
     world
         .register_domain("example.com", &parent_zone_id)
@@ -38,6 +52,50 @@ pub async fn env() -> Env {
         parent_zone_id,
         tmp: tempfile::tempdir().expect("tempdir"),
     }
+}
+
+/// A world of its own with nothing in it: no hosted zone, no registration
+/// (for a test that restores a [`r53world::Snapshot`]).
+pub async fn start_world() -> World {
+    World::start(WorldConfig::for_test())
+        .await
+        .expect("start world")
+}
+
+/// Changes the world's `example.net` (on Knot) out of band, as another
+/// tool, or a registrar's web form, would: `lines` are nsupdate `update ...`
+/// commands, sent signed with the world's TSIG key.
+pub fn nsupdate(world: &World, lines: &[String]) {
+    use std::io::Write;
+    let mut script = format!(
+        "server {}\nzone example.net\n",
+        world.example_net_server().ip()
+    );
+    for l in lines {
+        script.push_str(l);
+        script.push('\n');
+    }
+    script.push_str("send\n");
+    let mut child = Command::new("nsupdate")
+        .arg("-k")
+        .arg(world.tsig_key_file())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nsupdate (bind9-dnsutils, installed by scripts/setup.sh) is needed");
+    child
+        .stdin
+        .take()
+        .expect("nsupdate's stdin")
+        .write_all(script.as_bytes())
+        .expect("writing to nsupdate");
+    let out = child.wait_with_output().expect("nsupdate runs");
+    assert!(
+        out.status.success(),
+        "nsupdate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A Route 53 client with an account's base credentials, for out-of-band
@@ -155,7 +213,8 @@ impl Tf {
     pub fn new(env: &Env, sub: &str, body: &str) -> Tf {
         let dir = env.tmp.path().join(sub);
         std::fs::create_dir_all(&dir).unwrap();
-        let bin_dir = Path::new(BIN).parent().unwrap();
+        let bin = provider_bin();
+        let bin_dir = bin.parent().expect("the provider binary's folder");
         let rc = env.tmp.path().join("cli.tfrc");
         std::fs::write(
             &rc,
@@ -358,7 +417,7 @@ pub fn isolated_home(env: &Env) -> Vec<(String, String)> {
 /// `log`; returns the process and its `TF_REATTACH_PROVIDERS` value (for
 /// reading its memory use across commands).
 pub fn start_debug_provider(env: &Env, log: &Path) -> (Child, String) {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(provider_bin());
     cmd.arg("-debug")
         .env_remove("TF_LOG")
         .env_remove("TF_LOG_PROVIDER")

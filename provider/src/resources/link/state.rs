@@ -13,11 +13,22 @@ use route53delegation::{AccountSettings, AssumeRole, DomainName, LinkState, NsSe
 
 use crate::protocol::Value;
 
+/// The format of the private state this build writes. History:
+/// - absent (0.1.0): `written`, `owned`, `retired`, as in version 1;
+/// - 1: the same fields, with `v`.
+///
+/// A change of meaning takes the next number and an upgrade in
+/// [`decode_private`] from every older one.
+pub(crate) const PRIVATE_VERSION: u32 = 1;
+
 /// What the provider keeps in the resource's private state: the NS record
 /// this link last wrote, so that it can tell its own stale record from one
 /// someone else wrote.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Private {
+    /// The format version ([`PRIVATE_VERSION`]); 0 when absent (0.1.0).
+    #[serde(default)]
+    v: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     written: Option<PrivateRecord>,
     /// Whether this link created the child zone (and deletes it on
@@ -119,6 +130,7 @@ pub(crate) struct PrivateRecord {
 
 pub(crate) fn encode_private(st: &LinkState) -> Vec<u8> {
     let p = Private {
+        v: PRIVATE_VERSION,
         written: st.written.as_ref().map(|w| PrivateRecord {
             ttl: w.ttl,
             values: w.values.to_strings(),
@@ -127,6 +139,52 @@ pub(crate) fn encode_private(st: &LinkState) -> Vec<u8> {
         retired: st.retired.iter().map(PrivateRetired::from_core).collect(),
     };
     serde_json::to_vec(&p).unwrap_or_default()
+}
+
+/// How a stored private state was read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PrivateRead {
+    /// Nothing stored (an import, or state from another tool).
+    Empty,
+    /// This version's format, or an older one upgraded.
+    Current { from_version: u32 },
+    /// A newer provider's format, or bytes that are not ours: nothing of it
+    /// is used, and the link is read again as an import would read it (the
+    /// record is this link's if it holds the child zone's servers; the zone
+    /// is the link's unless `child.zone_id` adopts it).
+    Unknown(String),
+}
+
+/// Reads private state of any version, never guessing at one it does not
+/// know.
+pub(crate) fn decode_private(private: &[u8]) -> (Private, PrivateRead) {
+    if private.is_empty() {
+        return (Private::default(), PrivateRead::Empty);
+    }
+    match serde_json::from_slice::<Private>(private) {
+        // 0.1.0 wrote version 1's fields without `v`: nothing to change.
+        Ok(p) if p.v <= PRIVATE_VERSION => {
+            let from_version = p.v;
+            (
+                Private {
+                    v: PRIVATE_VERSION,
+                    ..p
+                },
+                PrivateRead::Current { from_version },
+            )
+        }
+        Ok(p) => (
+            Private::default(),
+            PrivateRead::Unknown(format!(
+                "written in format {} by a newer provider (this one knows up to {PRIVATE_VERSION})",
+                p.v
+            )),
+        ),
+        Err(e) => (
+            Private::default(),
+            PrivateRead::Unknown(format!("not this provider's private state: {e}")),
+        ),
+    }
 }
 
 pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
@@ -154,7 +212,10 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
         ttl,
         values: delegated_values,
     });
-    let p: Private = serde_json::from_slice(private).unwrap_or_default();
+    let (p, read) = decode_private(private);
+    if let PrivateRead::Unknown(why) = &read {
+        tracing::warn!(%why, "private state not used; the link is read again from AWS and DNS");
+    }
     let written = match p.written {
         Some(w) => NsSet::parse(&w.values)
             .ok()

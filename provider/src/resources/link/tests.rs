@@ -238,3 +238,79 @@ fn state_round_trips_through_terraform_values() {
     let back = link_state(&v, &encode_private(&st));
     assert_eq!(back, st);
 }
+
+/// Guards: a private state written by 0.1.0 (no version) misread after the
+/// format gained one, or a newer provider's private state guessed at.
+#[test]
+fn private_state_of_every_version_is_read_or_set_aside() {
+    // As 0.1.0 wrote it: no `v`.
+    let v010 =
+        br#"{"written":{"ttl":300,"values":["a.example.net","b.example.org"]},"owned":false}"#;
+    let (p, read) = decode_private(v010);
+    assert_eq!(read, PrivateRead::Current { from_version: 0 });
+    let again = serde_json::to_value(&p).unwrap();
+    assert_eq!(again["v"], PRIVATE_VERSION);
+    assert_eq!(again["owned"], false);
+    assert_eq!(again["written"]["ttl"], 300);
+
+    let state = Value::object([
+        (
+            "name_servers",
+            Value::List(vec![
+                Value::string("a.example.net"),
+                Value::string("b.example.org"),
+            ]),
+        ),
+        (
+            "delegated_name_servers",
+            Value::List(vec![
+                Value::string("a.example.net"),
+                Value::string("b.example.org"),
+            ]),
+        ),
+        ("ttl", Value::int(300)),
+    ]);
+    let st = link_state(&state, v010);
+    assert!(!st.zone_owned, "0.1.0's owned=false is kept");
+    assert_eq!(st.written.as_ref().map(|w| w.ttl), Some(300));
+
+    // This build's own format round-trips, with its version.
+    let written: serde_json::Value = serde_json::from_slice(&encode_private(&st)).unwrap();
+    assert_eq!(written["v"], PRIVATE_VERSION);
+    assert_eq!(
+        decode_private(&encode_private(&st)).1,
+        PrivateRead::Current {
+            from_version: PRIVATE_VERSION
+        }
+    );
+
+    // A newer provider's format: set aside, never guessed at; the link is
+    // read as an import reads it.
+    let newer = format!(
+        r#"{{"v":{},"written":{{"ttl":60,"values":["x.example.net"]}},"owned":false}}"#,
+        PRIVATE_VERSION + 1
+    );
+    let (p, read) = decode_private(newer.as_bytes());
+    assert!(
+        matches!(read, PrivateRead::Unknown(ref why) if why.contains("newer provider")),
+        "{read:?}"
+    );
+    assert!(serde_json::to_value(&p).unwrap().get("written").is_none());
+    let st = link_state(&state, newer.as_bytes());
+    assert_eq!(
+        st.written.as_ref().map(|w| w.ttl),
+        Some(300),
+        "the record holding the child's servers is taken as the link's, as on import"
+    );
+    assert!(
+        st.zone_owned,
+        "as on import: a zone not adopted by child.zone_id is the link's"
+    );
+
+    // Bytes that are not ours.
+    assert!(matches!(
+        decode_private(b"\x00garbage").1,
+        PrivateRead::Unknown(_)
+    ));
+    assert_eq!(decode_private(b"").1, PrivateRead::Empty);
+}
