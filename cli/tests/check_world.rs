@@ -190,6 +190,65 @@ async fn route53_parent_healthy_wrong_expectation_and_missing() {
     assert!(text.contains("(no_parent_record)"), "{text}");
 }
 
+/// Guards: the child zone deleted with the parent's NS record left (every
+/// server now refuses the name) reported as four lame servers and never as
+/// the dangling delegation it is; a silent server's entries with an empty
+/// detail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dangling_delegation_is_called_dangling_and_a_silent_server_says_so() {
+    let (world, ns) = world_with_delegation().await;
+
+    // One server silent: its entries say what happened.
+    world.set_dns_fault(&ns[0], None, Some(r53world::DnsFault::Drop), None);
+    let (code, out) = check(&world, &["api.example.com", "--json"]);
+    let v = json(&out);
+    assert_eq!(code, 1, "{v:#}");
+    let silent: Vec<&serde_json::Value> = v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["server"].as_str() == Some(ns[0].as_str()))
+        .collect();
+    assert!(!silent.is_empty(), "{v:#}");
+    for s in silent {
+        assert_eq!(s["ok"], false, "{s:#}");
+        let detail = s["detail"].as_str().unwrap_or_default();
+        assert!(detail.starts_with("no answer: "), "{s:#}");
+    }
+    assert!(
+        !codes(&v).contains(&"dangling_delegation".to_string()),
+        "{v:#}"
+    );
+    world.set_dns_fault(&ns[0], None, None, None);
+
+    // The child zone deleted, the parent's record left.
+    let child = world
+        .zones(CHILD)
+        .into_iter()
+        .find(|z| z.name == "api.example.com.")
+        .expect("the child zone")
+        .id;
+    console(&world, CHILD)
+        .delete_hosted_zone()
+        .id(&child)
+        .send()
+        .await
+        .expect("delete the child zone");
+    let (code, out) = check(&world, &["api.example.com", "--json"]);
+    let v = json(&out);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["status"], "broken", "{v:#}");
+    let c = codes(&v);
+    assert_eq!(
+        c.first().map(String::as_str),
+        Some("dangling_delegation"),
+        "{v:#}"
+    );
+    let message = v["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("subdomain takeover"), "{message}");
+    assert!(message.contains("delete the NS record"), "{message}");
+}
+
 /// A Route 53 child delegated from a parent on Knot (written with an RFC
 /// 2136 update signed with TSIG, as a registrar or in-house DNS would):
 /// the check is the same.

@@ -151,7 +151,12 @@ impl From<&ServerCheck> for ServerOut {
             server: c.server_name.as_ref().map(ToString::to_string),
             address: c.address.map(|a| a.to_string()),
             ok: c.ok,
-            detail: c.detail.clone(),
+            // A server that gave no answer says why (timed out, refused
+            // connection, no address), never an empty detail.
+            detail: match (&c.error, c.detail.is_empty()) {
+                (Some(e), true) => format!("no answer: {e}"),
+                _ => c.detail.clone(),
+            },
             rtt_ms: c.latency.map(|d| d.as_millis() as u64),
         }
     }

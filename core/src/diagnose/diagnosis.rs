@@ -70,6 +70,8 @@ pub fn verdict(req: &VerifyRequest, checks: &[ServerCheck], require_recursive: b
 /// Derives findings from the checks of one verification attempt.
 pub fn diagnose(req: &VerifyRequest, checks: &[ServerCheck]) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Said first: the takeover risk outweighs every other finding.
+    out.extend(dangling(req, checks));
     diagnose_parent(req, checks, &mut out);
     diagnose_child(req, checks, &mut out);
 
@@ -178,6 +180,29 @@ pub(super) fn authoritative_ok(checks: &[ServerCheck]) -> bool {
     kinds.iter().all(|k| {
         let mut of_kind = checks.iter().filter(|c| c.kind == *k).peekable();
         of_kind.peek().is_some() && of_kind.all(|c| c.ok)
+    })
+}
+
+/// The parent refers the name to exactly the servers asked, and none of them
+/// serves it: each that answered refused the name or answered without
+/// authority, and none answered with authority. Whatever was expected, that
+/// is a dangling delegation. Silent servers tell nothing: with every server
+/// silent it cannot be told.
+fn dangling(req: &VerifyRequest, checks: &[ServerCheck]) -> Option<Finding> {
+    let referred = checks
+        .iter()
+        .any(|c| c.kind == CheckKind::ParentReferral && c.ok);
+    let mut answers = checks.iter().filter(|c| {
+        matches!(c.kind, CheckKind::ChildSoa | CheckKind::ChildNs)
+            && c.error.is_none()
+            && c.rcode.is_some()
+    });
+    let first = answers.next()?;
+    let serves = |c: &ServerCheck| c.rcode == Some(Rcode::NOERROR) && c.authoritative == Some(true);
+    let served = serves(first) || answers.any(serves);
+    (referred && !served).then(|| Finding::DanglingDelegation {
+        name: req.name.clone(),
+        parent_ns: req.child_name_servers.clone(),
     })
 }
 

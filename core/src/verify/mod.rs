@@ -230,8 +230,12 @@ async fn check_until(
         points_elsewhere,
     } = diagnose::verdict(req, &checks, opts.require_recursive);
     // The parent record points at other servers: do they serve the name at
-    // all? If none does, the record is a dangling delegation.
-    if let Some(parent_ns) = points_elsewhere {
+    // all? If none does, the record is a dangling delegation (unless the
+    // diagnosis has already said so).
+    let said = findings
+        .iter()
+        .any(|f| matches!(f, Finding::DanglingDelegation { .. }));
+    if let Some(parent_ns) = points_elsewhere.filter(|_| !said) {
         let probe = probe_dangling(&req.name, &parent_ns, resolver, &opts.query);
         if let Some(Some(f)) = ask.bounded(probe).await {
             findings.push(f);

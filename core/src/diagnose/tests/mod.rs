@@ -527,3 +527,69 @@ fn every_finding_has_a_code_severity_and_message_without_trailing_period() {
 }
 
 mod verdict;
+
+/// Guards: a delegation whose every server refuses the zone (the child zone
+/// deleted, the parent's record left) reported only as lame servers to
+/// "list only the zone's own name servers", never by its name.
+#[test]
+fn a_delegation_no_server_serves_is_called_dangling_first() {
+    let mut checks = good();
+    for c in checks
+        .iter_mut()
+        .filter(|c| matches!(c.kind, CheckKind::ChildSoa | CheckKind::ChildNs))
+    {
+        c.ok = false;
+        c.rcode = Some(Rcode::REFUSED);
+        c.authoritative = Some(false);
+        c.ns_seen = None;
+    }
+    let f = diagnose(&req(), &checks);
+    assert_eq!(
+        f.first(),
+        Some(&Finding::DanglingDelegation {
+            name: n("api.example.com"),
+            parent_ns: req().child_name_servers,
+        }),
+        "{f:?}"
+    );
+    assert!(f[0].to_string().contains("subdomain takeover"), "{}", f[0]);
+    // Each server still says what it answered.
+    let lame = f.iter().filter(|x| x.code() == "lame_child_server").count();
+    assert_eq!(lame, 2, "{f:?}");
+
+    // One server still serving the zone: lame, not dangling.
+    let mut one = good();
+    for c in one.iter_mut().filter(|c| c.address == Some(addr(12))) {
+        c.ok = false;
+        c.rcode = Some(Rcode::REFUSED);
+        c.authoritative = Some(false);
+    }
+    let f = diagnose(&req(), &one);
+    assert!(
+        !f.iter().any(|x| x.code() == "dangling_delegation"),
+        "{f:?}"
+    );
+}
+
+/// Guards: servers that never answered called dangling (they may be down,
+/// or a firewall in the way): silence tells nothing.
+#[test]
+fn silent_servers_alone_are_not_called_dangling() {
+    let mut checks = good();
+    for c in checks
+        .iter_mut()
+        .filter(|c| matches!(c.kind, CheckKind::ChildSoa | CheckKind::ChildNs))
+    {
+        c.ok = false;
+        c.rcode = None;
+        c.authoritative = None;
+        c.timed_out = true;
+        c.error = Some("timed out after 1s".into());
+    }
+    let f = diagnose(&req(), &checks);
+    assert!(
+        !f.iter().any(|x| x.code() == "dangling_delegation"),
+        "{f:?}"
+    );
+    assert!(f.iter().any(|x| x.code() == "unreachable"), "{f:?}");
+}
