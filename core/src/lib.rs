@@ -21,6 +21,7 @@ pub mod parent_side;
 pub mod plan;
 pub mod record;
 pub mod refresh;
+pub mod tags;
 pub mod verify;
 pub mod walk;
 pub mod zone;

@@ -298,6 +298,9 @@ impl Engine {
         settle_comment(&bound, &ctx.child, spec, &mut state)
             .await
             .map_err(|e| fail(e, Some(state.clone())))?;
+        settle_tags(&bound, &ctx.child, spec, &mut state)
+            .await
+            .map_err(|e| fail(e, Some(state.clone())))?;
         if state.written.is_none() {
             // Adopted delegation already in place: it is ours from now on.
             state.written = state.delegated.clone();
@@ -498,6 +501,50 @@ pub(crate) async fn zone_to_adopt(
         .ok_or_else(|| Error::ZoneNotFound {
             what: zone_id.to_string(),
         })
+}
+
+/// With `child.tags` set, the child zone carries exactly those tags (read
+/// first, so a tag added outside Terraform since the last refresh is removed
+/// too); without it, its tags are left as they are.
+pub(crate) async fn settle_tags(
+    bound: &Bound<'_>,
+    child: &Client,
+    spec: &LinkSpec,
+    state: &mut LinkState,
+) -> Result<()> {
+    let Some(want) = &spec.child.tags else {
+        state.child_tags = None;
+        return Ok(());
+    };
+    if state.child_zone_id.is_empty() {
+        return Ok(());
+    }
+    let zone_id = state.child_zone_id.clone();
+    let current = bound
+        .run("reading the child zone's tags", tags::read(child, &zone_id))
+        .await?;
+    if &current != want {
+        bound
+            .run(
+                "tagging the child zone",
+                tags::set(child, &zone_id, &current, want),
+            )
+            .await?;
+    }
+    state.child_tags = Some(want.clone());
+    Ok(())
+}
+
+/// The child zone's tags when the link manages them (`child.tags` set).
+pub(crate) async fn read_tags(
+    child: &Client,
+    spec: &LinkSpec,
+    zone_id: &str,
+) -> Result<Option<tags::Tags>> {
+    if spec.child.tags.is_none() || zone_id.is_empty() {
+        return Ok(None);
+    }
+    tags::read(child, zone_id).await.map(Some)
 }
 
 /// A zone this delegation manages carries the configured comment; an

@@ -27,6 +27,7 @@ use crate::parent::ParentKind;
 use crate::parent_side::{ParentConfig, ParentSide};
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
+use crate::tags;
 use crate::verify::{self, ServerResult, VerificationReport, VerifyOptions, VerifyRequest};
 use crate::zone::{self, HostedZone};
 
@@ -43,7 +44,7 @@ mod state;
 mod verification;
 
 use apply::*;
-pub(crate) use apply::{create_child_zone, settle_comment, zone_to_adopt};
+pub(crate) use apply::{create_child_zone, read_tags, settle_comment, settle_tags, zone_to_adopt};
 pub(crate) use bound::*;
 pub(crate) use destroy::*;
 pub use outcome::*;

@@ -76,6 +76,7 @@ impl Engine {
                         z.id, prior.name_servers, z.name_servers
                     ));
                 }
+                s.child_tags = read_tags(&child, spec, &z.id).await?;
                 s.name_servers = z.name_servers;
                 s.child_comment = z.comment;
             }
@@ -105,6 +106,7 @@ impl Engine {
                             z.name_servers,
                             s.delegated.as_ref().map(|d| d.values.to_string()).unwrap_or_else(|| "nothing".into())
                         ));
+                        s.child_tags = read_tags(&child, spec, &z.id).await?;
                         s.child_zone_id = z.id;
                         s.name_servers = z.name_servers;
                         s.child_comment = z.comment;

@@ -51,6 +51,8 @@ pub struct ChildSpec {
     pub zone_id: Option<String>,
     /// Comment for a created zone.
     pub comment: Option<String>,
+    /// The zone's tags, exactly (`None`: not managed, left as they are).
+    pub tags: Option<crate::tags::Tags>,
     /// On destroy, delete the created zone's records first.
     pub force_destroy: bool,
 }

@@ -78,6 +78,9 @@ pub struct LinkState {
     pub verification: Option<VerificationSummary>,
     /// The child zone's comment, as read.
     pub child_comment: Option<String>,
+    /// The child zone's tags, as read when the link manages them (`None`:
+    /// not managed, or not read).
+    pub child_tags: Option<crate::tags::Tags>,
     /// True when this delegation created the child zone and deletes it on
     /// destroy; false for a zone adopted (by `child.zone_id`, by import of a
     /// zone made elsewhere, or by repair onto a zone re-created by hand).
@@ -105,6 +108,7 @@ impl LinkState {
             written: None,
             verification: None,
             child_comment: None,
+            child_tags: None,
             zone_owned: false,
             parent_account: None,
             child_account: None,
@@ -134,6 +138,7 @@ impl LinkState {
         self.child_zone_id = String::new();
         self.name_servers = NsSet::new();
         self.child_comment = None;
+        self.child_tags = None;
         self.verification = Some(VerificationSummary {
             status: VerifyStatus::Failed,
             checked_at: SystemTime::now(),
@@ -163,6 +168,7 @@ impl LinkState {
             written,
             verification: None,
             child_comment: zone.comment,
+            child_tags: None,
             zone_owned,
             parent_account: None,
             child_account: None,

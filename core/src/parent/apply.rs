@@ -11,9 +11,9 @@ use super::dns_update::{self, UpdateError};
 use super::external::{ext_error, kind, pseudo_id, via, zone_label, Kind, SERIAL_WAIT};
 use super::manual;
 use crate::delegation::{
-    cancelled_summary, create_child_zone, failure_text, settle_comment, skipped_summary,
-    summary_of, zone_to_adopt, Applied, ApplyFailure, Bound, Engine, LinkSpec, LinkState,
-    VerifyStatus,
+    cancelled_summary, create_child_zone, failure_text, settle_comment, settle_tags,
+    skipped_summary, summary_of, zone_to_adopt, Applied, ApplyFailure, Bound, Engine, LinkSpec,
+    LinkState, VerifyStatus,
 };
 use crate::error::Error;
 use crate::nsset::NsSet;
@@ -276,6 +276,9 @@ impl Engine {
         let pz = back.1.zone;
         state.delegated = back.1.record;
         settle_comment(&bound, &child, spec, &mut state)
+            .await
+            .map_err(|e| fail(e, Some(state.clone())))?;
+        settle_tags(&bound, &child, spec, &mut state)
             .await
             .map_err(|e| fail(e, Some(state.clone())))?;
         if is_update && state.written.is_none() {

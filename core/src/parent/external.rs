@@ -33,8 +33,8 @@ use super::dns_update;
 use super::manual;
 use super::{DnsUpdateParent, ManualParent, ParentKind};
 use crate::delegation::{
-    not_yet, summary_of, unless_cancelled, Engine, Imported, LinkSpec, LinkState, Notice,
-    Preflight, ReadOutcome, VerificationSummary, VerifyStatus,
+    not_yet, read_tags, summary_of, unless_cancelled, Engine, Imported, LinkSpec, LinkState,
+    Notice, Preflight, ReadOutcome, VerificationSummary, VerifyStatus,
 };
 use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
@@ -327,6 +327,7 @@ impl Engine {
         };
         match current {
             Some(z) => {
+                s.child_tags = read_tags(&child, spec, &z.id).await?;
                 s.name_servers = z.name_servers;
                 s.child_comment = z.comment;
             }

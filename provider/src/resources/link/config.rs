@@ -58,6 +58,56 @@ impl Checker {
         }
     }
 
+    /// `child.tags`: Route 53's limits checked at validate time, so no
+    /// apply is half-done by a tag Route 53 refuses.
+    fn tags(&mut self, v: &Value, path: AttributePath) -> Option<route53delegation::tags::Tags> {
+        let m = match v.get("tags") {
+            Some(Value::Unknown) => {
+                self.incomplete = true;
+                return None;
+            }
+            Some(Value::Map(m)) => m,
+            _ => return None,
+        };
+        let mut tags = route53delegation::tags::Tags::new();
+        for (k, val) in m {
+            let key_path = path.clone().then_key(k);
+            match val {
+                Value::Unknown => {
+                    self.incomplete = true;
+                    return None;
+                }
+                Value::String(s) if s.chars().count() > 256 => self.error(
+                    key_path,
+                    "Invalid tag value",
+                    format!("child.tags[{k:?}] has {} characters; Route 53 allows values of at most 256", s.chars().count()),
+                ),
+                Value::String(s) => {
+                    tags.insert(k.clone(), s.clone());
+                }
+                _ => self.error(key_path, "Invalid tag value", format!("child.tags[{k:?}] must be a string")),
+            }
+            if k.is_empty() || k.chars().count() > 128 {
+                self.error(
+                    path.clone(),
+                    "Invalid tag key",
+                    format!("child.tags has the key {k:?} of {} characters; Route 53 expects keys of 1 to 128", k.chars().count()),
+                );
+            }
+        }
+        if m.len() > 50 {
+            self.error(
+                path,
+                "Too many tags",
+                format!(
+                    "child.tags has {} tags; Route 53 allows at most 50 per hosted zone",
+                    m.len()
+                ),
+            );
+        }
+        Some(tags)
+    }
+
     fn boolean(&mut self, v: &Value, name: &str) -> Option<bool> {
         match v.get(name) {
             Some(Value::Unknown) => {
@@ -271,6 +321,7 @@ pub fn parse_config(v: &Value) -> (Option<LinkConfig>, Vec<Diagnostic>) {
             account: c.account(ch, &cpath),
             zone_id: c.zone_id(ch, "zone_id", cpath.clone().then_attr("zone_id")),
             comment: c.string(ch, "comment"),
+            tags: c.tags(ch, cpath.clone().then_attr("tags")),
             force_destroy: c.boolean(ch, "force_destroy").unwrap_or(false),
         }),
         Some(Value::Unknown) => {

@@ -129,6 +129,7 @@ pub fn parse(id: &str) -> Result<Value, String> {
     let mut child = side("child");
     child.push(("zone_id".into(), opt("child_zone_id")));
     child.push(("comment".into(), Value::Null));
+    child.push(("tags".into(), Value::Null));
     child.push(("force_destroy".into(), Value::Null));
     Ok(Value::object([
         ("id".to_string(), Value::Null),

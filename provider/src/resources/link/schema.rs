@@ -46,6 +46,9 @@ pub fn schema() -> Schema {
     .attribute(Attribute::new("comment", s()).optional().description(
         "Comment of a hosted zone the link creates; updated in place, and a comment changed outside Terraform shows as drift.",
     ))
+    .attribute(Attribute::new("tags", Type::map(s())).optional().description(
+        "Tags of the child hosted zone, exactly: the link adds, changes and removes tags so the zone carries these and no others, and a tag changed outside Terraform shows as drift. Without `tags` the zone's tags are left as they are (an adopted zone's too). Route 53 allows 50 tags per zone, keys of 1 to 128 characters and values of at most 256.",
+    ))
     .attribute(Attribute::new("force_destroy", Type::Bool).optional().description(
         "On destroy (or when a move retires the old zone), delete the records of a zone the link created before deleting the zone. Default `false`: a zone holding records other than its apex SOA and NS makes destroy fail naming them, before anything is changed: the parent record stays and the subdomain keeps resolving.",
     ));

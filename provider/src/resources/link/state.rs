@@ -249,6 +249,15 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
         .get("child")
         .and_then(|c| c.get_str("comment"))
         .map(str::to_string);
+    let child_tags = state
+        .get("child")
+        .and_then(|c| c.get("tags"))
+        .and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        });
     let adopted_by_config = state
         .get("child")
         .is_some_and(|c| !matches!(c.get("zone_id"), None | Some(Value::Null)));
@@ -264,6 +273,7 @@ pub fn link_state(state: &Value, private: &[u8]) -> LinkState {
         child_account: None,
         retired,
         child_comment,
+        child_tags,
         parent_zone_id: get("parent_zone_id"),
         parent_zone_name: DomainName::parse(&get("parent_zone_name"))
             .unwrap_or_else(|_| DomainName::parse("invalid").expect("static name")),
@@ -380,6 +390,17 @@ pub(crate) fn with_state(base: &Value, spec_name: &DomainName, st: &LinkState) -
     );
     // A zone this link manages: its comment as read (drift shows in plan).
     if let Some(Value::Object(child)) = v.get_mut("child") {
+        // Managed tags (`tags` set): as read, so drift shows in plan.
+        if let (Some(tags), Some(Value::Map(_))) = (&st.child_tags, child.get("tags")) {
+            child.insert(
+                "tags".into(),
+                Value::Map(
+                    tags.iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                ),
+            );
+        }
         let managed = matches!(child.get("zone_id"), None | Some(Value::Null)) && st.zone_owned;
         if managed && !st.child_zone_id.is_empty() {
             child.insert(

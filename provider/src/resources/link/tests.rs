@@ -214,6 +214,7 @@ fn state_round_trips_through_terraform_values() {
             ],
         }),
         child_comment: None,
+        child_tags: None,
         zone_owned: true,
         parent_account: None,
         child_account: None,

@@ -6,6 +6,7 @@
 mod admin;
 mod route53;
 mod sts;
+mod tags;
 mod xml;
 
 use std::sync::Arc;

@@ -69,7 +69,8 @@ pub async fn handle(
                 }))
             })
         }
-        "ListTagsForResource" => list_tags(shared, &p, &segs[2]),
+        "ListTagsForResource" => super::tags::list(shared, &p, &segs[2]).map(ok),
+        "ChangeTagsForResource" => super::tags::change(shared, &p, &segs[2], body).map(ok),
         "ChangeResourceRecordSets" => change_rrsets(shared, &p, &segs[1], body),
         "ListResourceRecordSets" => list_rrsets(shared, &p, &segs[1], query),
         "GetChange" => {
@@ -121,6 +122,7 @@ fn operation(method: &Method, path: &str) -> (&'static str, Vec<String>) {
         ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
         ("GET", ["change", _]) => "GetChange",
         ("GET", ["tags", "hostedzone", _]) => "ListTagsForResource",
+        ("POST", ["tags", "hostedzone", _]) => "ChangeTagsForResource",
         _ => "Unknown",
     };
     (op, segs)
@@ -269,20 +271,6 @@ fn get_zone(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiErr
     Ok(ok(Xml::doc("GetHostedZoneResponse", NS, |x| {
         zone(x, z);
         delegation(x, z);
-    })))
-}
-
-/// A hosted zone's tags: the world keeps none, so the set is empty (the
-/// zone must exist, as in Route 53).
-fn list_tags(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiError> {
-    let st = shared.lock();
-    let z = st.zone(&p.account, id)?;
-    Ok(ok(Xml::doc("ListTagsForResourceResponse", NS, |x| {
-        x.el("ResourceTagSet", |x| {
-            x.text("ResourceType", "hostedzone")
-                .text("ResourceId", &z.id)
-                .el("Tags", |_| {});
-        });
     })))
 }
 

@@ -18,6 +18,7 @@ fn empty_zone() -> Zone {
         vpcs: Vec::new(),
         ns: Vec::new(),
         records: Records::new(),
+        tags: Default::default(),
         published: None,
         pending: VecDeque::new(),
         seq: 0,

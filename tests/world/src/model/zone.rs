@@ -22,6 +22,8 @@ pub struct Zone {
     pub vpcs: Vec<(String, String)>,
     pub ns: Vec<String>,
     pub records: Records,
+    /// Its tags (ChangeTagsForResource).
+    pub tags: std::collections::BTreeMap<String, String>,
     /// What DNS serves (None until the creation change is INSYNC).
     pub published: Option<Records>,
     /// Pending snapshots: (change id, due, records after the change,
@@ -152,6 +154,7 @@ impl State {
             vpcs,
             ns,
             records,
+            tags: Default::default(),
             published: None,
             pending: VecDeque::new(),
             seq: self.seq,
@@ -183,6 +186,7 @@ impl State {
             ns: snap.name_servers.clone(),
             published: Some(records.clone()),
             records,
+            tags: snap.tags.clone(),
             pending: VecDeque::new(),
             seq: self.seq,
         };

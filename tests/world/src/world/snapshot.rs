@@ -34,6 +34,8 @@ pub struct SnapshotZone {
     pub comment: Option<String>,
     pub name_servers: Vec<String>,
     pub records: Vec<RRSet>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Owners in `example.net` that the pristine zone already has.
@@ -61,6 +63,7 @@ impl World {
                                 comment: z.comment.clone(),
                                 name_servers: z.ns.clone(),
                                 records: z.records.values().cloned().collect(),
+                                tags: z.tags.clone(),
                             },
                         )
                     })

@@ -16,6 +16,7 @@ pub struct ZoneInfo {
     pub private: bool,
     pub name_servers: Vec<String>,
     pub records: Vec<RRSet>,
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl World {
@@ -97,6 +98,7 @@ impl World {
                 private: z.private,
                 name_servers: z.ns.clone(),
                 records: z.records.values().cloned().collect(),
+                tags: z.tags.clone(),
             })
             .collect()
     }

@@ -195,6 +195,7 @@ fn healthy() -> LinkState {
             servers: Vec::new(),
         }),
         child_comment: None,
+        child_tags: None,
         zone_owned: true,
         parent_account: None,
         child_account: None,
