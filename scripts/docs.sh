@@ -19,7 +19,7 @@ esac
 # command already made is reused (-p resolves features for one package and
 # rebuilt about 40 crates, 2 minutes of CI).
 cargo build --locked -q --workspace --bin gen-docs
-gen=target/debug/gen-docs
+gen=${CARGO_TARGET_DIR:-target}/debug/gen-docs
 
 if [ "$check" = 0 ]; then
   rm -rf docs
