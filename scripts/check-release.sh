@@ -22,8 +22,9 @@ if [ "${1:-}" = "--in-world" ]; then
     { cat init.log >&2; die "init did not install route53delegation/route53delegation v$version"; }
   grep -q "registry.terraform.io/route53delegation/route53delegation" .terraform.lock.hcl ||
     die "no lock entry for the provider"
-  terraform providers -no-color | grep -q "provider\[registry.terraform.io/route53delegation/route53delegation\] $version" ||
-    { terraform providers -no-color >&2; die "terraform providers does not show the pinned version"; }
+  providers=$(terraform providers -no-color)
+  [[ $providers == *"provider[registry.terraform.io/route53delegation/route53delegation] $version"* ]] ||
+    { printf '%s\n' "$providers" >&2; die "terraform providers does not show the pinned version"; }
   say "init installed v$version from the mirror, offline"
   cd - >/dev/null
   trap stop_world EXIT
@@ -54,7 +55,8 @@ trap 'rm -rf "$tmp"' EXIT
 scripts/package.sh "$version" --install-mirror "$tmp/mirror"
 (cd dist && sha256sum --quiet -c "terraform-provider-route53delegation_${version}_SHA256SUMS") || die "SHA256SUMS do not match dist/"
 cmp -s terraform-registry-manifest.json "dist/terraform-provider-route53delegation_${version}_manifest.json" || die "manifest in dist/ differs from terraform-registry-manifest.json"
-unzip -Z1 "dist/terraform-provider-route53delegation_${version}_linux_amd64.zip" | grep -qx "terraform-provider-route53delegation_v${version}" ||
+inside=$(unzip -Z1 "dist/terraform-provider-route53delegation_${version}_linux_amd64.zip")
+[ "$inside" = "terraform-provider-route53delegation_v${version}" ] ||
   die "the zip does not hold terraform-provider-route53delegation_v${version}"
 
 cat >"$tmp/mirror.tfrc" <<RC

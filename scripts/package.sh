@@ -45,7 +45,7 @@ die() {
   exit 1
 }
 
-version= mirror= target= os= arch= keyid= sums=1 sums_only=0
+version='' mirror='' target='' os='' arch='' keyid='' sums=1 sums_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --install-mirror | --target | --os | --arch | --sign)

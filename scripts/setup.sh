@@ -13,7 +13,8 @@ say() { printf '==> %s\n' "$*" >&2; }
 packages=(knot knot-dnsutils unbound bind9-dnsutils zonemaster-cli iproute2 util-linux zip unzip python3-venv gpg shellcheck)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || status=
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"

@@ -48,7 +48,8 @@ fi
 sed -n '/==== Summary ====/,$p' "$demo_log" >&2
 rm -f "$demo_log"
 # The demo's world must be gone: no namespace, no server processes.
-if ip netns list 2>/dev/null | grep -qw r53world; then
+netns=$(ip netns list 2>/dev/null) || netns=
+if [[ " ${netns//$'\n'/ } " == *" r53world "* ]]; then
   echo "test: the demo left the r53world network namespace behind" >&2
   exit 1
 fi
