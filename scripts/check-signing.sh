@@ -32,7 +32,7 @@ say "a throwaway signing key in a temporary GNUPGHOME"
 gpg --batch --quiet --passphrase '' --quick-generate-key \
   "route53delegation release check <release-check@example.invalid>" ed25519 sign 1d 2>"$tmp/keygen.log" ||
   { cat "$tmp/keygen.log" >&2; die "gpg could not generate a key"; }
-listing=$(gpg --batch --with-colons --list-secret-keys)
+listing=$(gpg --batch --with-colons --list-secret-keys 2>/dev/null)
 keyid=$(awk -F: '/^fpr:/ && !found {print $10; found=1}' <<<"$listing")
 [ -n "$keyid" ] || die "the generated key has no fingerprint"
 
