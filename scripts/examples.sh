@@ -85,7 +85,7 @@ validate "provider.tf + resource.tf + data-source.tf" "$tmp/validate/snippets"
 bash -n examples/resources/route53delegation_link/import.sh || die "import.sh: not valid shell"
 for d in examples/*/; do
   ex=$(basename "$d")
-  case $ex in provider | resources | data-sources) continue ;; esac
+  case $ex in provider | resources | data-sources | iam) continue ;; esac
   [ -f "$d/main.tf" ] || die "$ex: no main.tf"
   if grep -rqs 'hashicorp/aws' "$d"; then
     # Needs hashicorp/aws, which `terraform init` would download: offline,

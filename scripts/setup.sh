@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-packages=(knot knot-dnsutils unbound bind9-dnsutils zonemaster-cli iproute2 util-linux zip unzip python3-venv)
+# gpg signs and verifies in scripts/check-signing.sh; shellcheck lets
+# actionlint (scripts/lint-workflows.sh) check the workflows' run: steps.
+packages=(knot knot-dnsutils unbound bind9-dnsutils zonemaster-cli iproute2 util-linux zip unzip python3-venv gpg shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

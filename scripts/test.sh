@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs what it needs, checks formatting and
-# lints, builds, checks generated docs are current, then runs every test
+# lints, builds, checks generated docs are current, lints the release workflow
+# and checks packaging and signing, then runs every test
 # inside a network namespace that has only loopback (nothing can reach a
 # real resolver or AWS). Exits non-zero on any failure.
 set -euo pipefail
@@ -21,6 +22,10 @@ cargo build --release --locked -p terraform-provider-route53delegation
 cargo test --workspace --no-run --locked
 say "docs are current"
 scripts/docs.sh --check
+say "release workflow lint (actionlint)"
+scripts/lint-workflows.sh
+say "release packaging and signing (throwaway GPG key)"
+scripts/check-signing.sh
 say "dependency audit (RustSec advisory database, offline)"
 scripts/audit.sh
 

@@ -1,16 +1,27 @@
 //! `gen-docs`: renders the provider's registry documentation (the layout
-//! `tfplugindocs` produces) from the schemas and the examples.
+//! `tfplugindocs` produces) from the schemas, the templates and the examples.
 //!
 //! ```text
 //! gen-docs [--root DIR] [--out DIR]
 //! ```
 //!
 //! `--root` is the repository (default: this crate's parent directory), where
-//! `examples/` is read; `--out` is where `index.md`, `resources/*.md`,
-//! `data-sources/*.md` and `guides/*.md` (one per example with a
-//! `README.md`) are written (default: `ROOT/docs`). The output depends only on the schemas and
-//! the example files, so `scripts/docs.sh --check` can compare it with the
-//! committed docs.
+//! `templates/` and `examples/` are read; `--out` is where the pages are
+//! written (default: `ROOT/docs`):
+//!
+//! - `index.md` from `templates/index.md.tmpl`;
+//! - `resources/*.md` and `data-sources/*.md` from the schemas and their
+//!   examples;
+//! - `guides/NAME.md`, one per `templates/guides/NAME.md` and one per
+//!   example with a `README.md` (`examples/NAME/README.md`, its `main.tf`
+//!   after it).
+//!
+//! Templates and guides are markdown starting with a `# Title` line, where
+//! `{{include PATH}}` stands for the text of a repository file (a policy, an
+//! example) and, in the index only, `{{description}}` for the provider
+//! schema's description and `{{schema}}` for its rendered schema. The output
+//! depends only on the schemas and these files, so `scripts/docs.sh --check`
+//! can compare it with the committed docs.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,20 +77,23 @@ fn render(root: &Path) -> Result<Vec<(String, String)>> {
     };
     let mut pages = Vec::new();
 
-    // The provider.
+    // The provider: the index template around the provider's schema.
     let schema = provider_schema();
-    let mut md = frontmatter(
-        &format!("{PROVIDER_NAME} Provider"),
-        None,
-        &schema.block.description,
-    );
-    let _ = write!(
-        md,
-        "# {PROVIDER_NAME} Provider\n\n{}\n\n## Example Usage\n\n```terraform\n{}\n```\n\n",
-        schema.block.description.trim(),
-        read("examples/provider/provider.tf")?
-    );
-    md.push_str(&render_schema(&schema.block));
+    let index_tmpl = "templates/index.md.tmpl";
+    let text = read(index_tmpl)?;
+    let (title, body) = split_title(index_tmpl, &text)?;
+    let body = expand(
+        root,
+        index_tmpl,
+        &body,
+        &[
+            ("description", schema.block.description.trim()),
+            ("schema", render_schema(&schema.block).trim_end()),
+        ],
+    )?;
+    let summary = first_paragraph(&body);
+    let mut md = frontmatter(&format!("{PROVIDER_NAME} Provider"), None, &summary);
+    let _ = writeln!(md, "# {title}\n{}", body.trim_end());
     pages.push(("index.md".to_string(), md));
 
     // The resources.
@@ -133,6 +147,27 @@ fn render(root: &Path) -> Result<Vec<(String, String)>> {
         pages.push((format!("data-sources/{short}.md"), md));
     }
 
+    // The plain guides: every templates/guides/NAME.md.
+    let mut plain: Vec<String> = match std::fs::read_dir(root.join("templates/guides")) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".md"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).context("read templates/guides/"),
+    };
+    plain.sort();
+    for file in plain {
+        let rel = format!("templates/guides/{file}");
+        let text = read(&rel)?;
+        let (title, body) = split_title(&rel, &text)?;
+        let body = expand(root, &rel, &body, &[])?;
+        let mut md = frontmatter(&title, Some("Guides"), &title);
+        let _ = writeln!(md, "# {title}\n{}", body.trim_end());
+        pages.push((format!("guides/{file}"), md));
+    }
+
     // The guides: every example with a README, its configuration after it.
     let mut guides: Vec<String> = std::fs::read_dir(root.join("examples"))
         .context("read examples/")?
@@ -159,9 +194,69 @@ fn render(root: &Path) -> Result<Vec<(String, String)>> {
             body.trim_end(),
             read(&format!("examples/{name}/main.tf"))?,
         );
-        pages.push((format!("guides/{name}.md"), md));
+        let page = format!("guides/{name}.md");
+        if pages.iter().any(|(p, _)| *p == page) {
+            bail!("examples/{name}/README.md and templates/guides/{name}.md both make docs/{page}: rename one");
+        }
+        pages.push((page, md));
     }
     Ok(pages)
+}
+
+/// A template's `# Title` line and the text after it.
+fn split_title(rel: &str, text: &str) -> Result<(String, String)> {
+    let Some(title) = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# "))
+        .map(str::to_string)
+    else {
+        bail!("{rel} must start with a '# ' title");
+    };
+    Ok((title, text.lines().skip(1).collect::<Vec<_>>().join("\n")))
+}
+
+/// The template `text` (read from `rel`) with every `{{include PATH}}`
+/// replaced by that repository file's text and every `{{NAME}}` by its
+/// value in `vars`; anything else between `{{` and `}}` is an error.
+fn expand(root: &Path, rel: &str, text: &str, vars: &[(&str, &str)]) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            bail!("{rel}: '{{{{' without '}}}}'");
+        };
+        let directive = after[..end].trim();
+        if let Some(path) = directive.strip_prefix("include ") {
+            let path = path.trim();
+            if path.is_empty() || Path::new(path).is_absolute() || path.contains("..") {
+                bail!("{rel}: {{{{include {path}}}}} must name a file inside the repository");
+            }
+            let p = root.join(path);
+            let t = std::fs::read_to_string(&p)
+                .with_context(|| format!("{rel}: include {}", p.display()))?;
+            out.push_str(t.trim_end());
+        } else if let Some((_, v)) = vars.iter().find(|(k, _)| *k == directive) {
+            out.push_str(v);
+        } else {
+            bail!("{rel}: unknown placeholder {{{{{directive}}}}}");
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The first paragraph of markdown text, on one line (the page's summary).
+fn first_paragraph(text: &str) -> String {
+    let para: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    one_line(&para.join(" "))
 }
 
 fn frontmatter(title: &str, subcategory: Option<&str>, description: &str) -> String {
