@@ -117,6 +117,9 @@ const CALLERS: &[(&str, &[Account])] = &[
     // Own-zone lookups shared per child account (own_zones.rs).
     ("get_hosted_zone_count", &[Child]),
     ("list_hosted_zones", &[Child]),
+    // child.tags: read, then changed to exactly the configured set.
+    ("list_tags_for_resource", &[Child]),
+    ("change_tags_for_resource", &[Child]),
 ];
 
 fn root() -> PathBuf {
