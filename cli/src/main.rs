@@ -3,6 +3,9 @@
 //! ```text
 //! route53delegation check NAME [--expect NS,NS,...] [--json]
 //!                   [--root ADDR]... [--resolver ADDR]... [--timeout 2s]
+//!
+//! `--timeout` takes the provider's duration syntax (`2s`, `500ms`); a bare
+//! number is seconds. Any argument that cannot be parsed is usage (64).
 //! ```
 //!
 //! Walks from the root servers to the zone that delegates NAME, then asks
@@ -65,9 +68,10 @@ struct CheckArgs {
     /// ADDRESS or ADDRESS:PORT (repeatable; default: /etc/resolv.conf).
     #[arg(long = "resolver")]
     resolvers: Vec<String>,
-    /// How long to wait for each answer, in seconds (fractions allowed).
-    #[arg(long, default_value_t = 2.0)]
-    timeout: f64,
+    /// How long to wait for each answer: a duration such as 2s or 500ms,
+    /// as the provider writes them (a bare number is seconds).
+    #[arg(long, default_value = "2s")]
+    timeout: String,
 }
 
 fn main() -> ExitCode {
@@ -87,13 +91,14 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let resolver = match resolver(&args, &req.query) {
+    let resolver = match resolver(&req.resolvers, &req.inspect.query) {
         Ok(r) => r,
         Err(msg) => {
             eprintln!("route53delegation check: {msg}");
             return ExitCode::from(Health::Unknown.exit_code());
         }
     };
+    let req = req.inspect;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -140,7 +145,36 @@ fn addresses(items: &[String], what: &str) -> Result<Vec<SocketAddr>, String> {
         .collect()
 }
 
-fn request(args: &CheckArgs) -> Result<InspectRequest, String> {
+/// A check as the command line asks for it: every argument parsed (an
+/// argument that cannot be is usage, exit 64, whichever it is).
+struct Request {
+    inspect: InspectRequest,
+    /// `--resolver`s (empty: the system's).
+    resolvers: Vec<SocketAddr>,
+}
+
+/// The longest wait for one answer.
+const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `--timeout`: a duration in the provider's syntax, or a bare number of
+/// seconds; more than zero, at most a minute.
+fn timeout(arg: &str) -> Result<Duration, String> {
+    let expected = "expected a duration from 1ms to 60s, such as 2s or 500ms";
+    let d =
+        match arg.trim().parse::<f64>() {
+            Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("--timeout {arg}: {expected}"))?,
+            Ok(_) => return Err(format!("--timeout {arg}: {expected}")),
+            Err(_) => route53delegation::duration::parse(arg)
+                .map_err(|e| format!("--timeout {arg}: {e}"))?,
+        };
+    if d < Duration::from_millis(1) || d > MAX_TIMEOUT {
+        return Err(format!("--timeout {arg}: {expected}"));
+    }
+    Ok(d)
+}
+
+fn request(args: &CheckArgs) -> Result<Request, String> {
     let name = DomainName::parse_subdomain(&args.name).map_err(|e| {
         format!(
             "NAME {:?}: {e}; expected a name such as api.example.com",
@@ -159,22 +193,22 @@ fn request(args: &CheckArgs) -> Result<InspectRequest, String> {
     } else {
         addresses(&args.roots, "--root")?
     };
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 60.0) {
-        return Err(format!(
-            "--timeout {}: expected seconds from 0 to 60, such as 2 or 0.5",
-            args.timeout
-        ));
-    }
-    Ok(InspectRequest {
-        name,
-        expect,
-        roots,
-        query: DnsClient::new(Duration::from_secs_f64(args.timeout), 1),
+    let resolvers = addresses(&args.resolvers, "--resolver")?;
+    Ok(Request {
+        inspect: InspectRequest {
+            name,
+            expect,
+            roots,
+            query: DnsClient::new(timeout(&args.timeout)?, 1),
+        },
+        resolvers,
     })
 }
 
-fn resolver(args: &CheckArgs, client: &DnsClient) -> Result<AddressResolver, String> {
-    if args.resolvers.is_empty() {
+/// The `--resolver`s, or the system's (which it may fail to read: that is
+/// not usage, the check cannot be made).
+fn resolver(resolvers: &[SocketAddr], client: &DnsClient) -> Result<AddressResolver, String> {
+    if resolvers.is_empty() {
         let system = AddressResolver::from_system()
             .map_err(|e| format!("no --resolver given and the system's cannot be read: {e}"))?;
         Ok(AddressResolver::with_client(
@@ -183,7 +217,7 @@ fn resolver(args: &CheckArgs, client: &DnsClient) -> Result<AddressResolver, Str
         ))
     } else {
         Ok(AddressResolver::with_client(
-            addresses(&args.resolvers, "--resolver")?,
+            resolvers.to_vec(),
             client.clone(),
         ))
     }

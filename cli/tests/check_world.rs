@@ -299,7 +299,7 @@ async fn unreachable_root_and_bad_usage_have_their_own_exit_codes() {
     let world = World::start(WorldConfig::for_test()).await.expect("world");
     // Nothing listens on this loopback port.
     let out = Command::new(BIN)
-        .args(["check", "api.example.com", "--json", "--timeout", "0.3"])
+        .args(["check", "api.example.com", "--json", "--timeout", "300ms"])
         .args([
             "--root",
             "127.0.0.1:1",
@@ -320,6 +320,11 @@ async fn unreachable_root_and_bad_usage_have_their_own_exit_codes() {
         &["check", "*.example.com"][..],
         &["check", "api.example.com", "--root", "not-an-address"][..],
         &["check", "api.example.com", "--timeout", "-1"][..],
+        // Guards: --resolver foo exited 2 (could not check), not 64.
+        &["check", "api.example.com", "--resolver", "foo"][..],
+        &["check", "api.example.com", "--timeout", "0"][..],
+        &["check", "api.example.com", "--timeout", "2 minutes"][..],
+        &["check", "api.example.com", "--timeout", "61s"][..],
         &["check"][..],
         &["nonsense"][..],
     ] {
@@ -327,6 +332,18 @@ async fn unreachable_root_and_bad_usage_have_their_own_exit_codes() {
         assert_eq!(out.status.code(), Some(64), "{args:?}: {out:?}");
         assert!(!out.stderr.is_empty(), "{args:?}: no message");
     }
+    // The message says what is expected, and never that 0 would do.
+    let out = Command::new(BIN)
+        .args(["check", "api.example.com", "--timeout", "0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected a duration from 1ms to 60s"), "{err}");
+    // A hint is given once.
+    let out = Command::new(BIN).args(["check", "com"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{err}");
+    assert_eq!(err.matches("such as").count(), 1, "{err}");
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout)

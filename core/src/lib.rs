@@ -10,6 +10,7 @@ pub mod check;
 pub mod delegation;
 pub mod diagnose;
 pub mod dns;
+pub mod duration;
 pub mod error;
 pub mod inspect;
 pub mod name;

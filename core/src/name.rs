@@ -58,7 +58,7 @@ pub enum NameError {
     #[error("name {0:?} is not a valid internationalised domain name")]
     Idna(String),
     /// A single label such as `com`: a delegation needs at least two labels.
-    #[error("name {0:?} has a single label; a subdomain such as api.example.com is expected")]
+    #[error("name {0:?} has a single label")]
     SingleLabel(String),
 }
 

@@ -13,7 +13,9 @@ terraform {
 
 # No region, profile or role: the check data source never calls AWS.
 provider "route53delegation" {
-  dns_resolvers = var.dns_resolvers
+  verify {
+    resolvers = var.dns_resolvers
+  }
 }
 
 data "route53delegation_check" "delegation" {

@@ -33,7 +33,9 @@ provider "route53delegation" {
     route53 = var.route53_endpoint
     sts     = var.sts_endpoint
   }
-  dns_resolvers = var.dns_resolvers
+  verify {
+    resolvers = var.dns_resolvers
+  }
 }
 
 # 1. Adopt the delegation as it stands: the child zone found by name in the

@@ -18,8 +18,10 @@ provider "route53delegation" {
     route53 = var.route53_endpoint
     sts     = var.sts_endpoint
   }
-  dns_resolvers  = var.dns_resolvers
-  verify_timeout = var.verify_timeout
+  verify {
+    resolvers = var.dns_resolvers
+    timeout   = var.verify_timeout
+  }
 }
 
 resource "route53delegation_link" "testing" {

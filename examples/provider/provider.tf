@@ -15,10 +15,12 @@ provider "route53delegation" {
   region  = "us-east-1"
   profile = "operator"
 
-  # Optional: the resolvers used to find the name servers' addresses during
-  # verification (default: the system's).
-  dns_resolvers = ["1.1.1.1", "8.8.8.8:53"]
-
-  # Optional: how long apply keeps verifying before it fails.
-  verify_timeout = "5m"
+  # Optional: defaults for every link's verify block, under the same names.
+  verify {
+    # The resolvers used to find the name servers' addresses during
+    # verification (default: the system's).
+    resolvers = ["1.1.1.1", "8.8.8.8:53"]
+    # How long apply keeps verifying before it fails.
+    timeout = "5m"
+  }
 }

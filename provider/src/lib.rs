@@ -4,7 +4,8 @@
 //! delegation logic lives in the core crate.
 
 pub mod data_sources;
-pub mod duration;
+/// Durations, one syntax on every surface (the core's).
+pub use route53delegation::duration;
 pub mod protocol;
 pub mod provider_impl;
 pub mod resources;

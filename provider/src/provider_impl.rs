@@ -32,9 +32,13 @@ pub fn provider_schema() -> Schema {
             .description("Defaults shared by every `route53delegation_link`. Credentials always come from the standard AWS chain (environment, shared config and credentials files, SSO, web identity, instance metadata); no secret is ever part of the configuration. Each link names its parent and child accounts itself, so one provider instance serves any number of accounts.")
             .attribute(Attribute::new("region", Type::String).optional().description("Default region (`AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's, when unset). Route 53 is global; the region picks the partition."))
             .attribute(Attribute::new("profile", Type::String).optional().description("Default named profile for base credentials (`AWS_PROFILE` when unset)."))
-            .attribute(Attribute::new("dns_resolvers", Type::list(Type::String)).optional().description(format!("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to look up name-server addresses during verification, and for recursive checks. Default: `{RESOLVERS_ENV}` (comma-separated), then the system's (`/etc/resolv.conf`).")))
-            .attribute(Attribute::new("verify_timeout", Type::String).optional().description("Default verification timeout for links without `verify.timeout`, e.g. `5m`."))
-            .nested_block(NestedBlock::new("endpoints", NestingMode::Single, endpoints)),
+            .attribute(Attribute::new("dns_resolvers", Type::list(Type::String)).optional().deprecated().description("Deprecated: the same as `verify.resolvers`, its name before the provider and the resource used one vocabulary. Setting both is an error."))
+            .attribute(Attribute::new("verify_timeout", Type::String).optional().deprecated().description("Deprecated: the same as `verify.timeout`, its name before the provider and the resource used one vocabulary. Setting both is an error."))
+            .nested_block(NestedBlock::new("endpoints", NestingMode::Single, endpoints))
+            .nested_block(NestedBlock::new("verify", NestingMode::Single, Block::new()
+                .description("Defaults for every link's `verify` block, under the same names.")
+                .attribute(Attribute::new("resolvers", Type::list(Type::String)).optional().description(format!("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to look up name-server addresses during verification, for recursive checks, and by the check data source. Default: `{RESOLVERS_ENV}` (comma-separated), then the system's (`/etc/resolv.conf`). A link's `verify.resolvers` wins.")))
+                .attribute(Attribute::new("timeout", Type::String).optional().description("Verification timeout for links without `verify.timeout`, e.g. `5m`.")))),
     )
 }
 
@@ -85,7 +89,16 @@ fn parse_provider_config(
             }
         }
     }
-    let mut resolvers_raw: Vec<String> = match config.get("dns_resolvers") {
+    let verify_block = config
+        .get("verify")
+        .filter(|v| matches!(v, Value::Object(_)));
+    let (resolvers_value, resolvers_path) = renamed(
+        config,
+        verify_block,
+        ("dns_resolvers", "resolvers"),
+        &mut diags,
+    );
+    let mut resolvers_raw: Vec<String> = match resolvers_value {
         Some(Value::List(items)) => items
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
@@ -109,19 +122,22 @@ fn parse_provider_config(
                     "Invalid resolver",
                     format!("{e}; expected an address such as 127.0.0.53 or 127.0.0.53:5353"),
                 )
-                .with_attribute(AttributePath::attr("dns_resolvers")),
+                .with_attribute(resolvers_path),
             );
             Vec::new()
         }
     };
-    let verify_timeout = match config.get_str("verify_timeout") {
+    let (timeout_value, timeout_path) = renamed(
+        config,
+        verify_block,
+        ("verify_timeout", "timeout"),
+        &mut diags,
+    );
+    let verify_timeout = match timeout_value.and_then(Value::as_str) {
         Some(t) => match crate::duration::parse(t) {
             Ok(d) => Some(d),
             Err(e) => {
-                diags.push(
-                    Diagnostic::error("Invalid duration", e)
-                        .with_attribute(AttributePath::attr("verify_timeout")),
-                );
+                diags.push(Diagnostic::error("Invalid duration", e).with_attribute(timeout_path));
                 None
             }
         },
@@ -151,6 +167,33 @@ fn parse_provider_config(
         )),
         diags,
     )
+}
+
+/// A setting of the provider's `verify` block, or its deprecated name at the
+/// top level (`old`): its value (when set) and its path. Both set is an
+/// error naming the one to keep.
+fn renamed<'a>(
+    config: &'a Value,
+    verify: Option<&'a Value>,
+    (old, new): (&str, &str),
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<&'a Value>, AttributePath) {
+    let set = |v: Option<&'a Value>| v.filter(|v| !matches!(v, Value::Null));
+    let new_path = AttributePath::attr("verify").then_attr(new);
+    match (set(config.get(old)), set(verify.and_then(|v| v.get(new)))) {
+        (Some(_), Some(v)) => {
+            diags.push(
+                Diagnostic::error(
+                    "Conflicting settings",
+                    format!("{old} is the deprecated name of verify.{new}; set verify.{new} only"),
+                )
+                .with_attribute(AttributePath::attr(old)),
+            );
+            (Some(v), new_path)
+        }
+        (Some(v), None) => (Some(v), AttributePath::attr(old)),
+        (None, v) => (v, new_path),
+    }
 }
 
 impl Route53DelegationProvider {
@@ -351,5 +394,81 @@ impl ProviderImpl for Route53DelegationProvider {
                 diagnostics: d,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(top: &[(&str, Value)], verify: Option<Value>) -> Value {
+        let mut v = Value::object([
+            ("region", Value::Null),
+            ("profile", Value::Null),
+            ("dns_resolvers", Value::Null),
+            ("verify_timeout", Value::Null),
+            ("endpoints", Value::Null),
+            ("verify", verify.unwrap_or(Value::Null)),
+        ]);
+        for (k, x) in top {
+            v.set(*k, x.clone());
+        }
+        v
+    }
+
+    fn verify(resolvers: Value, timeout: Value) -> Value {
+        Value::object([("resolvers", resolvers), ("timeout", timeout)])
+    }
+
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::string(*s)).collect())
+    }
+
+    /// Guards: the provider naming its verification defaults differently
+    /// from the resource (`dns_resolvers`/`verify_timeout` against
+    /// `verify.resolvers`/`verify.timeout`), and configurations written with
+    /// the old names breaking when the names were aligned.
+    #[test]
+    fn verify_defaults_have_the_resource_names_and_the_old_names_still_work() {
+        let new = config(
+            &[],
+            Some(verify(list(&["127.0.0.53"]), Value::string("90s"))),
+        );
+        let (cfg, diags) = parse_provider_config(&new);
+        assert!(diags.is_empty(), "{diags:?}");
+        let (engine, timeout) = cfg.expect("configured");
+        assert_eq!(engine.resolvers, vec!["127.0.0.53:53".parse().unwrap()]);
+        assert_eq!(timeout, Some(Duration::from_secs(90)));
+
+        let old = config(
+            &[
+                ("dns_resolvers", list(&["127.0.0.53"])),
+                ("verify_timeout", Value::string("90s")),
+            ],
+            None,
+        );
+        let (cfg, diags) = parse_provider_config(&old);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(cfg.expect("configured").1, Some(Duration::from_secs(90)));
+
+        let both = config(
+            &[("verify_timeout", Value::string("90s"))],
+            Some(verify(Value::Null, Value::string("2m"))),
+        );
+        let (_, diags) = parse_provider_config(&both);
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.detail.contains("deprecated name of verify.timeout")),
+            "{diags:?}"
+        );
+
+        let bad = config(&[], Some(verify(Value::Null, Value::string("soon"))));
+        let (_, diags) = parse_provider_config(&bad);
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(paths, vec!["verify.timeout".to_string()], "{diags:?}");
     }
 }

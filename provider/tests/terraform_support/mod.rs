@@ -392,8 +392,10 @@ provider "route53delegation" {{
     route53 = "{e}"
     sts     = "{e}"
   }}
-  dns_resolvers  = ["{}"]
-  verify_timeout = "{verify_timeout}"
+  verify {{
+    resolvers = ["{}"]
+    timeout   = "{verify_timeout}"
+  }}
 }}
 "#,
         env.world.resolver()

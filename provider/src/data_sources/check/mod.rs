@@ -27,7 +27,7 @@ pub fn validate(config: &Value) -> Vec<Diagnostic> {
 }
 
 /// ReadDataSource: walks from the root and checks, with `resolvers` (the
-/// provider's `dns_resolvers`) for name-server addresses without glue.
+/// provider's `verify.resolvers`) for name-server addresses without glue.
 pub async fn read(req: DataSourceRequest, resolvers: &[SocketAddr]) -> DataSourceResponse {
     let (parsed, diagnostics) = parse(&req.config);
     let Some(inspect_req) = parsed else {
@@ -44,7 +44,7 @@ pub async fn read(req: DataSourceRequest, resolvers: &[SocketAddr]) -> DataSourc
                     state: Value::Null,
                     diagnostics: vec![Diagnostic::error(
                         "No DNS resolver",
-                        format!("checking {}: the provider has no dns_resolvers and the system's cannot be read: {e}", inspect_req.name),
+                        format!("checking {}: the provider has no verify.resolvers and the system's cannot be read: {e}", inspect_req.name),
                     )],
                 }
             }

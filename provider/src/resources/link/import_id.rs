@@ -4,7 +4,7 @@
 use crate::protocol::Value;
 
 /// Shown with every parse error.
-pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts); NAME@dns-update:SERVER/ZONE?key_name=KEY&key_secret_env=VARIABLE[&key_algorithm=hmac-sha256][&child_role_arn=...] for a parent taking DNS updates (the secret comes from the environment variable, never from the ID); NAME@manual:ZONE[?root_servers=ADDR,ADDR][&child_role_arn=...] for a parent at a registrar; or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or role_duration.";
+pub const HELP: &str = "An import ID is either NAME@PARENT_ZONE_ID (the resource's id, when the provider's own credentials reach both accounts); NAME@dns-update:SERVER/ZONE?key_name=KEY&key_secret_env=VARIABLE[&key_algorithm=hmac-sha256][&child_role_arn=...] for a parent taking DNS updates (the secret comes from the environment variable, never from the ID); NAME@manual:ZONE[?root_servers=ADDR,ADDR][&child_role_arn=...] for a parent at a registrar; or semicolon-separated key=value pairs mirroring the configuration:\n  name=api.example.com;parent_zone_name=example.com;parent_role_arn=arn:aws:iam::111111111111:role/delegation-parent;child_role_arn=arn:aws:iam::222222222222:role/delegation-child\nKeys: name (required); parent_zone_id or parent_zone_name (one); child_zone_id (adopt that zone instead of the one found by name); parent_ and child_ followed by region, profile, role_arn, session_name, external_id_env (the name of an environment variable holding the external ID, so that it is not typed into the import ID), external_id or duration (role_duration, its name in 0.1.0, is still read).";
 
 /// Rewrites configuration paths in a message into the import keys.
 pub fn in_key_terms(detail: &str) -> String {
@@ -12,8 +12,8 @@ pub fn in_key_terms(detail: &str) -> String {
     for (path, key) in [
         ("parent.assume_role.role_arn", "parent_role_arn"),
         ("child.assume_role.role_arn", "child_role_arn"),
-        ("parent.assume_role.duration", "parent_role_duration"),
-        ("child.assume_role.duration", "child_role_duration"),
+        ("parent.assume_role.duration", "parent_duration"),
+        ("child.assume_role.duration", "child_duration"),
         ("parent.zone_id", "parent_zone_id"),
         ("parent.zone_name", "parent_zone_name"),
         ("child.zone_id", "child_zone_id"),
@@ -23,13 +23,17 @@ pub fn in_key_terms(detail: &str) -> String {
     d
 }
 
-const SIDE_KEYS: [&str; 7] = [
+/// `parent_` and `child_` keys: the names of the attributes they stand for
+/// (`assume_role.duration` is `duration`; `role_duration` is its deprecated
+/// name from 0.1.0, still read).
+const SIDE_KEYS: [&str; 8] = [
     "region",
     "profile",
     "role_arn",
     "session_name",
     "external_id",
     "external_id_env",
+    "duration",
     "role_duration",
 ];
 
@@ -98,7 +102,13 @@ pub fn parse(id: &str) -> Result<Value, String> {
                 ("role_arn", Value::String(arn.clone())),
                 ("session_name", opt(&format!("{p}_session_name"))),
                 ("external_id", opt(&format!("{p}_external_id"))),
-                ("duration", opt(&format!("{p}_role_duration"))),
+                (
+                    "duration",
+                    match opt(&format!("{p}_duration")) {
+                        Value::Null => opt(&format!("{p}_role_duration")),
+                        v => v,
+                    },
+                ),
             ]),
             None => Value::Null,
         };
@@ -109,12 +119,21 @@ pub fn parse(id: &str) -> Result<Value, String> {
         ]
     };
     if kv.keys().any(|k| {
-        k.ends_with("_session_name") || k.ends_with("_external_id") || k.ends_with("_role_duration")
+        k.ends_with("_session_name") || k.ends_with("_external_id") || k.ends_with("_duration")
     }) && !kv.keys().any(|k| k.ends_with("_role_arn"))
     {
         return Err(format!(
-            "session_name, external_id and role_duration need a role_arn.\n\n{HELP}"
+            "session_name, external_id and duration need a role_arn.\n\n{HELP}"
         ));
+    }
+    for p in ["parent", "child"] {
+        if kv.contains_key(&format!("{p}_duration"))
+            && kv.contains_key(&format!("{p}_role_duration"))
+        {
+            return Err(format!(
+                "{p}_role_duration is the deprecated name of {p}_duration; give {p}_duration only.\n\n{HELP}"
+            ));
+        }
     }
     let mut parent = side("parent");
     parent.push(("zone_id".into(), opt("parent_zone_id")));

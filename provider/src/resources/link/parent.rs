@@ -353,7 +353,7 @@ fn import_parts(name: &str, kind: &str, rest: &str) -> Result<ImportedParent, St
             ]),
         )
     };
-    const CHILD_KEYS: [&str; 8] = [
+    const CHILD_KEYS: [&str; 9] = [
         "child_zone_id",
         "child_region",
         "child_profile",
@@ -361,6 +361,7 @@ fn import_parts(name: &str, kind: &str, rest: &str) -> Result<ImportedParent, St
         "child_session_name",
         "child_external_id",
         "child_external_id_env",
+        "child_duration",
         "child_role_duration",
     ];
     if let Some(k) = kv.keys().find(|k| !CHILD_KEYS.contains(&k.as_str())) {

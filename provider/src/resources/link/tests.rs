@@ -315,3 +315,30 @@ fn private_state_of_every_version_is_read_or_set_aside() {
     ));
     assert_eq!(decode_private(b"").1, PrivateRead::Empty);
 }
+
+/// Guards: the import key for `assume_role.duration` named differently
+/// from the attribute (`role_duration`), and IDs written with that name
+/// refused after the rename.
+#[test]
+fn import_keys_name_the_attribute_and_the_old_name_still_reads() {
+    let role = "arn:aws:iam::222222222222:role/delegation-child";
+    for key in ["child_duration", "child_role_duration"] {
+        let v = import_id::parse(&format!(
+            "name=api.example.com;parent_zone_id=ZP;child_role_arn={role};{key}=2h"
+        ))
+        .unwrap_or_else(|e| panic!("{key}: {e}"));
+        assert_eq!(
+            v.get("child")
+                .and_then(|c| c.get("assume_role"))
+                .and_then(|r| r.get_str("duration")),
+            Some("2h"),
+            "{key}: {v:?}"
+        );
+    }
+    let both = import_id::parse(&format!(
+        "name=api.example.com;parent_zone_id=ZP;child_role_arn={role};child_duration=1h;child_role_duration=2h"
+    ))
+    .unwrap_err();
+    assert!(both.contains("deprecated name of child_duration"), "{both}");
+    assert!(import_id::in_key_terms("child.assume_role.duration").contains("child_duration"));
+}

@@ -7,8 +7,7 @@ use axum::response::Response;
 use super::xml::{self, child, child_text, Xml};
 use super::{preamble, q, Req};
 use crate::model::{
-    self, format_time, is_read_op, normalize_name, reversed_key, ApiError, ChangeReq, Permission,
-    Principal,
+    self, format_time, normalize_name, reversed_key, ApiError, ChangeReq, Principal,
 };
 use crate::Shared;
 
@@ -36,12 +35,10 @@ pub async fn handle(
             ),
         );
     }
-    if let Permission::NsChangesUnder(_) = p.permission() {
-        if !is_read_op(op) && op != "ChangeResourceRecordSets" {
-            let res = segs.get(1).map_or_else(
-                || "arn:aws:route53:::hostedzone/*".to_string(),
-                |id| format!("arn:aws:route53:::hostedzone/{id}"),
-            );
+    // ChangeResourceRecordSets is judged with its changes (model::batch).
+    if op != "ChangeResourceRecordSets" {
+        let res = resource_arn(op, &segs);
+        if !p.permission().allows(op, &res, None) {
             return xml::error(NS, &model::access_denied(&p, op, &res));
         }
     }
@@ -272,6 +269,22 @@ fn get_zone(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiErr
         zone(x, z);
         delegation(x, z);
     })))
+}
+
+/// The resource an IAM policy sees for `op`: `*` for the account-wide
+/// operations, else the hosted zone's or the change's ARN.
+fn resource_arn(op: &str, segs: &[String]) -> String {
+    let seg = |i: usize| segs.get(i).map(String::as_str).unwrap_or("*");
+    match op {
+        "CreateHostedZone" | "ListHostedZones" | "ListHostedZonesByName" | "GetHostedZoneCount" => {
+            "*".to_string()
+        }
+        "GetChange" => format!("arn:aws:route53:::change/{}", seg(1)),
+        "ListTagsForResource" | "ChangeTagsForResource" => {
+            format!("arn:aws:route53:::hostedzone/{}", seg(2))
+        }
+        _ => format!("arn:aws:route53:::hostedzone/{}", seg(1)),
+    }
 }
 
 fn max_items(query: &[(String, String)], default: usize) -> Result<usize, ApiError> {

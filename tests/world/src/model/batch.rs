@@ -4,9 +4,9 @@
 
 use super::accounts::Principal;
 use super::error::{access_denied, no_such_zone, ApiError};
-use super::names::{in_zone, normalize_name, strictly_under};
+use super::names::{in_zone, normalize_name};
+use super::policy::ChangeFacts;
 use super::records::{sorted_norm, validate_value, RRSet, KNOWN_TYPES};
-use super::roles::Permission;
 use super::State;
 
 /// One change of a ChangeResourceRecordSets batch.
@@ -30,18 +30,34 @@ impl State {
     ) -> Result<String, ApiError> {
         let account = principal.account.clone();
         let zone = self.zone(&account, zone_id)?;
-        if let Permission::NsChangesUnder(d) = principal.permission() {
-            let ok = !changes.is_empty()
-                && changes
-                    .iter()
-                    .all(|c| c.rtype == "NS" && strictly_under(&normalize_name(&c.name), &d));
-            if !ok {
-                return Err(access_denied(
-                    principal,
-                    "ChangeResourceRecordSets",
-                    &format!("arn:aws:route53:::hostedzone/{zone_id}"),
-                ));
-            }
+        let facts = ChangeFacts {
+            types: changes
+                .iter()
+                .map(|c| c.rtype.to_ascii_uppercase())
+                .collect(),
+            actions: changes
+                .iter()
+                .map(|c| c.action.to_ascii_uppercase())
+                .collect(),
+            names: changes
+                .iter()
+                .map(|c| {
+                    normalize_name(&c.name)
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase()
+                })
+                .collect(),
+        };
+        let resource = format!("arn:aws:route53:::hostedzone/{zone_id}");
+        if !principal
+            .permission()
+            .allows("ChangeResourceRecordSets", &resource, Some(&facts))
+        {
+            return Err(access_denied(
+                principal,
+                "ChangeResourceRecordSets",
+                &resource,
+            ));
         }
         if changes.is_empty() {
             return Err(ApiError::bad(

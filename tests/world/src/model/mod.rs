@@ -20,6 +20,7 @@ mod error;
 mod faults;
 mod ids;
 mod names;
+mod policy;
 mod pool;
 mod records;
 mod roles;
@@ -38,9 +39,10 @@ pub use error::{access_denied, no_such_zone, ApiError};
 pub use faults::{DnsFault, DnsFaultEntry, Fault};
 pub use ids::format_time;
 pub use names::{in_zone, normalize_name, reversed_key};
+pub use policy::{ChangeFacts, Policy};
 pub use pool::Pool;
 pub use records::{RRSet, Records};
-pub use roles::{default_roles, is_read_op, Permission, RoleSpec};
+pub use roles::{default_roles, Permission, RoleSpec};
 pub use zone::Zone;
 
 #[derive(Debug)]

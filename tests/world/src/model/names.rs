@@ -22,8 +22,3 @@ pub fn reversed_key(name: &str) -> String {
 pub fn in_zone(name: &str, zone: &str) -> bool {
     zone == "." || name == zone || name.ends_with(&format!(".{zone}"))
 }
-
-pub(super) fn strictly_under(name: &str, domain: &str) -> bool {
-    let d = normalize_name(domain);
-    name != d && in_zone(name, &d)
-}

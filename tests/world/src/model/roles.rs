@@ -1,16 +1,50 @@
 //! IAM roles that can be assumed through STS, what they may do in Route 53,
-//! and the roles every world starts with.
+//! and the roles every world starts with: the delegation roles carry the
+//! permission policies the project documents (`examples/iam/`), so every
+//! test and the demo run with exactly that least privilege.
 
 use super::accounts::{CHILD_ACCOUNTS, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
+use super::policy::{ChangeFacts, Policy};
+
+/// The documented parent role's policy. `ZPARENT` (the parent zone's ID,
+/// which users fill in) is `*` here: a world's zone IDs are random.
+pub const PARENT_POLICY: &str = include_str!("../../../../examples/iam/parent-policy.json");
+/// The documented child role's policy.
+pub const CHILD_POLICY: &str = include_str!("../../../../examples/iam/child-policy.json");
 
 /// What a role (or session) may do in Route 53.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Permission {
     /// Everything in the role's account.
     Full,
-    /// Reads (Get*/List*) plus ChangeResourceRecordSets whose changes are all
-    /// of type NS with a name strictly under the given domain.
-    NsChangesUnder(String),
+    /// What an IAM permission policy allows ([`Policy`]).
+    Policy(Policy),
+}
+
+impl Permission {
+    /// The documented parent role's policy, for parent zones of any ID.
+    pub fn documented_parent() -> Permission {
+        Permission::Policy(
+            Policy::parse(PARENT_POLICY, &[("ZPARENT", "*")])
+                .expect("examples/iam/parent-policy.json is a policy the world enforces"),
+        )
+    }
+
+    /// The documented child role's policy.
+    pub fn documented_child() -> Permission {
+        Permission::Policy(
+            Policy::parse(CHILD_POLICY, &[])
+                .expect("examples/iam/child-policy.json is a policy the world enforces"),
+        )
+    }
+
+    /// May Route 53's `action` (`GetHostedZone`) be made on `resource`?
+    pub fn allows(&self, action: &str, resource: &str, facts: Option<&ChangeFacts>) -> bool {
+        match self {
+            Permission::Full => true,
+            Permission::Policy(p) => p.allows(&format!("route53:{action}"), resource, facts),
+        }
+    }
 }
 
 /// An IAM role that can be assumed through STS.
@@ -42,7 +76,7 @@ pub fn default_roles() -> Vec<RoleSpec> {
             name: "delegation-parent".into(),
             trusted_accounts: vec![OPERATOR_ACCOUNT.into()],
             external_id: None,
-            permission: Permission::NsChangesUnder("example.com".into()),
+            permission: Permission::documented_parent(),
         },
         RoleSpec {
             account: PARENT_ACCOUNT.into(),
@@ -58,7 +92,7 @@ pub fn default_roles() -> Vec<RoleSpec> {
             name: "delegation-child".into(),
             trusted_accounts: vec![OPERATOR_ACCOUNT.into()],
             external_id: None,
-            permission: Permission::Full,
+            permission: Permission::documented_child(),
         });
     }
     roles.push(RoleSpec {
@@ -66,12 +100,7 @@ pub fn default_roles() -> Vec<RoleSpec> {
         name: "delegation-child-ext".into(),
         trusted_accounts: vec![OPERATOR_ACCOUNT.into()],
         external_id: Some("ext-secret-123".into()),
-        permission: Permission::Full,
+        permission: Permission::documented_child(),
     });
     roles
-}
-
-/// Is `op` a read-only Route 53 operation?
-pub fn is_read_op(op: &str) -> bool {
-    op.starts_with("Get") || op.starts_with("List")
 }

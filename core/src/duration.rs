@@ -1,5 +1,7 @@
 //! Durations in Terraform's usual notation (`30s`, `5m`, `1h30m`, `500ms`),
-//! as the `timeouts` blocks of other providers accept them.
+//! as the `timeouts` blocks of other providers accept them: the one syntax
+//! of every surface (resource and provider attributes, the data source, the
+//! CLI's `--timeout`, the tuning environment variables).
 
 use std::time::Duration;
 
