@@ -2,9 +2,9 @@
 //!
 //! ```text
 //! route53delegation check NAME [--expect NS,NS,...] [--json]
-//!                   [--root ADDR]... [--resolver ADDR]... [--timeout 2s]
+//!                   [--root-server ADDR]... [--resolver ADDR]... [--query-timeout 2s]
 //!
-//! `--timeout` takes the provider's duration syntax (`2s`, `500ms`); a bare
+//! `--query-timeout` takes the provider's duration syntax (`2s`, `500ms`); a bare
 //! number is seconds. Any argument that cannot be parsed is usage (64).
 //! ```
 //!
@@ -61,16 +61,22 @@ struct CheckArgs {
     #[arg(long)]
     json: bool,
     /// A root server to start from, ADDRESS or ADDRESS:PORT (repeatable;
-    /// default: the thirteen root servers).
-    #[arg(long = "root")]
+    /// default: the thirteen root servers). The data source's
+    /// `root_servers`; `--root` is a shorter name.
+    #[arg(long = "root-server", visible_alias = "root")]
     roots: Vec<String>,
     /// A recursive resolver for name-server addresses without glue,
     /// ADDRESS or ADDRESS:PORT (repeatable; default: /etc/resolv.conf).
     #[arg(long = "resolver")]
     resolvers: Vec<String>,
     /// How long to wait for each answer: a duration such as 2s or 500ms,
-    /// as the provider writes them (a bare number is seconds).
-    #[arg(long, default_value = "2s")]
+    /// as the provider writes them (a bare number is seconds). The data
+    /// source's `query_timeout`; `--timeout` is a shorter name.
+    #[arg(
+        long = "query-timeout",
+        visible_alias = "timeout",
+        default_value = "2s"
+    )]
     timeout: String,
 }
 
@@ -156,20 +162,19 @@ struct Request {
 /// The longest wait for one answer.
 const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// `--timeout`: a duration in the provider's syntax, or a bare number of
+/// `--query-timeout`: a duration in the provider's syntax, or a bare number of
 /// seconds; more than zero, at most a minute.
 fn timeout(arg: &str) -> Result<Duration, String> {
     let expected = "expected a duration from 1ms to 60s, such as 2s or 500ms";
-    let d =
-        match arg.trim().parse::<f64>() {
-            Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
-                .map_err(|_| format!("--timeout {arg}: {expected}"))?,
-            Ok(_) => return Err(format!("--timeout {arg}: {expected}")),
-            Err(_) => route53delegation::duration::parse(arg)
-                .map_err(|e| format!("--timeout {arg}: {e}"))?,
-        };
+    let d = match arg.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("--query-timeout {arg}: {expected}"))?,
+        Ok(_) => return Err(format!("--query-timeout {arg}: {expected}")),
+        Err(_) => route53delegation::duration::parse(arg)
+            .map_err(|e| format!("--query-timeout {arg}: {e}"))?,
+    };
     if d < Duration::from_millis(1) || d > MAX_TIMEOUT {
-        return Err(format!("--timeout {arg}: {expected}"));
+        return Err(format!("--query-timeout {arg}: {expected}"));
     }
     Ok(d)
 }
@@ -191,7 +196,7 @@ fn request(args: &CheckArgs) -> Result<Request, String> {
     let roots = if args.roots.is_empty() {
         default_roots()
     } else {
-        addresses(&args.roots, "--root")?
+        addresses(&args.roots, "--root-server")?
     };
     let resolvers = addresses(&args.resolvers, "--resolver")?;
     Ok(Request {

@@ -33,9 +33,9 @@ variable "parent_role_arn" {
 }
 
 variable "testing_role_arn" {
-  description = "Role in the account that gets testing.example.com (and delegates dev.testing.example.com from it)."
+  description = "Role in the account that gets testing.example.com and delegates dev.testing.example.com from it: it needs both the child and the parent policy (examples/iam/)."
   type        = string
-  default     = "arn:aws:iam::333333333333:role/delegation-child"
+  default     = "arn:aws:iam::333333333333:role/delegation-nested"
 }
 
 variable "dev_role_arn" {

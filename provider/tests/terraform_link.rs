@@ -257,7 +257,9 @@ resource "route53delegation_link" "env" {{
 
 #[tokio::test]
 async fn nested_delegation_from_a_child_zone() {
-    // dev.testing.example.com delegated from the testing.example.com child zone.
+    // dev.testing.example.com delegated from the testing.example.com child
+    // zone, through the role that carries both documented policies
+    // (examples/iam/: a zone that is a child and a parent needs both).
     let env = env().await;
     let body = format!(
         r#"
@@ -276,7 +278,7 @@ resource "route53delegation_link" "dev" {{
   name = "dev.testing.example.com"
   parent {{
     zone_id = route53delegation_link.testing.child_zone_id
-    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-nested" }}
   }}
   child {{
     assume_role {{ role_arn = "arn:aws:iam::333333333333:role/delegation-child" }}
@@ -786,7 +788,7 @@ resource "route53delegation_link" "dev" {{
   name = "dev.testing.example.com"
   parent {{
     zone_name = "testing.example.com"
-    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-child" }}
+    assume_role {{ role_arn = "arn:aws:iam::222222222222:role/delegation-nested" }}
   }}
   child {{
     assume_role {{ role_arn = "arn:aws:iam::333333333333:role/delegation-child" }}

@@ -250,12 +250,7 @@ fn update_comment(
         ));
     }
     let mut st = shared.lock();
-    st.zone(&p.account, id)?;
-    let z = st
-        .accounts
-        .get_mut(&p.account)
-        .and_then(|a| a.zones.get_mut(id))
-        .ok_or_else(|| model::no_such_zone(id))?;
+    let z = st.zone_mut(&p.account, id)?;
     z.comment = comment.filter(|c| !c.is_empty());
     Ok(ok(Xml::doc("UpdateHostedZoneCommentResponse", NS, |x| {
         zone(x, z);

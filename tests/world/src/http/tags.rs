@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::xml::{self, child, child_text, Xml};
-use crate::model::{self, ApiError, Principal};
+use crate::model::{ApiError, Principal};
 use crate::Shared;
 
 const NS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
@@ -78,12 +78,7 @@ pub fn change(shared: &Shared, p: &Principal, id: &str, body: &[u8]) -> Result<S
         ));
     }
     let mut st = shared.lock();
-    st.zone(&p.account, id)?;
-    let z = st
-        .accounts
-        .get_mut(&p.account)
-        .and_then(|a| a.zones.get_mut(id))
-        .ok_or_else(|| model::no_such_zone(id))?;
+    let z = st.zone_mut(&p.account, id)?;
     let mut tags = z.tags.clone();
     for k in &remove {
         tags.remove(k);

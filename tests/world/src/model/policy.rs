@@ -75,6 +75,13 @@ impl Policy {
         Ok(Policy { statements })
     }
 
+    /// Both policies attached to one role: what either allows.
+    #[must_use]
+    pub fn and(mut self, other: Policy) -> Policy {
+        self.statements.extend(other.statements);
+        self
+    }
+
     /// Does the policy allow `action` (`route53:GetHostedZone`) on
     /// `resource` (an ARN, or `*` for actions without one), with `facts`
     /// for a `ChangeResourceRecordSets`?

@@ -38,6 +38,18 @@ impl Permission {
         )
     }
 
+    /// A zone that is both a child and a parent (nested delegation): the
+    /// documented child and parent policies attached to one role.
+    pub fn documented_nested() -> Permission {
+        match (
+            Permission::documented_child(),
+            Permission::documented_parent(),
+        ) {
+            (Permission::Policy(c), Permission::Policy(p)) => Permission::Policy(c.and(p)),
+            _ => unreachable!("the documented permissions are policies"),
+        }
+    }
+
     /// May Route 53's `action` (`GetHostedZone`) be made on `resource`?
     pub fn allows(&self, action: &str, resource: &str, facts: Option<&ChangeFacts>) -> bool {
         match self {
@@ -93,6 +105,14 @@ pub fn default_roles() -> Vec<RoleSpec> {
             trusted_accounts: vec![OPERATOR_ACCOUNT.into()],
             external_id: None,
             permission: Permission::documented_child(),
+        });
+        // A zone of this account delegates further (nested delegation).
+        roles.push(RoleSpec {
+            account: acct.into(),
+            name: "delegation-nested".into(),
+            trusted_accounts: vec![OPERATOR_ACCOUNT.into()],
+            external_id: None,
+            permission: Permission::documented_nested(),
         });
     }
     roles.push(RoleSpec {

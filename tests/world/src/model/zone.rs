@@ -62,6 +62,14 @@ impl State {
             .ok_or_else(|| no_such_zone(id))
     }
 
+    /// A zone of `account`, to change it.
+    pub fn zone_mut(&mut self, account: &str, id: &str) -> Result<&mut Zone, ApiError> {
+        self.accounts
+            .get_mut(account)
+            .and_then(|a| a.zones.get_mut(id))
+            .ok_or_else(|| no_such_zone(id))
+    }
+
     /// Find a zone by id in any account.
     pub fn zone_any(&self, id: &str) -> Option<&Zone> {
         self.accounts.values().find_map(|a| a.zones.get(id))
