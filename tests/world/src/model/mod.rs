@@ -35,7 +35,7 @@ pub use accounts::{
 };
 pub use batch::ChangeReq;
 pub use change::ChangeRec;
-pub use error::{access_denied, no_such_zone, ApiError};
+pub use error::{access_denied, ApiError};
 pub use faults::{DnsFault, DnsFaultEntry, Fault};
 pub use ids::format_time;
 pub use names::{in_zone, normalize_name, reversed_key};
