@@ -391,3 +391,37 @@ async fn manual_parent_pending_resume_drift_and_guarded_destroy() {
         "the zone is gone"
     );
 }
+
+/// Failure mode (issue 19 item 4): a wrong secret given to an existing link
+/// planned as an in-place update, applied "successfully" with status
+/// verified, kept the wrong key in state, and failed only at the next
+/// repair (BADSIG). A changed key is checked at plan, as a new link's is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_update_key_is_checked_at_plan() {
+    let env = env().await;
+    let tf = Tf::new(
+        &env,
+        "rekey",
+        &dns_update_link(&env, r53world::TSIG_KEY_NAME, r53world::TSIG_SECRET, ""),
+    );
+    tf.apply();
+    tf.assert_no_changes();
+    let wrong = "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC0wMDAwMDA=";
+    tf.write(
+        &env,
+        &dns_update_link(&env, r53world::TSIG_KEY_NAME, wrong, ""),
+    );
+    let out = flat(&tf.fails(&["plan", "-input=false", "-no-color"]));
+    assert!(out.contains("BADSIG"), "{out}");
+    assert!(out.contains("check key_secret"), "{out}");
+    assert!(!out.contains(wrong), "the secret is never shown: {out}");
+    let out = flat(&tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]));
+    assert!(out.contains("BADSIG"), "{out}");
+    // Nothing changed: the state keeps the working key.
+    tf.write(
+        &env,
+        &dns_update_link(&env, r53world::TSIG_KEY_NAME, r53world::TSIG_SECRET, ""),
+    );
+    tf.assert_no_changes();
+    tf.destroy();
+}

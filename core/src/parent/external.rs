@@ -158,6 +158,20 @@ impl Engine {
         }
     }
 
+    /// Checks a `dns_update` parent's key with an update that changes
+    /// nothing, as [`Engine::preflight`] does for a new link: a plan that
+    /// changes the key (or its name or algorithm) of an existing link
+    /// checks the new one, instead of storing a key that fails at the next
+    /// repair. Other parents have no key: nothing to check.
+    pub async fn check_update_key(&self, spec: &LinkSpec) -> Result<()> {
+        match kind(spec) {
+            Kind::Update(p) => dns_update::probe(p)
+                .await
+                .map_err(|e| ext_error(spec, "checking the update key for", e)),
+            Kind::Manual(_) => Ok(()),
+        }
+    }
+
     /// [`Engine::preflight`] for a parent outside Route 53.
     pub(crate) async fn preflight_external(
         &self,

@@ -84,6 +84,12 @@ impl Link {
             );
             let mut all = diags;
             all.append(&mut r.diagnostics);
+            if let Some(cfg) = cfg
+                .as_ref()
+                .filter(|_| update_key_changed(&req.prior_state, &req.config))
+            {
+                all.extend(self.check_update_key(&cfg.spec).await);
+            }
             r.diagnostics = all;
             return r;
         }
@@ -139,6 +145,20 @@ impl Link {
         }
         resp.planned_state = planned;
         resp
+    }
+
+    /// A changed `dns_update` key, checked as a new link's is; bounded like
+    /// every plan-time lookup (a server that does not answer in time is
+    /// left to apply).
+    async fn check_update_key(&self, spec: &LinkSpec) -> Vec<Diagnostic> {
+        match tokio::time::timeout(PLAN_LOOKUP_TIMEOUT, self.engine.check_update_key(spec)).await {
+            // On the block, not on key_secret: Terraform prints the line a
+            // diagnostic points at, and that line holds the secret.
+            Ok(Err(e)) => vec![core_error_diag(&e).with_attribute(
+                crate::protocol::AttributePath::attr("parent").then_attr("dns_update"),
+            )],
+            Ok(Ok(())) | Err(_) => Vec::new(),
+        }
     }
 
     /// ApplyResourceChange.
@@ -410,4 +430,19 @@ impl Link {
             },
         }
     }
+}
+
+/// Whether the planned `dns_update` key (name, algorithm or secret) differs
+/// from the one in state.
+fn update_key_changed(prior: &Value, config: &Value) -> bool {
+    let key = |v: &Value| {
+        let d = v.get("parent").and_then(|p| p.get("dns_update"));
+        ["key_name", "key_algorithm", "key_secret"].map(|k| {
+            d.and_then(|d| d.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+    };
+    let planned = key(config);
+    planned[0].is_some() && planned != key(prior)
 }
