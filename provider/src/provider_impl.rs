@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
-use std::time::Duration;
 
 use route53delegation::account::Endpoints;
 use route53delegation::{AccountSettings, Engine, EngineConfig};
@@ -15,10 +14,14 @@ use crate::protocol::{
     DataSourceResponse, Diagnostic, ImportResponse, NestedBlock, NestingMode, PlanRequest,
     PlanResponse, ProviderImpl, ReadRequest, ReadResponse, Schema, Type, Value,
 };
-use crate::resources::link::{self, Link};
+use crate::resources::link::{self, Link, VerifyDefaults};
 
 /// Environment variable with default DNS resolvers (comma-separated).
 pub const RESOLVERS_ENV: &str = "ROUTE53DELEGATION_RESOLVERS";
+
+/// Environment variable with the default of every link's `verify.enabled`
+/// (`true` or `false`), where the provider block sets none.
+pub const VERIFY_ENV: &str = "ROUTE53DELEGATION_VERIFY";
 
 /// The provider schema.
 pub fn provider_schema() -> Schema {
@@ -38,7 +41,8 @@ pub fn provider_schema() -> Schema {
             .nested_block(NestedBlock::new("verify", NestingMode::Single, Block::new()
                 .description("Defaults for every link's `verify` block, under the same names.")
                 .attribute(Attribute::new("resolvers", Type::list(Type::String)).optional().description(format!("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to look up name-server addresses during verification, for recursive checks, and by the check data source. Default: `{RESOLVERS_ENV}` (comma-separated), then the system's (`/etc/resolv.conf`). A link's `verify.resolvers` wins.")))
-                .attribute(Attribute::new("timeout", Type::String).optional().description("Verification timeout for links without `verify.timeout`, e.g. `5m`.")))),
+                .attribute(Attribute::new("timeout", Type::String).optional().description("Verification timeout for links without `verify.timeout`, e.g. `5m`."))
+                .attribute(Attribute::new("enabled", Type::Bool).optional().description(format!("Whether links without `verify.enabled` verify over DNS (and check again on refresh). `false` is for pipelines where DNS cannot be reached: links then report `verification.status = \"skipped\"` and plan and apply make no DNS query for verification. Default: `{VERIFY_ENV}` (`true` or `false`), then `true`."))))),
     )
 }
 
@@ -46,7 +50,6 @@ pub fn provider_schema() -> Schema {
 #[derive(Debug, Clone)]
 struct Configured {
     link: Link,
-    verify_timeout: Option<Duration>,
     /// The provider's `dns_resolvers`, for the data sources.
     resolvers: Vec<std::net::SocketAddr>,
 }
@@ -59,7 +62,7 @@ pub struct Route53DelegationProvider {
 
 fn parse_provider_config(
     config: &Value,
-) -> (Option<(EngineConfig, Option<Duration>)>, Vec<Diagnostic>) {
+) -> (Option<(EngineConfig, VerifyDefaults)>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let s = |k: &str| config.get_str(k).map(str::to_string);
     let mut defaults = AccountSettings {
@@ -143,6 +146,23 @@ fn parse_provider_config(
         },
         None => None,
     };
+    let enabled = match verify_block.and_then(|v| v.get("enabled")) {
+        Some(Value::Bool(b)) => Some(*b),
+        _ => match std::env::var(VERIFY_ENV) {
+            Ok(v) => match v.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                other => {
+                    diags.push(Diagnostic::error(
+                        "Invalid environment variable",
+                        format!("{VERIFY_ENV}={other:?}: expected true or false"),
+                    ));
+                    None
+                }
+            },
+            Err(_) => None,
+        },
+    };
     let tuning = match crate::tuning::from_env() {
         Ok(t) => t,
         Err(e) => {
@@ -163,7 +183,10 @@ fn parse_provider_config(
                 parent: tuning.parent,
                 ..Default::default()
             },
-            verify_timeout,
+            VerifyDefaults {
+                timeout: verify_timeout,
+                enabled,
+            },
         )),
         diags,
     )
@@ -226,28 +249,6 @@ fn unknown_type(type_name: &str) -> Vec<Diagnostic> {
     )]
 }
 
-/// Fills in the provider-level verification timeout where a link has none.
-fn with_default_verify(config: &Value, timeout: Option<Duration>) -> Value {
-    let Some(t) = timeout else {
-        return config.clone();
-    };
-    let mut v = config.clone();
-    let mut verify = match v.get("verify") {
-        Some(o @ Value::Object(_)) => o.clone(),
-        _ => Value::object([
-            ("enabled", Value::Null),
-            ("timeout", Value::Null),
-            ("resolvers", Value::Null),
-            ("recursive", Value::Null),
-        ]),
-    };
-    if matches!(verify.get("timeout"), None | Some(Value::Null)) {
-        verify.set("timeout", Value::String(crate::duration::format(t)));
-        v.set("verify", verify);
-    }
-    v
-}
-
 #[async_trait]
 impl ProviderImpl for Route53DelegationProvider {
     fn provider_schema(&self) -> Schema {
@@ -295,16 +296,12 @@ impl ProviderImpl for Route53DelegationProvider {
 
     async fn configure_provider(&self, config: &Value, terraform_version: &str) -> Vec<Diagnostic> {
         let (cfg, diags) = parse_provider_config(config);
-        if let Some((engine_cfg, verify_timeout)) = cfg {
+        if let Some((engine_cfg, verify)) = cfg {
             tracing::info!(terraform_version, "provider configured");
             let resolvers = engine_cfg.resolvers.clone();
-            let link = Link::new(Engine::new(engine_cfg));
+            let link = Link::with_defaults(Engine::new(engine_cfg), verify);
             if let Ok(mut slot) = self.configured.write() {
-                *slot = Some(Configured {
-                    link,
-                    verify_timeout,
-                    resolvers,
-                });
+                *slot = Some(Configured { link, resolvers });
             }
         }
         diags
@@ -334,7 +331,7 @@ impl ProviderImpl for Route53DelegationProvider {
         }
     }
 
-    async fn plan_resource_change(&self, mut req: PlanRequest) -> PlanResponse {
+    async fn plan_resource_change(&self, req: PlanRequest) -> PlanResponse {
         if req.type_name != link::TYPE_NAME {
             return PlanResponse {
                 diagnostics: unknown_type(&req.type_name),
@@ -343,7 +340,6 @@ impl ProviderImpl for Route53DelegationProvider {
         }
         match self.configured() {
             Ok(c) => {
-                req.config = with_default_verify(&req.config, c.verify_timeout);
                 let cancel = req.cancel.clone();
                 c.link.plan_with(req, &cancel).await
             }
@@ -355,7 +351,7 @@ impl ProviderImpl for Route53DelegationProvider {
         }
     }
 
-    async fn apply_resource_change(&self, mut req: ApplyRequest) -> ApplyResponse {
+    async fn apply_resource_change(&self, req: ApplyRequest) -> ApplyResponse {
         if req.type_name != link::TYPE_NAME {
             return ApplyResponse {
                 diagnostics: unknown_type(&req.type_name),
@@ -363,10 +359,7 @@ impl ProviderImpl for Route53DelegationProvider {
             };
         }
         match self.configured() {
-            Ok(c) => {
-                req.config = with_default_verify(&req.config, c.verify_timeout);
-                c.link.apply(req).await
-            }
+            Ok(c) => c.link.apply(req).await,
             Err(d) => ApplyResponse {
                 new_state: req.prior_state,
                 private: req.planned_private,
@@ -399,6 +392,8 @@ impl ProviderImpl for Route53DelegationProvider {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn config(top: &[(&str, Value)], verify: Option<Value>) -> Value {
@@ -417,7 +412,11 @@ mod tests {
     }
 
     fn verify(resolvers: Value, timeout: Value) -> Value {
-        Value::object([("resolvers", resolvers), ("timeout", timeout)])
+        Value::object([
+            ("resolvers", resolvers),
+            ("timeout", timeout),
+            ("enabled", Value::Null),
+        ])
     }
 
     fn list(items: &[&str]) -> Value {
@@ -436,9 +435,9 @@ mod tests {
         );
         let (cfg, diags) = parse_provider_config(&new);
         assert!(diags.is_empty(), "{diags:?}");
-        let (engine, timeout) = cfg.expect("configured");
+        let (engine, defaults) = cfg.expect("configured");
         assert_eq!(engine.resolvers, vec!["127.0.0.53:53".parse().unwrap()]);
-        assert_eq!(timeout, Some(Duration::from_secs(90)));
+        assert_eq!(defaults.timeout, Some(Duration::from_secs(90)));
 
         let old = config(
             &[
@@ -449,7 +448,10 @@ mod tests {
         );
         let (cfg, diags) = parse_provider_config(&old);
         assert!(diags.is_empty(), "{diags:?}");
-        assert_eq!(cfg.expect("configured").1, Some(Duration::from_secs(90)));
+        assert_eq!(
+            cfg.expect("configured").1.timeout,
+            Some(Duration::from_secs(90))
+        );
 
         let both = config(
             &[("verify_timeout", Value::string("90s"))],

@@ -22,12 +22,19 @@ use crate::protocol::{
 #[derive(Debug, Clone)]
 pub struct Link {
     engine: Engine,
+    defaults: super::VerifyDefaults,
 }
 
 impl Link {
     /// A resource served by this engine.
     pub fn new(engine: Engine) -> Self {
-        Link { engine }
+        Self::with_defaults(engine, super::VerifyDefaults::default())
+    }
+
+    /// A resource served by this engine, with the provider's defaults for
+    /// every link's `verify` block.
+    pub fn with_defaults(engine: Engine, defaults: super::VerifyDefaults) -> Self {
+        Link { engine, defaults }
     }
 
     /// ValidateResourceConfig.
@@ -58,7 +65,8 @@ impl Link {
         }
     }
 
-    async fn plan_inner(&self, req: PlanRequest) -> PlanResponse {
+    async fn plan_inner(&self, mut req: PlanRequest) -> PlanResponse {
+        req.config = self.defaults.fill(&req.config);
         let mut resp = PlanResponse {
             planned_private: req.prior_private.clone(),
             ..Default::default()
@@ -162,7 +170,8 @@ impl Link {
     }
 
     /// ApplyResourceChange.
-    pub async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
+    pub async fn apply(&self, mut req: ApplyRequest) -> ApplyResponse {
+        req.config = self.defaults.fill(&req.config);
         let cancel: CancellationToken = req.cancel.clone();
         if req.planned_state.is_null() {
             return self.destroy(req, &cancel).await;
@@ -284,7 +293,10 @@ impl Link {
 
     /// ReadResource.
     pub async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let (cfg, diags) = parse_config(&req.current_state);
+        // Read gets no configuration: the link's settings come from state,
+        // with the provider's defaults where it sets none (never written
+        // back: the state keeps what the configuration says).
+        let (cfg, diags) = parse_config(&self.defaults.fill(&req.current_state));
         let Some(cfg) = cfg else {
             return ReadResponse {
                 new_state: req.current_state.clone(),

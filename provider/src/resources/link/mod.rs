@@ -9,6 +9,7 @@
 //! back into state and diagnostics. All delegation logic lives in the core.
 
 mod config;
+mod defaults;
 mod diag;
 pub mod import_id;
 mod lifecycle;
@@ -22,6 +23,7 @@ mod tests;
 use std::time::Duration;
 
 pub use config::{parse_config, parse_resolvers, LinkConfig, Timeouts};
+pub use defaults::VerifyDefaults;
 pub(crate) use diag::core_error_diag;
 pub use lifecycle::Link;
 pub use plan_rules::{created_plan, PLAN_LOOKUP_TIMEOUT};
