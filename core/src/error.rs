@@ -132,6 +132,11 @@ pub enum Error {
         /// What is there now.
         found: NsSet,
     },
+    /// A zone other than the link's parent still delegates the name to the
+    /// zone destroy is about to delete: deleting it would leave that
+    /// delegation dangling (a subdomain-takeover risk).
+    #[error("{0}")]
+    DelegatedElsewhere(Box<DelegatedElsewhere>),
     /// A parent outside Route 53 (a DNS server taking RFC 2136 updates, or
     /// a registrar) refused or failed: `via` says which and how.
     #[error("{action} {name} {via}: {cause}")]
@@ -358,4 +363,26 @@ mod tests {
         assert!(std::error::Error::source(&other).is_none());
         assert!(!other.is_not_found());
     }
+}
+
+/// What [`Error::DelegatedElsewhere`] found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "deleting hosted zone {zone_id}: zone {parent_zone} (served by {parent_servers}) still delegates {name} to its servers {delegated_to}, and that is not the parent this link writes to (zone {configured_zone} served by {configured_servers}); deleting the zone would leave a dangling delegation there"
+)]
+pub struct DelegatedElsewhere {
+    /// The delegated name.
+    pub name: DomainName,
+    /// The zone destroy would delete.
+    pub zone_id: String,
+    /// The zone the walk from the root found delegating the name.
+    pub parent_zone: DomainName,
+    /// That zone's servers, as the zone above refers to them.
+    pub parent_servers: NsSet,
+    /// What they refer the name to.
+    pub delegated_to: NsSet,
+    /// The parent zone the link is configured with.
+    pub configured_zone: DomainName,
+    /// Its servers (empty: not known).
+    pub configured_servers: NsSet,
 }

@@ -133,6 +133,40 @@ pub async fn find_parent(
     })
 }
 
+/// What each server of a zone refers `name` to: the NS set of its
+/// referral (or, for a server that answers for the name itself, of its
+/// answer), one entry per server that gave one. A zone's servers can
+/// disagree (a secondary behind its primary): a delegation any of them
+/// still serves is one a resolver may be sent to.
+pub async fn delegations_from_each(
+    name: &DomainName,
+    servers: &NsSet,
+    client: &DnsClient,
+    resolver: &AddressResolver,
+) -> Vec<(SocketAddr, NsSet)> {
+    let mut out = Vec::new();
+    for host in servers.iter() {
+        let Ok(ips) = resolver.lookup(host).await else {
+            continue;
+        };
+        for ip in ips {
+            let server = SocketAddr::new(ip, DNS_PORT);
+            let Ok(r) = client.query(server, name, RecordType::NS, false).await else {
+                continue;
+            };
+            let ns = if r.authoritative {
+                r.answer_ns(name)
+            } else {
+                r.authority_ns(name)
+            };
+            if !ns.is_empty() {
+                out.push((server, ns));
+            }
+        }
+    }
+    out
+}
+
 /// What one answer on the way means.
 #[derive(Debug, PartialEq, Eq)]
 enum Step {

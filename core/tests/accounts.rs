@@ -35,6 +35,7 @@ fn engine(world: &World, defaults: AccountSettings, assume_role_backoff: Duratio
     Engine::new(EngineConfig {
         defaults,
         resolvers: vec![world.resolver()],
+        roots: vec![world.root_server()],
         insync_backoff: Some(Backoff {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(200),

@@ -39,6 +39,7 @@ fn provider_config(world: &World, pacing: Pacing, window: Duration) -> EngineCon
     EngineConfig {
         defaults: engine_defaults(world),
         resolvers: vec![world.resolver()],
+        roots: vec![world.root_server()],
         insync_polling: Some(Polling {
             first: Duration::from_secs(10),
             interval: Duration::from_secs(1),

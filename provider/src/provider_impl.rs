@@ -18,6 +18,9 @@ use crate::resources::link::{self, Link, VerifyDefaults};
 
 /// Environment variable with default DNS resolvers (comma-separated).
 pub const RESOLVERS_ENV: &str = "ROUTE53DELEGATION_RESOLVERS";
+/// Environment variable with the root servers destroy walks from
+/// (comma-separated addresses).
+pub const ROOT_SERVERS_ENV: &str = "ROUTE53DELEGATION_ROOT_SERVERS";
 
 /// Environment variable with the default of every link's `verify.enabled`
 /// (`true` or `false`), where the provider block sets none.
@@ -42,6 +45,7 @@ pub fn provider_schema() -> Schema {
                 .description("Defaults for every link's `verify` block, under the same names.")
                 .attribute(Attribute::new("resolvers", Type::list(Type::String)).optional().description(format!("Resolvers (`ADDRESS` or `ADDRESS:PORT`) used to look up name-server addresses during verification, for recursive checks, and by the check data source. Default: `{RESOLVERS_ENV}` (comma-separated), then the system's (`/etc/resolv.conf`). A link's `verify.resolvers` wins.")))
                 .attribute(Attribute::new("timeout", Type::String).optional().description("Verification timeout for links without `verify.timeout`, e.g. `5m`."))
+                .attribute(Attribute::new("root_servers", Type::list(Type::String)).optional().description(format!("Root servers (`ADDRESS` or `ADDRESS:PORT`) that destroy walks from, before it deletes a child zone, to the zone that actually delegates the name: if that is not the link's parent (the parent zone moved to another DNS service, say) and it still delegates to the zone, destroy refuses instead of leaving a dangling delegation there. Default: `{ROOT_SERVERS_ENV}` (comma-separated), then the 13 root servers of the Internet. A private DNS tree (a lab, an air-gapped network) names its own.")))
                 .attribute(Attribute::new("enabled", Type::Bool).optional().description(format!("Whether links without `verify.enabled` verify over DNS (and check again on refresh). `false` is for pipelines where DNS cannot be reached: links then report `verification.status = \"skipped\"` and plan and apply make no DNS query for verification. Default: `{VERIFY_ENV}` (`true` or `false`), then `true`."))))),
     )
 }
@@ -130,6 +134,7 @@ fn parse_provider_config(
             Vec::new()
         }
     };
+    let roots = root_servers(verify_block, &mut diags);
     let (timeout_value, timeout_path) = renamed(
         config,
         verify_block,
@@ -178,6 +183,7 @@ fn parse_provider_config(
             EngineConfig {
                 defaults,
                 resolvers,
+                roots,
                 pacing: tuning.pacing,
                 insync_polling: tuning.polling,
                 parent: tuning.parent,
@@ -190,6 +196,39 @@ fn parse_provider_config(
         )),
         diags,
     )
+}
+
+/// The provider's `verify.root_servers`, else `ROOT_SERVERS_ENV`; empty:
+/// the Internet's root servers (the engine's default).
+fn root_servers(verify: Option<&Value>, diags: &mut Vec<Diagnostic>) -> Vec<std::net::SocketAddr> {
+    let path = AttributePath::attr("verify").then_attr("root_servers");
+    let raw: Vec<String> = match verify.and_then(|v| v.get("root_servers")) {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => std::env::var(ROOT_SERVERS_ENV)
+            .map(|env| {
+                env.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    match link::parse_resolvers(&raw) {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid root server",
+                    format!("{e}; expected an address such as 198.41.0.4 or 127.0.0.1:53 (in verify.root_servers or {ROOT_SERVERS_ENV})"),
+                )
+                .with_attribute(path),
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// A setting of the provider's `verify` block, or its deprecated name at the
@@ -416,6 +455,7 @@ mod tests {
             ("resolvers", resolvers),
             ("timeout", timeout),
             ("enabled", Value::Null),
+            ("root_servers", Value::Null),
         ])
     }
 
@@ -472,5 +512,33 @@ mod tests {
             .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(paths, vec!["verify.timeout".to_string()], "{diags:?}");
+    }
+
+    /// Guards: destroy's walk from the root going to the Internet's root
+    /// servers from a private DNS tree (a lab, the local world) because the
+    /// setting was dropped, and a bad address passing unnoticed.
+    #[test]
+    fn root_servers_are_read_from_the_verify_block() {
+        let mut v = verify(Value::Null, Value::Null);
+        v.set("root_servers", list(&["127.0.0.1", "127.0.0.2:5353"]));
+        let (cfg, diags) = parse_provider_config(&config(&[], Some(v)));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            cfg.expect("configured").0.roots,
+            vec![
+                "127.0.0.1:53".parse().unwrap(),
+                "127.0.0.2:5353".parse().unwrap()
+            ]
+        );
+
+        let mut bad = verify(Value::Null, Value::Null);
+        bad.set("root_servers", list(&["root.example"]));
+        let (cfg, diags) = parse_provider_config(&config(&[], Some(bad)));
+        assert!(cfg.is_none());
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(paths, vec!["verify.root_servers".to_string()], "{diags:?}");
     }
 }

@@ -114,6 +114,15 @@ impl Engine {
                 }
             }
         }
+        if let (true, Some(z)) = (deletes_zone(&actions), &child_zone) {
+            let none = NsSet::new();
+            let configured = ConfiguredParent {
+                zone: &state.parent_zone_name,
+                servers: parent_zone.as_ref().map_or(&none, |pz| &pz.name_servers),
+            };
+            self.refuse_if_delegated_elsewhere(spec, z, configured)
+                .await?;
+        }
         tracing::info!(name = %spec.name, ?actions, "destroying delegation");
         let mut removed_record = false;
         for action in actions {
@@ -214,6 +223,13 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Whether destroy's actions delete the child zone.
+pub(crate) fn deletes_zone(actions: &[Action]) -> bool {
+    actions
+        .iter()
+        .any(|a| matches!(a, Action::DeleteZone { .. }))
 }
 
 /// The child zone state names, as it is now (`None`: none in state, or gone).

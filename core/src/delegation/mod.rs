@@ -34,6 +34,7 @@ use crate::zone::{self, HostedZone};
 mod apply;
 mod bound;
 mod destroy;
+mod elsewhere;
 mod outcome;
 mod preflight;
 mod read;
@@ -47,6 +48,7 @@ use apply::*;
 pub(crate) use apply::{create_child_zone, read_tags, settle_comment, settle_tags, zone_to_adopt};
 pub(crate) use bound::*;
 pub(crate) use destroy::*;
+pub(crate) use elsewhere::ConfiguredParent;
 pub use outcome::*;
 pub(crate) use preflight::*;
 use read::*;
@@ -75,6 +77,10 @@ pub struct EngineConfig {
     pub parent: Option<ParentConfig>,
     /// First back-off between AssumeRole attempts.
     pub assume_role_backoff: Option<Duration>,
+    /// Root servers for walks from the root (destroy's check that no other
+    /// zone still delegates to a zone it deletes); empty: the real root
+    /// servers ([`crate::inspect::default_roots`]).
+    pub roots: Vec<SocketAddr>,
 }
 
 /// The delegation engine. Cheap to clone; clients are shared.
@@ -82,6 +88,7 @@ pub struct EngineConfig {
 pub struct Engine {
     clients: Clients,
     resolvers: Vec<SocketAddr>,
+    roots: Vec<SocketAddr>,
     pub(crate) polling: Polling,
     /// Parent zone lookups, reads and writes, shared by every link.
     parent_side: ParentSide,
@@ -109,6 +116,7 @@ impl Engine {
         Engine {
             clients,
             resolvers: cfg.resolvers,
+            roots: cfg.roots,
             polling: cfg
                 .insync_polling
                 .or(cfg.insync_backoff.map(Polling::from))

@@ -11,8 +11,8 @@ use super::dns_update::{self, UpdateError};
 use super::external::{ext_error, kind, via, zone_label, Kind, SERIAL_WAIT};
 use super::manual;
 use crate::delegation::{
-    child_zone_in_state, delete_checked_zone, refuse_undeletable_zone, Bound, Engine, LinkSpec,
-    LinkState,
+    child_zone_in_state, delete_checked_zone, deletes_zone, refuse_undeletable_zone, Bound,
+    ConfiguredParent, Engine, LinkSpec, LinkState,
 };
 use crate::error::{Error, Result};
 use crate::plan::{self, Action, Observed, ObservedZone, PlanError};
@@ -37,15 +37,17 @@ impl Engine {
         let child_zone = child_zone_in_state(&bound, &child, state).await?;
         let owned = spec.child.zone_id.is_none() && state.zone_owned;
         let mut actions = Vec::new();
+        // The dns_update parent zone's own servers (its apex NS set).
+        let mut apex = crate::nsset::NsSet::new();
         match kind(spec) {
             Kind::Update(p) => {
                 let view = bound
-                    .run("reading the parent NS record", async {
-                        dns_update::read_ns(p, &spec.name, &dns)
-                            .await
-                            .map_err(|e| ext_error(spec, "reading NS record", e))
-                    })
+                    .run(
+                        "reading the parent NS record",
+                        self.parent_view(spec, &dns, &resolver),
+                    )
                     .await?;
+                apex = view.zone.name_servers.clone();
                 let observed = Observed {
                     child_zone: child_zone.as_ref().map(|z| ObservedZone {
                         id: z.id.clone(),
@@ -102,6 +104,15 @@ impl Engine {
         }
         // Everything that can refuse, before the first change.
         refuse_undeletable_zone(&bound, &child, spec, &actions, child_zone.as_ref()).await?;
+        if let (Kind::Update(p), true, Some(z)) = (kind(spec), deletes_zone(&actions), &child_zone)
+        {
+            let configured = ConfiguredParent {
+                zone: &p.zone,
+                servers: &apex,
+            };
+            self.refuse_if_delegated_elsewhere(spec, z, configured)
+                .await?;
+        }
         tracing::info!(name = %spec.name, ?actions, parent = %via(spec), "destroying delegation");
         for action in actions {
             match action {

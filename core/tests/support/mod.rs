@@ -81,6 +81,7 @@ pub fn engine_for(world: &World) -> Engine {
             ..Default::default()
         },
         resolvers: vec![world.resolver()],
+        roots: vec![world.root_server()],
         insync_backoff: Some(Backoff {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(200),

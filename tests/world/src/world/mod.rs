@@ -113,6 +113,11 @@ impl World {
             ("AWS_ENDPOINT_URL", e),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("R53WORLD_RESOLVER", self.resolver().to_string()),
+            // The provider's and the CLI's walks from the root start here.
+            (
+                "ROUTE53DELEGATION_ROOT_SERVERS",
+                self.root_server().to_string(),
+            ),
             (
                 "R53WORLD_ROOT_HINTS",
                 self.root_hints_path().display().to_string(),
