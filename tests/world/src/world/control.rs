@@ -83,6 +83,12 @@ impl World {
         self.shared.lock().insync_delay = d;
     }
 
+    /// Makes every pending change INSYNC now (and published to DNS), as
+    /// Route 53 finishes changes nobody waits for.
+    pub fn complete_pending_changes(&self) {
+        self.shared.lock().complete_pending();
+    }
+
     /// Random extra delay, uniform up to `d`, added to each new change's
     /// INSYNC time (Route 53 takes "generally" 60 s, not exactly).
     pub fn set_insync_jitter(&self, d: Duration) {
