@@ -156,6 +156,7 @@ mod tests {
             error: None,
             timed_out: false,
             detail: String::new(),
+            listed: None,
         }
     }
 

@@ -20,6 +20,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 use r53world::{CHILD_ACCOUNTS, PARENT_ACCOUNT};
+use route53delegation::check::Listing;
 use route53delegation::diagnose::{Finding, Severity};
 use route53delegation::dns::{AddressResolver, DnsClient, Rcode};
 use route53delegation::verify::probe_dangling;
@@ -370,6 +371,7 @@ async fn lame_child_server() {
             address: stray_addr,
             rcode: Rcode::REFUSED,
             authoritative: false,
+            listed: Some(Listing::DelegationOnly),
         }],
         "only the stray server is lame: {}",
         report.render()

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
+use super::listing::NsSets;
 use super::servers::resolver_text;
 use super::Finding;
 use crate::check::{CheckKind, ServerCheck, VerifyRequest};
@@ -270,8 +271,9 @@ fn diagnose_parent(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fi
 }
 
 fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Finding>) {
+    let sets = NsSets::of(req, checks);
     // A server that refuses the zone (or answers without AA) is lame: one
-    // finding per server, whatever it was asked.
+    // finding per server, whatever it was asked, saying where it is listed.
     let mut lame: Vec<DomainName> = Vec::new();
     // Apex NS sets seen, each with the servers that serve it.
     let mut apex_sets: Vec<(NsSet, Vec<DomainName>)> = Vec::new();
@@ -279,10 +281,8 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::ChildSoa | CheckKind::ChildNs) && c.error.is_none())
     {
-        let (Some(server), Some(address)) = (&c.server_name, c.address) else {
-            continue;
-        };
-        let Some(rcode) = c.rcode else {
+        let (Some(server), Some(address), Some(rcode)) = (&c.server_name, c.address, c.rcode)
+        else {
             continue;
         };
         let aa = c.authoritative.unwrap_or(false);
@@ -294,38 +294,57 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
                     address,
                     rcode,
                     authoritative: aa,
+                    listed: sets.listing(server),
                 });
             }
             continue;
         }
-        if c.kind == CheckKind::ChildNs {
-            if let Some(apex) = &c.ns_seen {
-                if *apex != req.child_name_servers {
-                    match apex_sets.iter_mut().find(|(set, _)| set == apex) {
-                        Some((_, servers)) => {
-                            if !servers.contains(server) {
-                                servers.push(server.clone())
-                            }
-                        }
-                        None => apex_sets.push((apex.clone(), vec![server.clone()])),
-                    }
-                }
-            }
+        let Some(apex) = c.ns_seen.as_ref().filter(|_| c.kind == CheckKind::ChildNs) else {
+            continue;
+        };
+        if *apex == req.child_name_servers {
+            continue;
+        }
+        match apex_sets.iter_mut().find(|(set, _)| set == apex) {
+            Some((_, servers)) if !servers.contains(server) => servers.push(server.clone()),
+            Some(_) => {}
+            None => apex_sets.push((apex.clone(), vec![server.clone()])),
         }
     }
-    for (apex, mut servers) in apex_sets {
-        // The delegation lists the zone's servers plus servers found lame:
-        // the lame findings already say it all.
-        if let Some(d) = apex.diff(&req.child_name_servers) {
-            if d.only_here.is_empty() && d.only_there.iter().all(|s| lame.contains(s)) {
-                continue;
-            }
-        }
+    for (apex, servers) in apex_sets {
+        out.extend(apex_finding(req, apex, servers, &lame));
+    }
+}
+
+/// What one apex NS set that differs from the delegation adds up to, once
+/// for every server that serves it: a mismatch when it lacks a working
+/// server of the delegation; a warning when it only names more working
+/// servers (Zonemaster's notice `EXTRA_NAME_CHILD`); nothing when the
+/// difference is only servers found lame, which their own findings name.
+fn apex_finding(
+    req: &VerifyRequest,
+    apex: NsSet,
+    mut servers: Vec<DomainName>,
+    lame: &[DomainName],
+) -> Option<Finding> {
+    let d = apex.diff(&req.child_name_servers)?;
+    let working = |set: &NsSet| set.iter().any(|s| !lame.contains(s));
+    if working(&d.only_there) {
         servers.sort();
-        out.push(Finding::ChildNsMismatch {
+        return Some(Finding::ChildNsMismatch {
             servers,
             apex_ns: apex,
             delegation: req.child_name_servers.clone(),
         });
     }
+    working(&d.only_here).then(|| Finding::ChildNsExtraServers {
+        servers: d
+            .only_here
+            .iter()
+            .filter(|s| !lame.contains(s))
+            .cloned()
+            .collect(),
+        apex_ns: apex,
+        delegation: req.child_name_servers.clone(),
+    })
 }
