@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use super::listing::NsSets;
 use super::servers::resolver_text;
 use super::Finding;
-use crate::check::{CheckKind, ServerCheck, VerifyRequest};
+use crate::check::{CheckKind, Listing, ServerCheck, VerifyRequest};
 use crate::dns::Rcode;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
@@ -275,6 +275,12 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
     // A server that refuses the zone (or answers without AA) is lame: one
     // finding per server, whatever it was asked, saying where it is listed.
     let mut lame: Vec<DomainName> = Vec::new();
+    // Servers that answered the zone's SOA with authority.
+    let serving: Vec<&DomainName> = checks
+        .iter()
+        .filter(|c| c.kind == CheckKind::ChildSoa && c.ok)
+        .filter_map(|c| c.server_name.as_ref())
+        .collect();
     // Apex NS sets seen, each with the servers that serve it.
     let mut apex_sets: Vec<(NsSet, Vec<DomainName>)> = Vec::new();
     for c in checks
@@ -287,14 +293,23 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
         };
         let aa = c.authoritative.unwrap_or(false);
         if rcode != Rcode::NOERROR || !aa {
-            if !lame.contains(server) {
-                lame.push(server.clone());
+            // A server only a wrong referral names belongs to that
+            // referral's finding (parent_points_elsewhere, and
+            // dangling_delegation when none of its servers serves).
+            let listed = sets.listing(server);
+            let referral_only =
+                !req.child_name_servers.contains(server) && listed != Some(Listing::ChildOnly);
+            if lame.contains(server) {
+                continue;
+            }
+            lame.push(server.clone());
+            if !referral_only {
                 out.push(Finding::LameChildServer {
                     server: server.clone(),
                     address,
                     rcode,
                     authoritative: aa,
-                    listed: sets.listing(server),
+                    listed,
                 });
             }
             continue;
@@ -312,24 +327,25 @@ fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fin
         }
     }
     for (apex, servers) in apex_sets {
-        out.extend(apex_finding(req, apex, servers, &lame));
+        out.extend(apex_finding(req, apex, servers, &lame, &serving));
     }
 }
 
 /// What one apex NS set that differs from the delegation adds up to, once
-/// for every server that serves it: a mismatch when it lacks a working
-/// server of the delegation; a warning when it only names more working
-/// servers (Zonemaster's notice `EXTRA_NAME_CHILD`); nothing when the
-/// difference is only servers found lame, which their own findings name.
+/// for every server that serves it: a mismatch when it lacks a server of
+/// the delegation that is not lame; a warning when it only names more
+/// servers that serve the zone (Zonemaster's notice `EXTRA_NAME_CHILD`);
+/// nothing when the difference is only servers found lame or silent, which
+/// their own findings name.
 fn apex_finding(
     req: &VerifyRequest,
     apex: NsSet,
     mut servers: Vec<DomainName>,
     lame: &[DomainName],
+    serving: &[&DomainName],
 ) -> Option<Finding> {
     let d = apex.diff(&req.child_name_servers)?;
-    let working = |set: &NsSet| set.iter().any(|s| !lame.contains(s));
-    if working(&d.only_there) {
+    if d.only_there.iter().any(|s| !lame.contains(s)) {
         servers.sort();
         return Some(Finding::ChildNsMismatch {
             servers,
@@ -337,13 +353,14 @@ fn apex_finding(
             delegation: req.child_name_servers.clone(),
         });
     }
-    working(&d.only_here).then(|| Finding::ChildNsExtraServers {
-        servers: d
-            .only_here
-            .iter()
-            .filter(|s| !lame.contains(s))
-            .cloned()
-            .collect(),
+    let extra: NsSet = d
+        .only_here
+        .iter()
+        .filter(|s| serving.contains(s))
+        .cloned()
+        .collect();
+    (!extra.is_empty()).then(|| Finding::ChildNsExtraServers {
+        servers: extra,
         apex_ns: apex,
         delegation: req.child_name_servers.clone(),
     })
