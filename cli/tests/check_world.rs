@@ -161,6 +161,11 @@ async fn route53_parent_healthy_wrong_expectation_and_missing() {
         4,
         "one SOA question per child server: {v:#}"
     );
+    // Where each child server is listed: the delegation and the apex both.
+    for s in servers {
+        let want = if s["role"] == "child" { "both" } else { "null" };
+        assert_eq!(s["listed"].to_string().trim_matches('"'), want, "{s:#}");
+    }
     assert!(v["error"].is_null());
 
     // Expecting other servers (a re-created zone, say): exit 1, and the

@@ -539,6 +539,7 @@ fn every_finding_has_a_code_severity_and_message_without_trailing_period() {
     assert_eq!(all[12].severity(), Severity::Error);
 }
 
+mod listing;
 mod verdict;
 
 /// Guards: a delegation whose every server refuses the zone (the child zone
