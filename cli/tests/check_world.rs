@@ -161,6 +161,11 @@ async fn route53_parent_healthy_wrong_expectation_and_missing() {
         4,
         "one SOA question per child server: {v:#}"
     );
+    // Where each child server is listed: the delegation and the apex both.
+    for s in servers {
+        let want = if s["role"] == "child" { "both" } else { "null" };
+        assert_eq!(s["listed"].to_string().trim_matches('"'), want, "{s:#}");
+    }
     assert!(v["error"].is_null());
 
     // Expecting other servers (a re-created zone, say): exit 1, and the
@@ -348,4 +353,61 @@ async fn unreachable_root_and_bad_usage_have_their_own_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout)
         .contains("Exit codes: 0 healthy, 1 broken, 2 could not check"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_no_root_server_is_named_with_what_it_answered() {
+    // The parent zone's own server given as the root: it answers for names
+    // under example.com itself. The names are valid: the command says which
+    // server answered what, never "expected a name such as ...".
+    let (world, _) = world_with_delegation().await;
+    let parent = world
+        .zones(PARENT_ACCOUNT)
+        .into_iter()
+        .find(|z| z.name.trim_end_matches('.') == "example.com")
+        .expect("example.com");
+    let server = world
+        .name_server_addr(&parent.name_servers[0])
+        .expect("a pool server")
+        .to_string();
+    for (name, what) in [
+        ("api.example.com", "referred api.example.com itself to ["),
+        (
+            "nothing.example.com",
+            "answered NXDOMAIN for nothing.example.com NS authoritatively",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(["check", name, "--json", "--root", &server])
+            .args([
+                "--resolver",
+                &world.resolver().to_string(),
+                "--timeout",
+                "1",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let v = json(&out);
+        assert_eq!(v["status"], "unknown");
+        let error = v["error"].as_str().unwrap();
+        assert!(
+            error.starts_with(&format!("{server}, asked as a root server, {what}")),
+            "{error}"
+        );
+        assert!(!error.contains("expected a name such as"), "{error}");
+        // Without --json the summary says the same.
+        let out = Command::new(BIN)
+            .args(["check", name, "--root", &server])
+            .args([
+                "--resolver",
+                &world.resolver().to_string(),
+                "--timeout",
+                "1",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(what), "{text}");
+    }
 }

@@ -56,6 +56,45 @@ pub struct ServerCheck {
     pub timed_out: bool,
     /// What was seen, in words.
     pub detail: String,
+    /// For a child-side server: which NS sets name it (the delegation, the
+    /// child zone's apex NS set, or both); none for parent servers and
+    /// resolvers, and when no child server gave its apex NS set.
+    pub listed: Option<Listing>,
+}
+
+/// Which NS sets name a child-side server: the delegation (the parent's
+/// referral, or the NS set wanted) and the child zone's apex NS set.
+/// Verification asks every server either names, as Zonemaster does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listing {
+    /// Named by the delegation and by the child zone's apex NS set.
+    Both,
+    /// Named by the child zone's apex NS set only.
+    ChildOnly,
+    /// Named by the delegation only.
+    DelegationOnly,
+}
+
+impl Listing {
+    /// `both`, `child_only` or `delegation_only`, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Listing::Both => "both",
+            Listing::ChildOnly => "child_only",
+            Listing::DelegationOnly => "delegation_only",
+        }
+    }
+
+    /// Where the server is named, in words: `listed only in the child
+    /// zone's apex NS set`, ...
+    pub fn text(self) -> &'static str {
+        match self {
+            Listing::Both => "listed in the delegation and the child zone's apex NS set",
+            Listing::ChildOnly => "listed only in the child zone's apex NS set",
+            Listing::DelegationOnly => "listed only in the delegation",
+        }
+    }
 }
 
 /// The kinds of checks.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::check::Listing;
 use crate::diagnose::{Finding, Severity};
 use crate::dns::{AddressResolver, DnsClient, DNS_PORT};
 use crate::name::DomainName;
@@ -133,6 +134,11 @@ pub struct ServerOut {
     pub detail: String,
     /// Round-trip time in milliseconds, when an answer came.
     pub rtt_ms: Option<u64>,
+    /// For a child-side server, where it is named: `both` (the delegation
+    /// and the child zone's apex NS set), `child_only` or `delegation_only`;
+    /// none for parent servers and resolvers, or when no child server gave
+    /// its apex NS set.
+    pub listed: Option<Listing>,
 }
 
 impl From<&ServerCheck> for ServerOut {
@@ -158,6 +164,7 @@ impl From<&ServerCheck> for ServerOut {
                 _ => c.detail.clone(),
             },
             rtt_ms: c.latency.map(|d| d.as_millis() as u64),
+            listed: c.listed,
         }
     }
 }

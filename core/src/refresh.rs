@@ -134,7 +134,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::check::{CheckKind, ServerCheck};
+    use crate::check::{CheckKind, Listing, ServerCheck};
     use crate::dns::Rcode;
 
     fn n(s: &str) -> DomainName {
@@ -156,6 +156,7 @@ mod tests {
             error: None,
             timed_out: false,
             detail: String::new(),
+            listed: None,
         }
     }
 
@@ -260,14 +261,56 @@ mod tests {
     fn servers_that_did_the_same_thing_are_named_together() {
         let name = n("api.example.com");
         let mut checks = healthy();
-        for c in checks.iter_mut().filter(|c| c.kind == CheckKind::ChildNs) {
+        for c in checks
+            .iter_mut()
+            .filter(|c| c.kind != CheckKind::ParentReferral)
+        {
             c.ok = false;
-            c.ns_seen = Some(crate::nsset::NsSet::parse(["ns-2.awsdns-02.net"]).unwrap());
+            c.rcode = Some(Rcode::REFUSED);
+            c.authoritative = Some(false);
         }
         let out = refresh_outcome(&name, None, &report(checks), at(100));
         assert_eq!(
             out.warning.unwrap(),
-            "api.example.com does not verify; apply verifies it again: ns-2.awsdns-02.net (127.0.20.2), ns-3.awsdns-03.org (127.0.20.3): different NS set [ns-2.awsdns-02.net]"
+            "api.example.com does not verify; apply verifies it again: ns-2.awsdns-02.net (127.0.20.2), ns-3.awsdns-03.org (127.0.20.3): REFUSED (does not serve the zone)"
+        );
+    }
+
+    #[test]
+    fn an_apex_ns_set_every_server_agrees_on_is_not_held_against_each_server() {
+        // Both child servers serve the apex NS set [ns-2]: the delegation's
+        // ns-3 is left out of it. That is ns-3's line, said once; ns-2 did
+        // nothing wrong.
+        let name = n("api.example.com");
+        let mut checks = healthy();
+        for c in checks
+            .iter_mut()
+            .filter(|c| c.kind != CheckKind::ParentReferral)
+        {
+            c.listed = Some(if c.server_name == Some(n("ns-3.awsdns-03.org")) {
+                Listing::DelegationOnly
+            } else {
+                Listing::Both
+            });
+            if c.kind == CheckKind::ChildNs {
+                c.ok = false;
+                c.ns_seen = Some(crate::nsset::NsSet::parse(["ns-2.awsdns-02.net"]).unwrap());
+            }
+        }
+        let out = refresh_outcome(&name, None, &report(checks), at(100));
+        assert_eq!(
+            out.warning.unwrap(),
+            "api.example.com does not verify; apply verifies it again: ns-3.awsdns-03.org (127.0.20.3): serves the zone but is missing from the child zone's apex NS set"
+        );
+        let v = out.verification.unwrap();
+        let ok: Vec<(&str, bool)> = v.servers.iter().map(|r| (r.name.as_str(), r.ok)).collect();
+        assert_eq!(
+            ok,
+            vec![
+                ("ns-3.awsdns-03.org", false),
+                ("ns-1.awsdns-01.com", true),
+                ("ns-2.awsdns-02.net", true)
+            ]
         );
     }
 }

@@ -67,6 +67,20 @@ pub enum WalkError {
         /// What was seen.
         detail: String,
     },
+    /// A server asked as a root server answered what only a server of the
+    /// name's own zones would: it answered for the name itself, or referred
+    /// the name itself. The name is valid; the server is not a root server.
+    #[error(
+        "{server}, asked as a root server, {what}; check the root servers the check was given"
+    )]
+    UnexpectedAnswer {
+        /// The server that answered.
+        server: SocketAddr,
+        /// The name asked about.
+        name: String,
+        /// What it answered, in words.
+        what: String,
+    },
     /// The name is the root or a top-level domain: it has no parent to check.
     #[error("{0} has no parent zone to check; expected a name such as api.example.com")]
     NoParent(String),
@@ -94,7 +108,13 @@ pub async fn find_parent(
         let resp = ask_any(&servers, name, client, &zone_text).await?;
         match step(name, zone.as_ref(), &resp) {
             Step::Referral { cut, ns } if &cut == name => {
-                let parent_zone = zone.ok_or_else(|| WalkError::NoParent(name.to_string()))?;
+                let parent_zone = zone.ok_or_else(|| WalkError::UnexpectedAnswer {
+                    server: resp.server,
+                    name: name.to_string(),
+                    what: format!(
+                        "referred {name} itself to {ns}, as only a server of its parent zone does"
+                    ),
+                })?;
                 return Ok(ParentFound {
                     name: name.clone(),
                     parent_zone,
@@ -110,7 +130,7 @@ pub async fn find_parent(
                 zone_ns = ns;
             }
             Step::Answered { apex_ns } => {
-                let parent_zone = zone.ok_or_else(|| WalkError::NoParent(name.to_string()))?;
+                let parent_zone = zone.ok_or_else(|| unexpected_answer(name, &resp))?;
                 return Ok(ParentFound {
                     name: name.clone(),
                     parent_zone,
@@ -165,6 +185,24 @@ pub async fn delegations_from_each(
         }
     }
     out
+}
+
+/// A root server's answer for the name itself, which only a server of the
+/// name's own zones gives.
+fn unexpected_answer(name: &DomainName, resp: &DnsResponse) -> WalkError {
+    let how = if resp.authoritative {
+        "authoritatively"
+    } else {
+        "without the authoritative flag"
+    };
+    WalkError::UnexpectedAnswer {
+        server: resp.server,
+        name: name.to_string(),
+        what: format!(
+            "answered {} for {name} NS {how} and without a referral",
+            resp.rcode
+        ),
+    }
 }
 
 /// What one answer on the way means.
@@ -351,6 +389,18 @@ mod tests {
             step(&n("api.example.com"), Some(&n("example.com")), &r),
             Step::Answered { apex_ns: None }
         );
+    }
+
+    #[test]
+    fn a_root_server_answering_for_the_name_says_which_server_answered_what() {
+        let mut r = resp(true, vec![], vec![]);
+        r.rcode = Rcode::NXDOMAIN;
+        let e = unexpected_answer(&n("api.example.com"), &r).to_string();
+        assert_eq!(
+            e,
+            "127.0.0.1:53, asked as a root server, answered NXDOMAIN for api.example.com NS authoritatively and without a referral; check the root servers the check was given"
+        );
+        assert!(!e.contains("expected a name such as"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 use r53world::{DnsFault, PARENT_ACCOUNT};
+use route53delegation::check::Listing;
 use route53delegation::delegation::VerifyStatus;
 use route53delegation::diagnose::Finding;
 use route53delegation::dns::{AddressResolver, DnsClient, Rcode};
@@ -216,6 +217,7 @@ async fn a_refusing_child_server_is_named_lame_once() {
             address: std::net::SocketAddr::new(addr, 53),
             rcode: Rcode::REFUSED,
             authoritative: false,
+            listed: Some(Listing::Both),
         }],
         "{}",
         report.render()

@@ -1,6 +1,13 @@
-//! Agreement with an independent judge: for eight states of a delegation
+//! Agreement with an independent judge: for eleven states of a delegation
 //! built in the local world, our verdicts (the check apply runs, and the
-//! refresh check a plan runs) and zonemaster-cli's agree on good or bad.
+//! refresh check a plan runs) and zonemaster-cli's agree on good or bad,
+//! and on which servers are at fault: the child-side servers our apply
+//! check holds something against are the name servers zonemaster's
+//! problems name. Among the states are the three of issue 24: a lame server
+//! listed only in the child's apex NS set (in place of one of the zone's
+//! own), a server of the delegation missing from the child's NS set, and a
+//! child NS set with an extra working server (a notice for zonemaster, a
+//! warning for us: good for both).
 //!
 //! zonemaster-cli counts a state as bad when it reports any WARNING, ERROR or
 //! CRITICAL message other than the loopback-address notices every world
@@ -14,6 +21,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
@@ -23,7 +31,9 @@ use aws_sdk_route53::types::{
 use r53world::{DnsFault, PARENT_ACCOUNT};
 use route53delegation::delegation::VerifyStatus;
 use route53delegation::dns::{AddressResolver, DnsClient};
-use route53delegation::verify::{check_once, VerificationReport, VerifyOptions, VerifyRequest};
+use route53delegation::verify::{
+    check_once, ServerRole, VerificationReport, VerifyOptions, VerifyRequest,
+};
 use route53delegation::{CancellationToken, DomainName, LinkState, NsSet};
 use support::*;
 
@@ -33,8 +43,9 @@ const LOOPBACK_NOTICES: [&str; 2] = [
     "NAMESERVER_IP_WITHOUT_REVERSE",
 ];
 
-/// zonemaster-cli's WARNING, ERROR and CRITICAL tags for `name` (empty: good).
-fn zonemaster_problems(f: &Fixture, name: &str) -> Vec<String> {
+/// zonemaster-cli's WARNING, ERROR and CRITICAL messages for `name`
+/// (empty: good).
+fn zonemaster_problems(f: &Fixture, name: &str) -> Vec<serde_json::Value> {
     let out = Command::new("zonemaster-cli")
         .args(["--no-ipv6", "--hints"])
         .arg(f.world.root_hints_path())
@@ -65,17 +76,49 @@ fn zonemaster_problems(f: &Fixture, name: &str) -> Vec<String> {
         "zonemaster produced no results: {text}"
     );
     results
-        .iter()
+        .into_iter()
         .filter(|m| matches!(m["level"].as_str(), Some("WARNING" | "ERROR" | "CRITICAL")))
         .filter(|m| !LOOPBACK_NOTICES.contains(&m["tag"].as_str().unwrap_or("")))
-        .map(|m| {
-            format!(
-                "{}:{}:{}",
-                m["level"].as_str().unwrap_or(""),
-                m["testcase"].as_str().unwrap_or(""),
-                m["tag"].as_str().unwrap_or("")
-            )
+        .collect()
+}
+
+/// `LEVEL:TESTCASE:TAG:ARGS`.
+fn problem_text(m: &serde_json::Value) -> String {
+    format!(
+        "{}:{}:{}:{}",
+        m["level"].as_str().unwrap_or(""),
+        m["testcase"].as_str().unwrap_or(""),
+        m["tag"].as_str().unwrap_or(""),
+        m["args"]
+    )
+}
+
+/// The name servers zonemaster's messages name (`ns`, `nsname`, `extra`
+/// and their lists; `name/address` reduced to the name).
+fn zonemaster_servers(problems: &[serde_json::Value]) -> BTreeSet<String> {
+    let keys = ["ns", "nsname", "extra", "ns_list", "nsname_list"];
+    problems
+        .iter()
+        .flat_map(|m| keys.iter().filter_map(|k| m["args"][*k].as_str()))
+        .flat_map(|v| v.split(';'))
+        .map(|s| {
+            s.split('/')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
         })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The child-side servers our verdict holds something against.
+fn our_servers(report: &VerificationReport) -> BTreeSet<String> {
+    report
+        .servers()
+        .into_iter()
+        .filter(|r| !r.ok && r.role == ServerRole::Child)
+        .map(|r| r.name.trim_end_matches('.').to_ascii_lowercase())
         .collect()
 }
 
@@ -164,7 +207,7 @@ async fn change(f: &Fixture, account: &str, zone: &str, action: ChangeAction, rr
     .unwrap();
 }
 
-/// The eight states.
+/// The eleven states.
 #[derive(Debug, Clone, Copy)]
 enum State {
     Healthy,
@@ -175,11 +218,38 @@ enum State {
     ChildServerRefused,
     ChildApexNsDiffers,
     RecordLeftInParent,
+    LameServerOnlyInChildNs,
+    DelegatedServerMissingFromChildNs,
+    ExtraWorkingServerInChildNs,
 }
 
-/// Builds `state` for `name` and returns (apply check good, refresh good,
-/// zonemaster good), with the evidence.
-async fn judge(state: State) -> (bool, bool, bool, String) {
+/// A pool server that serves neither the child zone nor the parent zone:
+/// it answers REFUSED for the child's name.
+fn stranger(f: &Fixture, child: &NsSet, nth: usize) -> String {
+    let parent = parent_ns(f);
+    f.world
+        .pool_servers()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|s| !child.contains(&n(s)) && !parent.contains(&n(s)))
+        .nth(nth)
+        .expect("a spare pool server")
+}
+
+/// What each judge made of one state.
+struct Judged {
+    apply: bool,
+    refresh: bool,
+    zonemaster: bool,
+    /// The child-side servers our apply check holds something against.
+    ours: BTreeSet<String>,
+    /// The name servers zonemaster's problems name.
+    theirs: BTreeSet<String>,
+    evidence: String,
+}
+
+/// Builds `state` for `name` and has each judge judge it, with the evidence.
+async fn judge(state: State) -> Judged {
     let f = fixture().await;
     let name = "api.example.com";
     let st = f
@@ -261,6 +331,45 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
             )
             .await;
         }
+        State::LameServerOnlyInChildNs => {
+            // The issue's case: the apex NS record edited by hand to list a
+            // server that refuses the zone in place of one of its own.
+            let mut apex = child_ns.to_fqdns()[1..].to_vec();
+            apex.push(stranger(&f, &child_ns, 0));
+            change(
+                &f,
+                CHILD,
+                &st.child_zone_id,
+                ChangeAction::Upsert,
+                Rr(name, RrType::Ns, 172800, &apex),
+            )
+            .await;
+        }
+        State::DelegatedServerMissingFromChildNs => {
+            let apex = child_ns.to_fqdns()[1..].to_vec();
+            change(
+                &f,
+                CHILD,
+                &st.child_zone_id,
+                ChangeAction::Upsert,
+                Rr(name, RrType::Ns, 172800, &apex),
+            )
+            .await;
+        }
+        State::ExtraWorkingServerInChildNs => {
+            let extra = stranger(&f, &child_ns, 1);
+            f.world.serve_zone_also(&extra, &st.child_zone_id);
+            let mut apex = child_ns.to_fqdns();
+            apex.push(extra);
+            change(
+                &f,
+                CHILD,
+                &st.child_zone_id,
+                ChangeAction::Upsert,
+                Rr(name, RrType::Ns, 172800, &apex),
+            )
+            .await;
+        }
         State::RecordLeftInParent => {
             change(
                 &f,
@@ -281,24 +390,42 @@ async fn judge(state: State) -> (bool, bool, bool, String) {
     let (refresh, why) = refresh_good(&f, name, &st).await;
     // The world serves DNS on its own runtime: blocking here is fine.
     let zm = zonemaster_problems(&f, name);
+    let (ours, theirs) = (our_servers(&report), zonemaster_servers(&zm));
+    let zm_text: Vec<String> = zm.iter().map(problem_text).collect();
     let evidence = format!(
-        "{state:?}\n apply check: {}\n refresh: {why}\n zonemaster: {zm:?}",
-        report.summary()
+        "{state:?}\n apply check: {}\n findings: {:?}\n refresh: {why}\n zonemaster: {zm_text:?}\n servers: ours {ours:?}, zonemaster's {theirs:?}",
+        report.summary(),
+        report.findings.iter().map(ToString::to_string).collect::<Vec<_>>(),
     );
-    (report.passed, refresh, zm.is_empty(), evidence)
+    Judged {
+        apply: report.passed,
+        refresh,
+        zonemaster: zm.is_empty(),
+        ours,
+        theirs,
+        evidence,
+    }
 }
 
-/// Both our verdicts and zonemaster's are `good`; prints the evidence (the
-/// closing note's table comes from it).
+/// Both our verdicts and zonemaster's are `good`, and the child-side servers
+/// our verdict holds something against are the servers zonemaster's
+/// problems name; prints the evidence (the closing note's table comes from
+/// it).
 #[allow(clippy::print_stdout)] // the evidence is the closing note's table (--nocapture)
 async fn agree(state: State, good: bool) {
-    let (apply, refresh, zm, evidence) = judge(state).await;
-    println!("{evidence}");
+    let j = judge(state).await;
+    println!("{}", j.evidence);
     assert_eq!(
-        (apply, refresh, zm),
+        (j.apply, j.refresh, j.zonemaster),
         (good, good, good),
-        "(apply check, refresh check, zonemaster) should all be {}:\n{evidence}",
-        if good { "good" } else { "bad" }
+        "(apply check, refresh check, zonemaster) should all be {}:\n{}",
+        if good { "good" } else { "bad" },
+        j.evidence
+    );
+    assert_eq!(
+        j.ours, j.theirs,
+        "our servers and zonemaster's differ:\n{}",
+        j.evidence
     );
 }
 
@@ -343,4 +470,19 @@ async fn record_left_in_the_parent_is_good_for_all() {
     // delegation: apply warns about them (occluded_records); the delegation
     // itself verifies, and zonemaster finds nothing to object to.
     agree(State::RecordLeftInParent, true).await;
+}
+
+#[tokio::test]
+async fn a_lame_server_only_in_the_child_ns_is_bad_for_all() {
+    agree(State::LameServerOnlyInChildNs, false).await;
+}
+
+#[tokio::test]
+async fn a_delegated_server_missing_from_the_child_ns_is_bad_for_all() {
+    agree(State::DelegatedServerMissingFromChildNs, false).await;
+}
+
+#[tokio::test]
+async fn an_extra_working_server_in_the_child_ns_is_good_for_all() {
+    agree(State::ExtraWorkingServerInChildNs, true).await;
 }

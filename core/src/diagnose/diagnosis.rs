@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
+use super::listing::NsSets;
 use super::servers::resolver_text;
 use super::Finding;
-use crate::check::{CheckKind, ServerCheck, VerifyRequest};
+use crate::check::{CheckKind, Listing, ServerCheck, VerifyRequest};
 use crate::dns::Rcode;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
@@ -270,62 +271,97 @@ fn diagnose_parent(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Fi
 }
 
 fn diagnose_child(req: &VerifyRequest, checks: &[ServerCheck], out: &mut Vec<Finding>) {
+    let sets = NsSets::of(req, checks);
     // A server that refuses the zone (or answers without AA) is lame: one
-    // finding per server, whatever it was asked.
+    // finding per server, whatever it was asked, saying where it is listed.
     let mut lame: Vec<DomainName> = Vec::new();
+    // Servers that answered the zone's SOA with authority.
+    let serving: Vec<&DomainName> = checks
+        .iter()
+        .filter(|c| c.kind == CheckKind::ChildSoa && c.ok)
+        .filter_map(|c| c.server_name.as_ref())
+        .collect();
     // Apex NS sets seen, each with the servers that serve it.
     let mut apex_sets: Vec<(NsSet, Vec<DomainName>)> = Vec::new();
     for c in checks
         .iter()
         .filter(|c| matches!(c.kind, CheckKind::ChildSoa | CheckKind::ChildNs) && c.error.is_none())
     {
-        let (Some(server), Some(address)) = (&c.server_name, c.address) else {
-            continue;
-        };
-        let Some(rcode) = c.rcode else {
+        let (Some(server), Some(address), Some(rcode)) = (&c.server_name, c.address, c.rcode)
+        else {
             continue;
         };
         let aa = c.authoritative.unwrap_or(false);
         if rcode != Rcode::NOERROR || !aa {
-            if !lame.contains(server) {
-                lame.push(server.clone());
+            // A server only a wrong referral names belongs to that
+            // referral's finding (parent_points_elsewhere, and
+            // dangling_delegation when none of its servers serves).
+            let listed = sets.listing(server);
+            let referral_only =
+                !req.child_name_servers.contains(server) && listed != Some(Listing::ChildOnly);
+            if lame.contains(server) {
+                continue;
+            }
+            lame.push(server.clone());
+            if !referral_only {
                 out.push(Finding::LameChildServer {
                     server: server.clone(),
                     address,
                     rcode,
                     authoritative: aa,
+                    listed,
                 });
             }
             continue;
         }
-        if c.kind == CheckKind::ChildNs {
-            if let Some(apex) = &c.ns_seen {
-                if *apex != req.child_name_servers {
-                    match apex_sets.iter_mut().find(|(set, _)| set == apex) {
-                        Some((_, servers)) => {
-                            if !servers.contains(server) {
-                                servers.push(server.clone())
-                            }
-                        }
-                        None => apex_sets.push((apex.clone(), vec![server.clone()])),
-                    }
-                }
-            }
+        let Some(apex) = c.ns_seen.as_ref().filter(|_| c.kind == CheckKind::ChildNs) else {
+            continue;
+        };
+        if *apex == req.child_name_servers {
+            continue;
+        }
+        match apex_sets.iter_mut().find(|(set, _)| set == apex) {
+            Some((_, servers)) if !servers.contains(server) => servers.push(server.clone()),
+            Some(_) => {}
+            None => apex_sets.push((apex.clone(), vec![server.clone()])),
         }
     }
-    for (apex, mut servers) in apex_sets {
-        // The delegation lists the zone's servers plus servers found lame:
-        // the lame findings already say it all.
-        if let Some(d) = apex.diff(&req.child_name_servers) {
-            if d.only_here.is_empty() && d.only_there.iter().all(|s| lame.contains(s)) {
-                continue;
-            }
-        }
+    for (apex, servers) in apex_sets {
+        out.extend(apex_finding(req, apex, servers, &lame, &serving));
+    }
+}
+
+/// What one apex NS set that differs from the delegation adds up to, once
+/// for every server that serves it: a mismatch when it lacks a server of
+/// the delegation that is not lame; a warning when it only names more
+/// servers that serve the zone (Zonemaster's notice `EXTRA_NAME_CHILD`);
+/// nothing when the difference is only servers found lame or silent, which
+/// their own findings name.
+fn apex_finding(
+    req: &VerifyRequest,
+    apex: NsSet,
+    mut servers: Vec<DomainName>,
+    lame: &[DomainName],
+    serving: &[&DomainName],
+) -> Option<Finding> {
+    let d = apex.diff(&req.child_name_servers)?;
+    if d.only_there.iter().any(|s| !lame.contains(s)) {
         servers.sort();
-        out.push(Finding::ChildNsMismatch {
+        return Some(Finding::ChildNsMismatch {
             servers,
             apex_ns: apex,
             delegation: req.child_name_servers.clone(),
         });
     }
+    let extra: NsSet = d
+        .only_here
+        .iter()
+        .filter(|s| serving.contains(s))
+        .cloned()
+        .collect();
+    (!extra.is_empty()).then(|| Finding::ChildNsExtraServers {
+        servers: extra,
+        apex_ns: apex,
+        delegation: req.child_name_servers.clone(),
+    })
 }

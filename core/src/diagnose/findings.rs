@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::servers::resolver_text;
+use crate::check::Listing;
 use crate::dns::Rcode;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
@@ -91,6 +92,9 @@ pub enum Finding {
         rcode: Rcode,
         /// Whether the AA flag was set.
         authoritative: bool,
+        /// Where it is named: the delegation, the child zone's apex NS set,
+        /// or both (none when no apex NS set was seen).
+        listed: Option<Listing>,
     },
     /// The NS set at the child zone's apex differs from the delegation: one
     /// finding per distinct apex set, naming the servers that serve it.
@@ -101,6 +105,17 @@ pub enum Finding {
         apex_ns: NsSet,
         /// The NS set the delegation has (the child hosted zone's, which the
         /// parent refers to).
+        delegation: NsSet,
+    },
+    /// The child zone's apex NS set names working servers the delegation
+    /// does not (and lacks none it has): resolvers that follow the
+    /// delegation never ask them. Zonemaster's `EXTRA_NAME_CHILD`, a notice.
+    ChildNsExtraServers {
+        /// The servers named only at the apex.
+        servers: NsSet,
+        /// The NS set at the child zone's apex.
+        apex_ns: NsSet,
+        /// The NS set the delegation has.
         delegation: NsSet,
     },
     /// Some parent servers refer correctly and others not yet (or Route 53
@@ -180,6 +195,7 @@ impl Finding {
             Finding::LameParentServer { .. } => "lame_parent_server",
             Finding::LameChildServer { .. } => "lame_child_server",
             Finding::ChildNsMismatch { .. } => "child_ns_mismatch",
+            Finding::ChildNsExtraServers { .. } => "child_ns_extra_servers",
             Finding::Propagating { .. } => "propagating",
             Finding::CachedNegative { .. } => "cached_negative",
             Finding::ResolverFailure { .. } => "resolver_failure",
@@ -196,7 +212,8 @@ impl Finding {
             | Finding::CachedNegative { .. }
             | Finding::StaleParentDelegation { .. }
             | Finding::NegativeCaching { .. }
-            | Finding::OccludedRecords { .. } => Severity::Warning,
+            | Finding::OccludedRecords { .. }
+            | Finding::ChildNsExtraServers { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -262,16 +279,29 @@ impl Finding {
                 address,
                 rcode,
                 authoritative,
+                listed,
             } => {
                 let aa = if *authoritative {
                     ""
                 } else {
                     " without the authoritative flag"
                 };
+                let fix = match listed {
+                    Some(Listing::ChildOnly) => "it is listed only in the child zone's apex NS set: remove it from the apex NS record, which must list only servers that serve the zone",
+                    Some(Listing::DelegationOnly) => "it is listed only in the delegation: the delegation must list only the child hosted zone's own name servers",
+                    _ => "the delegation must list only the child hosted zone's own name servers",
+                };
                 format!(
-                    "child name server {server} ({address}) is lame: it answered {rcode}{aa}, so it does not serve the child zone and resolvers that pick it fail; the delegation must list only the child hosted zone's own name servers"
+                    "child name server {server} ({address}) is lame: it answered {rcode}{aa}, so it does not serve the child zone and resolvers that pick it fail; {fix}"
                 )
             }
+            Finding::ChildNsExtraServers {
+                servers,
+                apex_ns,
+                delegation,
+            } => format!(
+                "the child zone's apex NS set {apex_ns} also names {servers}, which the delegation {delegation} does not: they serve the zone, but resolvers that follow the delegation never ask them; add them to the delegation or remove them from the apex NS record"
+            ),
             Finding::ChildNsMismatch {
                 servers,
                 apex_ns,

@@ -3,12 +3,19 @@
 
 use std::net::SocketAddr;
 
-use crate::check::{CheckKind, ServerCheck, ServerResult, ServerRole};
+use super::listing::agreed_apex;
+use crate::check::{CheckKind, Listing, ServerCheck, ServerResult, ServerRole};
 use crate::dns::{Rcode, DNS_PORT};
 
 /// One entry per server asked (parent and child name servers, resolvers),
-/// failing servers first, each with what it did in a few words.
+/// failing servers first, each with what it did in a few words. An apex NS
+/// set that every child server agrees on is the zone's: its difference from
+/// the delegation is said once (a finding), not held against each server;
+/// what is held against a server is its own: a server of the delegation the
+/// apex leaves out, a lame or silent one (with where it is listed when that
+/// is not both sets).
 pub fn server_results(checks: &[ServerCheck]) -> Vec<ServerResult> {
+    let agreed = agreed_apex(checks);
     let mut out: Vec<ServerResult> = Vec::new();
     for c in checks {
         let role = match c.kind {
@@ -23,7 +30,12 @@ pub fn server_results(checks: &[ServerCheck]) -> Vec<ServerResult> {
             (None, None) => continue,
         };
         let address = c.address.map(|a| a.ip());
-        let what = if c.ok { None } else { Some(check_result(c)) };
+        let zone_wide = agreed.is_some() && c.ns_seen.as_ref() == agreed && answered_with_aa(c);
+        let what = if c.ok || (c.kind == CheckKind::ChildNs && zone_wide) {
+            None
+        } else {
+            Some(with_listing(check_result(c), c.listed))
+        };
         match out
             .iter_mut()
             .find(|r| r.role == role && r.name == name && r.address == address)
@@ -45,8 +57,43 @@ pub fn server_results(checks: &[ServerCheck]) -> Vec<ServerResult> {
             }),
         }
     }
+    left_out_of_the_apex(checks, &mut out);
     out.sort_by(|a, b| (a.ok, a.role, &a.name, a.address).cmp(&(b.ok, b.role, &b.name, b.address)));
     out
+}
+
+fn answered_with_aa(c: &ServerCheck) -> bool {
+    c.error.is_none() && c.rcode == Some(Rcode::NOERROR) && c.authoritative == Some(true)
+}
+
+/// A server of the delegation that serves the zone but that the child's
+/// apex NS set leaves out (Zonemaster's `EXTRA_NAME_PARENT`).
+fn left_out_of_the_apex(checks: &[ServerCheck], out: &mut [ServerResult]) {
+    for c in checks
+        .iter()
+        .filter(|c| c.kind == CheckKind::ChildNs && c.listed == Some(Listing::DelegationOnly))
+    {
+        let (Some(name), address) = (&c.server_name, c.address.map(|a| a.ip())) else {
+            continue;
+        };
+        let name = name.to_string();
+        if let Some(r) = out
+            .iter_mut()
+            .find(|r| r.ok && r.role == ServerRole::Child && r.name == name && r.address == address)
+        {
+            r.ok = false;
+            r.result = "serves the zone but is missing from the child zone's apex NS set".into();
+        }
+    }
+}
+
+/// A failing server's result, with where it is listed when that is one set
+/// only.
+fn with_listing(what: String, listed: Option<Listing>) -> String {
+    match listed {
+        Some(l @ (Listing::ChildOnly | Listing::DelegationOnly)) => format!("{what}; {}", l.text()),
+        _ => what,
+    }
 }
 
 /// What a failed check saw, in a few words.

@@ -161,9 +161,12 @@ pub(crate) fn handle(
         let now = std::time::Instant::now();
         let lag = st.publish_lag.get(server).copied();
         let mut best: Option<(String, Records)> = None;
+        let also = st.also_serving.get(server);
         for acct in st.accounts.values() {
             for z in acct.zones.values() {
-                if z.private || !z.ns.iter().any(|n| n == server) {
+                let serves =
+                    z.ns.iter().any(|n| n == server) || also.is_some_and(|ids| ids.contains(&z.id));
+                if z.private || !serves {
                     continue;
                 }
                 let Some(p) = z.view(lag, now) else { continue };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::diagnosis::authoritative_ok;
 use super::*;
-use crate::check::{CheckKind, ServerCheck, VerifyRequest};
+use crate::check::{CheckKind, Listing, ServerCheck, VerifyRequest};
 use crate::dns::Rcode;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
@@ -48,6 +48,7 @@ fn check(kind: CheckKind, server: Option<&str>, last: u8) -> ServerCheck {
         error: None,
         timed_out: false,
         detail: String::new(),
+        listed: None,
     }
 }
 
@@ -195,7 +196,8 @@ fn refusing_or_non_authoritative_child_is_lame_once_per_address() {
             server: n("ns-2.awsdns-02.net"),
             address: addr(12),
             rcode: Rcode::REFUSED,
-            authoritative: false
+            authoritative: false,
+            listed: Some(Listing::Both)
         }]
     );
     assert!(f[0].message().contains("without the authoritative flag"));
@@ -253,7 +255,8 @@ fn a_refusing_server_in_the_delegation_is_lame_once_not_an_ns_mismatch() {
             server: n("ns-9.awsdns-09.org"),
             address: addr(19),
             rcode: Rcode::REFUSED,
-            authoritative: false
+            authoritative: false,
+            listed: Some(Listing::DelegationOnly)
         }]
     );
 }
@@ -462,6 +465,7 @@ fn every_finding_has_a_code_severity_and_message_without_trailing_period() {
             address: addr(1),
             rcode: Rcode::NOERROR,
             authoritative: false,
+            listed: Some(Listing::ChildOnly),
         },
         Finding::ChildNsMismatch {
             servers: vec![n("x.net")],
@@ -470,6 +474,11 @@ fn every_finding_has_a_code_severity_and_message_without_trailing_period() {
         },
         Finding::Propagating {
             servers_behind: vec!["x.net".into(), "y.net".into()],
+        },
+        Finding::ChildNsExtraServers {
+            servers: set(&["z.net"]),
+            apex_ns: set(&["y.net", "z.net"]),
+            delegation: set(&["y.net"]),
         },
         Finding::CachedNegative {
             resolver: addr(53),
@@ -520,12 +529,17 @@ fn every_finding_has_a_code_severity_and_message_without_trailing_period() {
         let json = serde_json::to_value(f).unwrap();
         assert_eq!(json["code"], f.code());
     }
-    assert!(all[10].message().starts_with("2 records in the parent zone at or under a.example.com (www.a.example.com A, a.example.com TXT)"));
-    assert!(all[11].message().contains("subdomain takeover"));
-    assert_eq!(all[10].severity(), Severity::Warning);
-    assert_eq!(all[11].severity(), Severity::Error);
+    assert_eq!(all[7].severity(), Severity::Warning);
+    assert!(all[4]
+        .message()
+        .contains("listed only in the child zone's apex NS set"));
+    assert!(all[11].message().starts_with("2 records in the parent zone at or under a.example.com (www.a.example.com A, a.example.com TXT)"));
+    assert!(all[12].message().contains("subdomain takeover"));
+    assert_eq!(all[11].severity(), Severity::Warning);
+    assert_eq!(all[12].severity(), Severity::Error);
 }
 
+mod listing;
 mod verdict;
 
 /// Guards: a delegation whose every server refuses the zone (the child zone

@@ -12,6 +12,7 @@ pub fn server_type() -> Type {
         ("ok", Type::Bool),
         ("detail", Type::String),
         ("rtt_ms", Type::Number),
+        ("listed", Type::String),
     ])
 }
 
@@ -39,7 +40,7 @@ pub fn schema() -> Schema {
             .attribute(Attribute::new("parent_zone", Type::String).computed().description("The zone that holds the delegation."))
             .attribute(Attribute::new("parent_name_servers", Type::list(Type::String)).computed().description("The parent zone's name servers, as the zone above refers to them."))
             .attribute(Attribute::new("delegated_name_servers", Type::list(Type::String)).computed().description("What the parent's servers refer `name` to (empty: not delegated)."))
-            .attribute(Attribute::new("servers", Type::list(server_type())).computed().description("Every question asked, failing ones first: `role` (parent or child), `check` (parent_referral, child_soa, child_ns), `server`, `address`, `ok`, `detail`, `rtt_ms`."))
+            .attribute(Attribute::new("servers", Type::list(server_type())).computed().description("Every question asked, failing ones first: `role` (parent or child), `check` (parent_referral, child_soa, child_ns), `server`, `address`, `ok`, `detail`, `rtt_ms`, and `listed` for a child-side server: where it is named (`both`: the delegation and the child zone's apex NS set; `child_only`; `delegation_only`; null when no apex NS set was seen). Every server the parent's referral or the child's apex NS set names is asked, as Zonemaster does."))
             .attribute(Attribute::new("findings", Type::list(finding_type())).computed().description("What is wrong, errors first: `code` (stable, e.g. `no_parent_record`, `parent_points_elsewhere`, `lame_child_server`), `severity`, `message`."))
             .attribute(Attribute::new("summary", Type::String).computed().description("One line for people."))
             .attribute(Attribute::new("error", Type::String).computed().description("Why the check could not be made, when `status` is `unknown`.")),

@@ -37,6 +37,10 @@ pub fn to_value(config: &Value, r: &Inspection) -> Value {
                             "rtt_ms",
                             s.rtt_ms.map_or(Value::Null, |ms| Value::int(ms as i64)),
                         ),
+                        (
+                            "listed",
+                            s.listed.map_or(Value::Null, |l| Value::string(l.as_str())),
+                        ),
                     ])
                 })
                 .collect(),

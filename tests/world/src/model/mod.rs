@@ -69,6 +69,10 @@ pub struct State {
     /// change becomes visible there (capped at INSYNC; a lag beyond the insync
     /// delay pushes INSYNC back, so INSYNC still means every server has it).
     pub publish_lag: HashMap<String, Duration>,
+    /// Pool servers (name with trailing dot) that also serve zones outside
+    /// their own delegation sets, by zone ID: a server listed in a zone's
+    /// apex NS record by hand that does serve it.
+    pub also_serving: HashMap<String, Vec<String>>,
 }
 
 impl State {
@@ -88,6 +92,7 @@ impl State {
             seq: 0,
             dns_faults: HashMap::new(),
             publish_lag: HashMap::new(),
+            also_serving: HashMap::new(),
         };
         s.reset();
         s
@@ -107,6 +112,7 @@ impl State {
         self.fail_assume.clear();
         self.dns_faults.clear();
         self.publish_lag.clear();
+        self.also_serving.clear();
         for a in all_accounts() {
             self.accounts.insert(a.to_string(), Account::default());
             self.keys.insert(

@@ -141,6 +141,20 @@ impl World {
         }
     }
 
+    /// Makes pool server `server` (host name, with or without the trailing
+    /// dot) serve the hosted zone `zone_id` too, with the records every
+    /// server of that zone serves, although it is not one of the zone's own
+    /// name servers: a working server that only a hand-edited apex NS
+    /// record names.
+    pub fn serve_zone_also(&self, server: &str, zone_id: &str) {
+        let mut st = self.shared.lock();
+        let id = zone_id.trim_start_matches("/hostedzone/").to_string();
+        let ids = st.also_serving.entry(fqdn(server)).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+
     /// Make the next `n` AssumeRole calls for `role_arn` fail with AccessDenied.
     pub fn fail_assume_role(&self, role_arn: &str, n: u32) {
         self.shared

@@ -94,6 +94,16 @@ impl World {
             .map(|(_, a)| SocketAddr::from((*a, 53)))
     }
 
+    /// Every pool name server: (name with trailing dot, address).
+    pub fn pool_servers(&self) -> Vec<(String, SocketAddr)> {
+        self.shared
+            .infra
+            .pool
+            .all()
+            .map(|(s, a)| (s.clone(), SocketAddr::from((*a, 53))))
+            .collect()
+    }
+
     /// Base credentials of an account: (access key id, secret access key).
     pub fn credentials(&self, account: &str) -> (String, String) {
         (base_access_key(account), base_secret_key(account))
