@@ -455,55 +455,6 @@ impl Engine {
     }
 }
 
-/// A create interrupted (Ctrl-C: Terraform's StopProvider) after its zone
-/// was created ends as a registrar's wait that ran out: with the state
-/// reached, verification `pending`, and a warning, so Terraform keeps the
-/// link untainted (it reports the interruption itself) and the next apply
-/// finishes the wait on the same zone instead of replacing it with another
-/// one, with new name servers. An interrupt before anything was created is
-/// still an error: there is nothing to keep.
-fn interrupted_create(
-    spec: &LinkSpec,
-    failure: Box<ApplyFailure>,
-) -> std::result::Result<Applied, Box<ApplyFailure>> {
-    let Some(mut state) = failure
-        .partial
-        .clone()
-        .filter(|s| !s.child_zone_id.is_empty())
-    else {
-        return Err(failure);
-    };
-    let reached = if state.written.is_some() {
-        format!(
-            "created hosted zone {} and wrote the parent NS record",
-            state.child_zone_id
-        )
-    } else {
-        format!("created hosted zone {}", state.child_zone_id)
-    };
-    let report = failure.report;
-    state.verification = Some(VerificationSummary {
-        status: VerifyStatus::Pending,
-        checked_at: SystemTime::now(),
-        servers_checked: report.as_ref().map_or(0, |r| r.servers_checked() as u32),
-        summary: format!(
-            "the apply that created the delegation of {} was interrupted before it was verified; the next apply finishes it",
-            spec.name
-        ),
-        servers: report.as_ref().map(|r| r.servers()).unwrap_or_default(),
-    });
-    let warning = format!(
-        "the apply of {} was interrupted after it {reached}: both are kept in state with verification.status = \"pending\", and the next apply finishes the wait and verifies on the same zone (interrupted by: {})",
-        spec.name, failure.error
-    );
-    Ok(Applied {
-        state,
-        report,
-        findings: Vec::new(),
-        warnings: vec![warning],
-    })
-}
-
 pub(super) fn occluded_finding(name: &DomainName, records: &[zone::RecordSet]) -> Finding {
     Finding::OccludedRecords {
         name: name.clone(),
