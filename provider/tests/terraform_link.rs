@@ -980,6 +980,9 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     // Guards (issue 10 items 1 and 2): a move that would delete an old zone
     // holding records half-done, or state recording the new account while
     // the zone still lives in the old one (the old zone then forgotten).
+    // Since issue 19 item 8 the refusal comes from apply's own plan; apply's
+    // check before its first write is `core/tests/engine.rs::
+    // a_move_that_would_strand_records_is_refused_before_any_write`.
     let env = env().await;
     let tf = Tf::new(&env, "main", &link("api", "stay.example.com", CHILD, ""));
     consistent(&tf.apply());
@@ -1002,6 +1005,10 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     consistent(&out);
     assert!(flat(&out).contains("nothing was changed"), "{out}");
     assert!(flat(&out).contains("www.stay.example.com NS"), "{out}");
+    assert!(
+        flat(&out).contains("Planning failed"),
+        "refused at plan: {out}"
+    );
     let after = tf.resource("route53delegation_link.api");
     assert_eq!(
         after["child"]["assume_role"]["role_arn"],
