@@ -986,6 +986,90 @@ async fn a_move_that_would_strand_records_is_refused_before_any_write() {
 }
 
 #[tokio::test]
+async fn check_move_tells_at_plan_what_apply_would_refuse() {
+    // Guards (issue 19 item 8): a move that apply refuses planned as a
+    // change, so a pipeline finds out only after approving the plan.
+    let f = fixture().await;
+    let mut spec = spec("told.example.com");
+    let c = CancellationToken::new();
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    let prior = route53delegation::LinkState {
+        child_account: Some(spec.child.account.clone()),
+        ..st.clone()
+    };
+    assert!(
+        f.engine.check_move(&spec, &prior).await.unwrap().is_none(),
+        "no move"
+    );
+    spec.child.account = role(&child_role("333333333333"));
+    assert!(
+        f.engine.check_move(&spec, &prior).await.unwrap().is_none(),
+        "the old zone is empty"
+    );
+    record::write_ns(
+        &console(&f.world, CHILD),
+        &st.child_zone_id,
+        &DomainName::parse("www.told.example.com").unwrap(),
+        &NsRecord {
+            ttl: 300,
+            values: NsSet::parse(["ns1.x.net"]).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let writes_before = writes(&f);
+    let told = f.engine.check_move(&spec, &prior).await.unwrap();
+    let msg = told.expect("refused").to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "moving the delegation of told.example.com away from hosted zone {}: ",
+            st.child_zone_id
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("www.told.example.com NS"), "{msg}");
+    assert!(msg.contains("copy those records to the new zone"), "{msg}");
+    assert!(msg.contains("child.force_destroy = true"), "{msg}");
+    assert!(!msg.ends_with('.'), "{msg}");
+    let applied = f
+        .engine
+        .apply(&spec, Some(&prior), T, &c)
+        .await
+        .unwrap_err();
+    assert_eq!(applied.error.to_string(), msg, "the refusal apply gives");
+    assert_eq!(writes(&f), writes_before, "no write");
+
+    // Another zone by ID: the same refusal.
+    let other = create_zone_as(&f.world, CHILD, "told.example.com").await;
+    let writes_before = writes(&f);
+    let mut to_other = spec.clone();
+    to_other.child.account = prior.child_account.clone().unwrap();
+    to_other.child.zone_id = Some(other);
+    assert!(f
+        .engine
+        .check_move(&to_other, &prior)
+        .await
+        .unwrap()
+        .is_some());
+    // force_destroy, or a zone this link did not create: apply moves.
+    spec.child.force_destroy = true;
+    assert!(f.engine.check_move(&spec, &prior).await.unwrap().is_none());
+    spec.child.force_destroy = false;
+    let adopted = route53delegation::LinkState {
+        zone_owned: false,
+        ..prior.clone()
+    };
+    assert!(f
+        .engine
+        .check_move(&spec, &adopted)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(writes(&f), writes_before, "no write");
+}
+
+#[tokio::test]
 async fn adopting_another_zone_repoints_and_retires_the_created_one() {
     // Guards (issue 10 item 2): child.zone_id changed to another zone
     // planned as a replacement (destroy first: an outage) or leaking the

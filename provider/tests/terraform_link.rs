@@ -989,6 +989,9 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     // Guards (issue 10 items 1 and 2): a move that would delete an old zone
     // holding records half-done, or state recording the new account while
     // the zone still lives in the old one (the old zone then forgotten).
+    // Since issue 19 item 8 the refusal comes from apply's own plan; apply's
+    // check before its first write is `core/tests/engine.rs::
+    // a_move_that_would_strand_records_is_refused_before_any_write`.
     let env = env().await;
     let tf = Tf::new(&env, "main", &link("api", "stay.example.com", CHILD, ""));
     consistent(&tf.apply());
@@ -1011,6 +1014,10 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     consistent(&out);
     assert!(flat(&out).contains("nothing was changed"), "{out}");
     assert!(flat(&out).contains("www.stay.example.com NS"), "{out}");
+    assert!(
+        flat(&out).contains("Move would strand the old zone's records"),
+        "refused at plan: {out}"
+    );
     let after = tf.resource("route53delegation_link.api");
     assert_eq!(
         after["child"]["assume_role"]["role_arn"],
@@ -1026,4 +1033,153 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     assert_sound(&env, &[]);
     tf.write(&env, &link("api", "stay.example.com", CHILD, ""));
     tf.assert_no_changes();
+}
+
+/// The world's write calls so far (every Route 53 call but reads), by
+/// account and operation.
+fn writes(env: &Env) -> Vec<((String, String), u64)> {
+    env.world
+        .call_counts()
+        .into_iter()
+        .filter(|((_, op), _)| {
+            !(op.starts_with("Get") || op.starts_with("List") || op == "AssumeRole")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_move_that_would_strand_records_is_refused_at_plan() {
+    // Guards (issue 19 item 8): a move whose old zone (created by the link)
+    // holds records planned as "1 to change" and refused only at apply,
+    // after a pipeline approved the plan.
+    let env = env().await;
+    let tf = Tf::new(&env, "main", &link("api", "kept.example.com", CHILD, ""));
+    consistent(&tf.apply());
+    let before = tf.resource("route53delegation_link.api");
+    let zone_id = before["child_zone_id"].as_str().unwrap().to_string();
+    route53delegation::record::write_ns(
+        &console(&env.world, CHILD),
+        &zone_id,
+        &route53delegation::DomainName::parse("www.kept.example.com").unwrap(),
+        &route53delegation::record::NsRecord {
+            ttl: 300,
+            values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let refused = |out: &str, line: &str| {
+        let out = flat(out);
+        assert!(
+            out.contains("Move would strand the old zone's records"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "moving the delegation of kept.example.com away from hosted zone {zone_id}:"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("www.kept.example.com NS"), "{out}");
+        assert!(
+            out.contains("copy those records to the new zone and delete them from the old one"),
+            "{out}"
+        );
+        assert!(out.contains("set child.force_destroy = true"), "{out}");
+        assert!(out.contains(line), "the diagnostic points at {line}: {out}");
+        assert!(!out.contains("to change"), "no plan is shown: {out}");
+    };
+
+    // Another child account: refused at plan, on the role that moves it.
+    let writes_before = writes(&env);
+    tf.write(&env, &link("api", "kept.example.com", "333333333333", ""));
+    let out = tf.fails(&["plan", "-input=false", "-no-color"]);
+    refused(
+        &out,
+        &format!("role_arn = \"{}\"", child_role("333333333333")),
+    );
+    assert_eq!(writes(&env), writes_before, "plan writes nothing");
+    assert!(zones_named(&env, "333333333333", "kept.example.com").is_empty());
+
+    // Another zone by child.zone_id: refused at plan, on zone_id.
+    let other = create_zone(&env.world, CHILD, "kept.example.com").await;
+    let writes_before = writes(&env);
+    let to_other = link("api", "kept.example.com", CHILD, "").replace(
+        "  child {\n",
+        &format!("  child {{\n    zone_id = \"{other}\"\n"),
+    );
+    tf.write(&env, &to_other);
+    let out = tf.fails(&["plan", "-input=false", "-no-color"]);
+    refused(&out, &format!("zone_id = \"{other}\""));
+    assert_eq!(writes(&env), writes_before, "plan writes nothing");
+    assert_eq!(
+        parent_ns(&env, "kept.example.com"),
+        Some(ns_list(&before["name_servers"])),
+        "the delegation is untouched"
+    );
+    assert_sound(&env, &[other.as_str()]);
+
+    // With force_destroy the move plans, and apply carries it out.
+    tf.write(
+        &env,
+        &link("api", "kept.example.com", "333333333333", "")
+            .replace("  child {\n", "  child {\n    force_destroy = true\n"),
+    );
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        flat(&plan).contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    consistent(&tf.apply());
+    let after = tf.resource("route53delegation_link.api");
+    let moved = zones_named(&env, "333333333333", "kept.example.com");
+    assert_eq!(moved.len(), 1);
+    assert_eq!(after["child_zone_id"], moved[0].id.as_str());
+    let left: Vec<String> = zones_named(&env, CHILD, "kept.example.com")
+        .into_iter()
+        .map(|z| z.id)
+        .collect();
+    assert_eq!(
+        left,
+        vec![other.clone()],
+        "the old zone went with its records"
+    );
+    assert_sound(&env, &[other.as_str()]);
+    tf.assert_no_changes();
+}
+
+#[tokio::test]
+async fn a_move_away_from_an_adopted_zone_with_records_plans_a_change() {
+    // Guards (issue 19 item 8): the plan-time refusal reaching a zone the
+    // link never created, which a move keeps (records and all).
+    let env = env().await;
+    let adopted = create_zone(&env.world, CHILD, "own.example.com").await;
+    let adopt = link("api", "own.example.com", CHILD, "").replace(
+        "  child {\n",
+        &format!("  child {{\n    zone_id = \"{adopted}\"\n"),
+    );
+    let tf = Tf::new(&env, "main", &adopt);
+    consistent(&tf.apply());
+    route53delegation::record::write_ns(
+        &console(&env.world, CHILD),
+        &adopted,
+        &route53delegation::DomainName::parse("www.own.example.com").unwrap(),
+        &route53delegation::record::NsRecord {
+            ttl: 300,
+            values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    tf.write(&env, &link("api", "own.example.com", "333333333333", ""));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        flat(&plan).contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    assert!(!flat(&plan).contains("strand"), "{plan}");
 }

@@ -93,6 +93,30 @@ impl Engine {
         Ok(Preflight::new(Some(parent_zone), notices))
     }
 
+    /// Plan-time check of a move (another child account, or another zone
+    /// named by `child.zone_id`): the refusal apply would return, found the
+    /// way apply finds it, when the zone left behind is one this link
+    /// created and it holds records of its own (unless
+    /// `child.force_destroy`). `Ok(None)`: no move, or one apply carries
+    /// out. `Err`: the accounts could not be read; apply checks again.
+    /// Only reads: nothing in AWS is changed.
+    pub async fn check_move(&self, spec: &LinkSpec, prior: &LinkState) -> Result<Option<Error>> {
+        if spec.parent.kind != ParentKind::Route53 || spec.child.force_destroy || !prior.zone_owned
+        {
+            return Ok(None);
+        }
+        let child = self.clients.route53(&spec.child.account).await?;
+        let Some(old) = self
+            .zone_to_leave(&child, spec, Some(prior))
+            .await?
+            .filter(|o| o.owned)
+        else {
+            return Ok(None);
+        };
+        let records = zone::own_records(&old.client, &old.zone).await?;
+        Ok((!records.is_empty()).then(|| move_refusal(spec, &old, &records)))
+    }
+
     /// Where the prior child zone is, and whether this apply moves the
     /// delegation away from it (another account, or another zone named by
     /// `child.zone_id`). `None`: no move.
@@ -102,20 +126,31 @@ impl Engine {
         spec: &LinkSpec,
         prior: Option<&LinkState>,
     ) -> Result<Option<OldZone>> {
+        self.zone_to_leave(&ctx.child, spec, prior).await
+    }
+
+    /// [`Engine::prior_zone_to_leave`] with the new child account's client
+    /// alone, so plan can ask before the parent zone is looked up.
+    async fn zone_to_leave(
+        &self,
+        child: &Client,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+    ) -> Result<Option<OldZone>> {
         let Some(p) = prior.filter(|p| !p.child_zone_id.is_empty()) else {
             return Ok(None);
         };
         if spec.child.zone_id.as_deref() == Some(p.child_zone_id.as_str()) {
             return Ok(None);
         }
-        let in_new_account = visible_zone(&ctx.child, &p.child_zone_id).await?;
+        let in_new_account = visible_zone(child, &p.child_zone_id).await?;
         if let Some(z) = in_new_account.filter(|z| z.name == spec.name) {
             if spec.child.zone_id.is_none() {
                 // Same zone, same account (or an account that sees it).
                 return Ok(None);
             }
             return Ok(Some(OldZone {
-                client: ctx.child.clone(),
+                client: child.clone(),
                 settings: spec.child.account.clone(),
                 zone: z,
                 owned: p.zone_owned,
@@ -136,6 +171,27 @@ impl Engine {
                 zone,
                 owned: p.zone_owned,
             }))
+    }
+}
+
+/// The refusal of a move that would strand the records of the zone it
+/// leaves: the same words at plan and at apply, since neither changed
+/// anything.
+pub(super) fn move_refusal(spec: &LinkSpec, old: &OldZone, records: &[zone::RecordSet]) -> Error {
+    Error::Partial {
+        context: format!(
+            "moving the delegation of {} away from hosted zone {}",
+            spec.name, old.zone.id
+        ),
+        source: Box::new(Error::ZoneNotEmpty {
+            zone_id: old.zone.id.clone(),
+            name: old.zone.name.clone(),
+            records: records
+                .iter()
+                .map(|r| (r.name.clone(), r.rtype.clone()))
+                .collect(),
+        }),
+        consequence: "nothing was changed; copy those records to the new zone and delete them from the old one, or set child.force_destroy = true to delete them with the old zone".into(),
     }
 }
 

@@ -98,6 +98,13 @@ impl Link {
             {
                 all.extend(self.check_update_key(&cfg.spec).await);
             }
+            let moved_by = super::plan_rules::child_move_attribute(&req.prior_state, &req.config);
+            if let (Some(cfg), Some(attribute)) = (cfg.as_ref(), moved_by) {
+                if !all.iter().any(Diagnostic::is_error) {
+                    let prior = prior_link_state(&req.prior_state, &req.prior_private);
+                    all.extend(self.check_move(&cfg.spec, &prior, attribute).await);
+                }
+            }
             r.diagnostics = all;
             return r;
         }
@@ -169,6 +176,35 @@ impl Link {
         }
     }
 
+    /// A move of the child side that apply would refuse (the zone it
+    /// leaves, which this link created, holds records of its own), told at
+    /// plan on the setting that moves it; bounded like every plan-time
+    /// lookup, and an account that cannot be read in time is left to apply,
+    /// which checks again before its first write.
+    async fn check_move(
+        &self,
+        spec: &LinkSpec,
+        prior: &LinkState,
+        attribute: crate::protocol::AttributePath,
+    ) -> Vec<Diagnostic> {
+        match tokio::time::timeout(PLAN_LOOKUP_TIMEOUT, self.engine.check_move(spec, prior)).await {
+            Ok(Ok(Some(refusal))) => vec![Diagnostic::error(
+                "Move would strand the old zone's records",
+                refusal.to_string(),
+            )
+            .with_attribute(attribute)],
+            Ok(Ok(None)) => Vec::new(),
+            Ok(Err(e)) => {
+                tracing::info!(name = %spec.name, error = %e, "move not checked at plan time; apply checks it");
+                Vec::new()
+            }
+            Err(_) => {
+                tracing::info!(name = %spec.name, "move not checked within the plan-time limit; apply checks it");
+                Vec::new()
+            }
+        }
+    }
+
     /// ApplyResourceChange.
     pub async fn apply(&self, mut req: ApplyRequest) -> ApplyResponse {
         req.config = self.defaults.fill(&req.config);
@@ -191,16 +227,8 @@ impl Link {
                 diagnostics: d,
             };
         };
-        let prior = (!req.prior_state.is_null()).then(|| {
-            let mut st = link_state(&req.prior_state, &req.planned_private);
-            // Where the prior objects live: the configuration they were
-            // made with, so that a move can retire them.
-            if let (Some(prior_cfg), _) = parse_config(&req.prior_state) {
-                st.parent_account = Some(prior_cfg.spec.parent.account);
-                st.child_account = Some(prior_cfg.spec.child.account);
-            }
-            st
-        });
+        let prior = (!req.prior_state.is_null())
+            .then(|| prior_link_state(&req.prior_state, &req.planned_private));
         let timeout = if prior.is_some() {
             cfg.timeouts.update
         } else {
@@ -442,6 +470,18 @@ impl Link {
             },
         }
     }
+}
+
+/// The prior state as the core sees it, with where its objects live: the
+/// configuration they were made with, so that a move can find (and retire)
+/// them.
+fn prior_link_state(prior: &Value, private: &[u8]) -> LinkState {
+    let mut st = link_state(prior, private);
+    if let (Some(prior_cfg), _) = parse_config(prior) {
+        st.parent_account = Some(prior_cfg.spec.parent.account);
+        st.child_account = Some(prior_cfg.spec.child.account);
+    }
+    st
 }
 
 /// Whether the planned `dns_update` key (name, algorithm or secret) differs

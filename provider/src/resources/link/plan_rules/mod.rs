@@ -102,6 +102,50 @@ fn parent_identity(v: &Value) -> String {
     "route53".into()
 }
 
+/// The `child.zone_id` asked for, without its `/hostedzone/` prefix.
+fn child_target(config: &Value) -> Setting {
+    match setting(config.get("child"), "zone_id") {
+        Setting::Known(id) => Setting::Known(bare_zone_id(&id)),
+        other => other,
+    }
+}
+
+/// The setting that moves the child side of an existing link to another
+/// zone (`child.zone_id`) or account (`child.region`, `child.profile`,
+/// `child.assume_role.role_arn`), where a diagnostic about the move belongs;
+/// `None` when the child stays where it is.
+pub fn child_move_attribute(prior: &Value, config: &Value) -> Option<AttributePath> {
+    let child = AttributePath::attr("child");
+    let prior_zone = bare_zone_id(prior.get_str("child_zone_id").unwrap_or(""));
+    let other_zone = match child_target(config) {
+        Setting::Unknown => true,
+        Setting::Known(id) => id != prior_zone,
+        Setting::Unset => false,
+    };
+    if other_zone {
+        return Some(child.then_attr("zone_id"));
+    }
+    let (before, after) = (
+        account_key(prior.get("child")),
+        account_key(config.get("child")),
+    );
+    if !account_changes(prior.get("child"), config.get("child")) {
+        return None;
+    }
+    // account_key's order: region, profile, the role's ARN.
+    let changed = (0..after.len())
+        .find(|&i| before.get(i) != after.get(i) || after[i] == Setting::Unknown)
+        .unwrap_or(2);
+    Some(match changed {
+        0 => child.then_attr("region"),
+        1 => child.then_attr("profile"),
+        _ => match config.get("child").and_then(|c| c.get("assume_role")) {
+            Some(Value::Object(_)) => child.then_attr("assume_role").then_attr("role_arn"),
+            _ => child.then_attr("assume_role"),
+        },
+    })
+}
+
 /// Plans an update (the prior state exists). `cfg` is the parsed
 /// configuration when it is wholly known.
 pub fn plan_update(
@@ -146,18 +190,9 @@ pub fn plan_update(
 
     // The child side: another zone, another account, or the zone gone.
     let prior_zone = prior.get_str("child_zone_id").unwrap_or("").to_string();
-    let target = match setting(config.get("child"), "zone_id") {
-        Setting::Known(id) => Setting::Known(bare_zone_id(&id)),
-        other => other,
-    };
-    let child_to_other_zone = match &target {
-        Setting::Unknown => true,
-        Setting::Known(id) => *id != prior_zone,
-        Setting::Unset => false,
-    };
-    let child_account = account_changes(prior.get("child"), config.get("child"));
+    let target = child_target(config);
     let zone_missing = prior_zone.is_empty();
-    let child_moves = child_to_other_zone || child_account || zone_missing;
+    let child_moves = child_move_attribute(prior, config).is_some() || zone_missing;
 
     // The parent side: another zone by ID or name, or a name looked up in
     // another account.
