@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use r53world::{Fault, PARENT_ACCOUNT};
+use r53world::{Fault, Operation, PARENT_ACCOUNT};
 use route53delegation::delegation::{VerifyStatus, ZoneRef};
 use route53delegation::record::{self, NsRecord};
 use route53delegation::{CancellationToken, DomainName, Error, NsSet};
@@ -37,7 +37,9 @@ fn writes(f: &Fixture) -> u64 {
     f.world
         .call_counts()
         .iter()
-        .filter(|((_, op), _)| op == "ChangeResourceRecordSets" || op == "CreateHostedZone")
+        .filter(|((_, op), _)| {
+            *op == Operation::ChangeResourceRecordSets || *op == Operation::CreateHostedZone
+        })
         .map(|(_, n)| n)
         .sum()
 }
@@ -661,11 +663,11 @@ async fn assume_role_access_denied_is_retried_for_iam_propagation() {
 async fn throttling_and_prior_request_not_complete_are_retried() {
     let f = fixture().await;
     f.world
-        .inject_fault("ChangeResourceRecordSets", Fault::Throttling, 2);
+        .inject_fault(Operation::ChangeResourceRecordSets, Fault::Throttling, 2);
     f.world
-        .inject_fault("GetChange", Fault::PriorRequestNotComplete, 1);
+        .inject_fault(Operation::GetChange, Fault::PriorRequestNotComplete, 1);
     f.world
-        .inject_fault("CreateHostedZone", Fault::InternalFailure, 1);
+        .inject_fault(Operation::CreateHostedZone, Fault::InternalFailure, 1);
     let c = CancellationToken::new();
     let st = f
         .engine
@@ -848,7 +850,7 @@ async fn plan_time_checks_do_not_read_the_whole_parent_zone() {
         f.world
             .call_counts()
             .iter()
-            .filter(|((_, op), _)| op == "ListResourceRecordSets")
+            .filter(|((_, op), _)| *op == Operation::ListResourceRecordSets)
             .map(|(_, n)| *n)
             .sum::<u64>()
     };
@@ -1065,7 +1067,7 @@ async fn the_timeout_bounds_each_aws_call_not_only_the_waits() {
     let c = CancellationToken::new();
     let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
     f.world.inject_fault(
-        "ListResourceRecordSets",
+        Operation::ListResourceRecordSets,
         Fault::Delay(Duration::from_secs(60)),
         10,
     );
@@ -1193,8 +1195,11 @@ async fn a_role_not_assumable_yet_at_plan_is_a_warning() {
 #[tokio::test]
 async fn progress_reports_the_created_zone_before_the_apply_ends() {
     let f = fixture().await;
-    f.world
-        .inject_fault("ChangeResourceRecordSets", Fault::InternalFailure, 100);
+    f.world.inject_fault(
+        Operation::ChangeResourceRecordSets,
+        Fault::InternalFailure,
+        100,
+    );
     let seen = std::sync::Mutex::new(Vec::<String>::new());
     let progress = |st: &route53delegation::LinkState| {
         seen.lock().unwrap().push(st.child_zone_id.clone());

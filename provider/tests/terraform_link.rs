@@ -5,7 +5,7 @@ mod terraform_support;
 
 use std::time::Duration;
 
-use r53world::PARENT_ACCOUNT;
+use r53world::{Operation, PARENT_ACCOUNT};
 use terraform_support::*;
 
 #[tokio::test]
@@ -346,7 +346,9 @@ async fn bad_inputs_give_diagnostics_and_touch_nothing() {
         .world
         .call_counts()
         .iter()
-        .filter(|((_, op), _)| op == "ChangeResourceRecordSets" || op == "CreateHostedZone")
+        .filter(|((_, op), _)| {
+            *op == Operation::ChangeResourceRecordSets || *op == Operation::CreateHostedZone
+        })
         .map(|(_, n)| n)
         .sum();
     assert_eq!(writes, 0, "bad input never reaches Route 53 with a write");
@@ -431,13 +433,7 @@ async fn ctrl_c_during_verification_leaves_consistent_state() {
     // DNS shows nothing of the new zone, so no early signal: the INSYNC
     // waits end on the blind schedule. Verification starts once both
     // changes were polled (the world is INSYNC long before that).
-    let polled = |account: &str| {
-        env.world
-            .call_counts()
-            .get(&(account.to_string(), "GetChange".to_string()))
-            .copied()
-            .unwrap_or(0)
-    };
+    let polled = |account: &str| env.world.calls(account, Operation::GetChange);
     while polled(PARENT_ACCOUNT) == 0 || polled(CHILD) == 0 {
         assert!(
             start.elapsed() < Duration::from_secs(120),

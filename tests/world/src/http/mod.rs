@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::model::{ApiError, Fault, Principal};
+use crate::model::{ApiError, Fault, Operation, Principal};
 use crate::{sigv4, Shared};
 
 /// Serves the endpoint on `listener` until the runtime stops.
@@ -100,7 +100,7 @@ struct Req<'a> {
 async fn preamble(
     shared: &Shared,
     req: &Req<'_>,
-    op: &str,
+    op: Operation,
     rate_limited_api: bool,
 ) -> Result<Principal, ApiError> {
     let headers = req.headers;

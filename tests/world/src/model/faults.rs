@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::State;
+use super::{Operation, State};
 
 /// A fault injected into the next calls of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +38,11 @@ pub struct DnsFaultEntry {
 }
 
 impl State {
-    pub fn take_fault(&mut self, op: &str) -> Option<Fault> {
-        let q = self.faults.get_mut(op)?;
+    pub fn take_fault(&mut self, op: Operation) -> Option<Fault> {
+        let q = self.faults.get_mut(&op)?;
         let f = q.pop_front();
         if q.is_empty() {
-            self.faults.remove(op);
+            self.faults.remove(&op);
         }
         f
     }

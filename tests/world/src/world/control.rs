@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::World;
 use crate::model;
-use crate::{fqdn, DnsFault, Fault, RoleSpec, ThrottleMode, WorldError};
+use crate::{fqdn, DnsFault, Fault, Operation, RoleSpec, ThrottleMode, WorldError};
 
 impl World {
     /// Restore accounts/roles, wipe zones/changes/counters/faults/limits,
@@ -42,16 +42,28 @@ impl World {
         self.shared.lock().roles.insert(role.arn(), role);
     }
 
-    /// Per (account, operation) call counts, including faulted calls.
-    pub fn call_counts(&self) -> BTreeMap<(String, String), u64> {
+    /// Per (account, operation) call counts, including faulted calls; an
+    /// operation never called is absent (see [`World::calls`]).
+    pub fn call_counts(&self) -> BTreeMap<(String, Operation), u64> {
         self.shared.lock().calls.clone()
     }
 
+    /// Calls of `operation` made by `account` so far (faulted ones
+    /// included), 0 when none.
+    pub fn calls(&self, account: &str, operation: Operation) -> u64 {
+        let st = self.shared.lock();
+        st.calls
+            .get(&(account.to_string(), operation))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Make the next `count` calls of `operation` (e.g.
-    /// "ChangeResourceRecordSets", "AssumeRole") fail with `fault`.
-    pub fn inject_fault(&self, operation: &str, fault: Fault, count: u32) {
+    /// [`Operation::ChangeResourceRecordSets`], [`Operation::AssumeRole`])
+    /// fail with `fault`.
+    pub fn inject_fault(&self, operation: Operation, fault: Fault, count: u32) {
         let mut st = self.shared.lock();
-        let q = st.faults.entry(operation.to_string()).or_default();
+        let q = st.faults.entry(operation).or_default();
         for _ in 0..count {
             q.push_back(fault);
         }
@@ -74,7 +86,7 @@ impl World {
 
     /// `Throttling` answers sent by the throttle, per (account, operation)
     /// (injected faults are not counted here).
-    pub fn throttled_counts(&self) -> BTreeMap<(String, String), u64> {
+    pub fn throttled_counts(&self) -> BTreeMap<(String, Operation), u64> {
         self.shared.lock().throttle.throttled().clone()
     }
 
