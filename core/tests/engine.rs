@@ -329,7 +329,7 @@ async fn foreign_record_is_not_overwritten_unless_allowed() {
         ttl: 600,
         values: NsSet::parse(["ns1.other-dns.net", "ns2.other-dns.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, None)
+    put_ns(&parent, &f.parent_zone_id, &name, &theirs, None)
         .await
         .unwrap();
     let mut spec = spec("taken.example.com");
@@ -370,39 +370,61 @@ impl ContainsExt for Box<route53delegation::delegation::ApplyFailure> {
     }
 }
 
+/// Guards: losing someone else's concurrent change. Apply reads the parent
+/// record and replaces it (here a record it may take over) with one batch
+/// that DELETEs exactly what it read; someone changes the record while that
+/// batch is on its way (the world holds the call until they have), so Route
+/// 53 refuses it: apply fails saying what is there now, and their change
+/// survives, neither overwritten nor retried without the DELETE.
 #[tokio::test]
 async fn concurrent_change_makes_the_atomic_replace_fail() {
-    // Guards: losing someone else's concurrent change: the DELETE of exactly
-    // the values read no longer matches, so the whole batch is rejected.
     let f = fixture().await;
     let parent = console(&f.world, PARENT_ACCOUNT);
     let name = DomainName::parse("race.example.com").unwrap();
-    let v1 = NsRecord {
+    let first = NsRecord {
         ttl: 300,
         values: NsSet::parse(["ns1.a.net"]).unwrap(),
     };
-    let v2 = NsRecord {
+    let theirs = NsRecord {
         ttl: 300,
         values: NsSet::parse(["ns1.b.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &v1, None)
+    put_ns(&parent, &f.parent_zone_id, &name, &first, None)
         .await
         .unwrap();
-    // Someone replaces v1 with v2 after we read v1.
-    record::write_ns(&parent, &f.parent_zone_id, &name, &v2, Some(&v1))
-        .await
-        .unwrap();
-    let ours = NsRecord {
-        ttl: 300,
-        values: NsSet::parse(["ns1.c.net"]).unwrap(),
+    let mut spec = spec("race.example.com");
+    spec.parent.allow_overwrite = true;
+    let writes_before = f
+        .world
+        .calls(PARENT_ACCOUNT, Operation::ChangeResourceRecordSets);
+    let held = f.world.hold_next(Operation::ChangeResourceRecordSets);
+    let c = CancellationToken::new();
+    let err = {
+        let apply = f.engine.apply(&spec, None, T, &c);
+        tokio::pin!(apply);
+        tokio::select! {
+            r = &mut apply => panic!(
+                "apply ended before its parent write reached Route 53: {:?}",
+                r.map(|o| o.state)
+            ),
+            () = held.arrived() => {}
+        }
+        // The engine's batch (DELETE `first`, CREATE its own) is on the
+        // wire: someone else replaces `first` now, then the batch goes on.
+        put_ns(&parent, &f.parent_zone_id, &name, &theirs, Some(&first))
+            .await
+            .expect("their write");
+        held.release();
+        apply.await.unwrap_err()
     };
-    let err = record::write_ns(&parent, &f.parent_zone_id, &name, &ours, Some(&v1))
-        .await
-        .unwrap_err();
     // Guards (issue 10 item 6): Route 53's raw InvalidChangeBatch text
     // instead of what was found, what was expected and what to do.
-    assert!(matches!(err, Error::RecordChanged { .. }), "{err}");
-    let msg = err.to_string();
+    assert!(
+        matches!(err.error, Error::RecordChanged { .. }),
+        "{}",
+        err.error
+    );
+    let msg = err.error.to_string();
     assert!(
         msg.starts_with("writing NS record race.example.com in parent zone"),
         "{msg}"
@@ -415,8 +437,22 @@ async fn concurrent_change_makes_the_atomic_replace_fail() {
     assert!(!msg.contains("InvalidChangeBatch"), "{msg}");
     assert_eq!(
         NsSet::parse(ns_in_parent(&f, "race.example.com").unwrap()).unwrap(),
-        v2.values,
+        theirs.values,
         "their change survives"
+    );
+    assert_eq!(
+        f.world
+            .calls(PARENT_ACCOUNT, Operation::ChangeResourceRecordSets)
+            - writes_before,
+        2,
+        "the refused batch and theirs: nothing written again without the DELETE"
+    );
+    let partial = err.partial.expect("the child zone made is in the state");
+    assert!(!partial.child_zone_id.is_empty());
+    assert_ne!(
+        partial.delegated.map(|d| d.values),
+        Some(partial.name_servers),
+        "the state does not claim a record apply never wrote"
     );
 }
 
@@ -432,7 +468,7 @@ async fn destroy_refuses_to_remove_a_record_changed_by_someone_else() {
         ttl: 300,
         values: NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    record::write_ns(
+    put_ns(
         &parent,
         &f.parent_zone_id,
         &name,
@@ -470,7 +506,7 @@ async fn zone_with_records_is_kept_unless_force_destroy() {
         ttl: 300,
         values: NsSet::parse(["ns1.x.net"]).unwrap(),
     };
-    record::write_ns(
+    put_ns(
         &child,
         &st.child_zone_id,
         &DomainName::parse("www.full.example.com").unwrap(),
@@ -916,7 +952,7 @@ async fn a_move_that_would_strand_records_is_refused_before_any_write() {
     let mut spec = spec("keep.example.com");
     let c = CancellationToken::new();
     let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
-    record::write_ns(
+    put_ns(
         &console(&f.world, CHILD),
         &st.child_zone_id,
         &DomainName::parse("www.keep.example.com").unwrap(),

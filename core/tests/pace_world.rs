@@ -23,7 +23,7 @@ use route53delegation::nsset::NsSet;
 use route53delegation::own_zones::OwnZones;
 use route53delegation::pace::{Pacing, Rate};
 use route53delegation::parent_side::ParentConfig;
-use route53delegation::record::{self, NsRecord};
+use route53delegation::record::NsRecord;
 use route53delegation::zone;
 use route53delegation::{CancellationToken, DomainName, Engine, EngineConfig, Error, LinkState};
 use support::*;
@@ -404,7 +404,7 @@ async fn a_record_changed_underneath_fails_only_its_own_link() {
     };
     let console = console(&f.world, PARENT_ACCOUNT);
     let cas1 = DomainName::parse("cas1.example.com").unwrap();
-    record::write_ns(&console, &f.parent_zone_id, &cas1, &theirs, None)
+    put_ns(&console, &f.parent_zone_id, &cas1, &theirs, None)
         .await
         .expect("their write");
     let before = answered(&f.world);
@@ -472,10 +472,9 @@ async fn a_throttled_insync_wait_keeps_waiting() {
         ttl: 300,
         values: NsSet::parse(["ns1.elsewhere.net"]).unwrap(),
     };
-    let out = record::write_ns(&r53, &f.parent_zone_id, &name, &rec, None)
+    let change = put_ns(&r53, &f.parent_zone_id, &name, &rec, None)
         .await
         .expect("write");
-    let change = out.change_id().expect("a change").to_string();
     f.world
         .inject_fault(Operation::GetChange, Fault::Throttling, 3);
     let before = answered(&f.world);

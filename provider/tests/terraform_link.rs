@@ -137,7 +137,7 @@ async fn deleted_or_edited_parent_record_is_drift() {
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(&parent, &env.parent_zone_id, &name, &theirs, Some(&cur))
+    put_ns(&parent, &env.parent_zone_id, &name, &theirs, Some(&cur))
         .await
         .unwrap();
     let out = tf.fails(&["plan", "-input=false", "-no-color"]);
@@ -593,7 +593,7 @@ async fn destroy_refuses_a_zone_with_records_before_touching_the_parent() {
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(
+    put_ns(
         &console(&env.world, CHILD),
         &zone_id,
         &route53delegation::DomainName::parse("www.full.example.com").unwrap(),
@@ -875,14 +875,14 @@ async fn allow_overwrite_plan_names_the_servers_it_replaces_and_occlusion_is_tol
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(&parent, &env.parent_zone_id, &name, &theirs, None)
+    put_ns(&parent, &env.parent_zone_id, &name, &theirs, None)
         .await
         .unwrap();
     let host = route53delegation::record::NsRecord {
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.hidden.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(
+    put_ns(
         &parent,
         &env.parent_zone_id,
         &route53delegation::DomainName::parse("deep.ovr.example.com").unwrap(),
@@ -981,7 +981,7 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     consistent(&tf.apply());
     let before = tf.resource("route53delegation_link.api");
     let zone_id = before["child_zone_id"].as_str().unwrap().to_string();
-    route53delegation::record::write_ns(
+    put_ns(
         &console(&env.world, CHILD),
         &zone_id,
         &route53delegation::DomainName::parse("www.stay.example.com").unwrap(),

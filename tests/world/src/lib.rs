@@ -30,7 +30,7 @@ pub use model::{
     RRSet, RoleSpec, Service, UnknownOperation, CHILD_ACCOUNTS, OPERATOR_ACCOUNT, PARENT_ACCOUNT,
 };
 pub use throttle::ThrottleMode;
-pub use world::{Snapshot, SnapshotZone, World, ZoneInfo};
+pub use world::{HeldCall, Snapshot, SnapshotZone, World, ZoneInfo};
 
 /// Errors of the world's library API.
 #[derive(Debug, thiserror::Error)]

@@ -707,6 +707,43 @@ async fn injected_faults_and_call_counts() {
     assert!(body.contains("GetHostedZoneCounts"), "{body}");
 }
 
+/// A held call waits at the door, counted, until the test lets it through;
+/// only the next call of that operation is held.
+#[tokio::test]
+async fn a_held_call_waits_until_released() {
+    let w = world().await;
+    let c = r53(&w, CHILD);
+    let held = w.hold_next(Operation::ListHostedZones);
+    assert!(!held.has_arrived());
+    let first = tokio::spawn({
+        let c = c.clone();
+        async move { c.list_hosted_zones().send().await.map(|_| ()) }
+    });
+    held.arrived().await;
+    assert!(held.has_arrived());
+    assert_eq!(w.calls(CHILD, Operation::ListHostedZones), 1);
+    // The next call of the operation is not held: it is answered while the
+    // first still waits.
+    c.list_hosted_zones().send().await.unwrap();
+    assert_eq!(w.calls(CHILD, Operation::ListHostedZones), 2);
+    assert!(!first.is_finished(), "the held call is still held");
+    held.release();
+    first.await.unwrap().expect("served once released");
+    // Dropping the handle releases too, so a failed test never strands a
+    // client.
+    let held = w.hold_next(Operation::GetHostedZoneCount);
+    let second = tokio::spawn({
+        let c = c.clone();
+        async move { c.get_hosted_zone_count().send().await.map(|_| ()) }
+    });
+    held.arrived().await;
+    drop(held);
+    second
+        .await
+        .unwrap()
+        .expect("served once the handle is dropped");
+}
+
 #[tokio::test]
 async fn rate_limit_throttles_per_account() {
     let w = world().await;

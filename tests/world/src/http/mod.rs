@@ -1,7 +1,7 @@
 //! One HTTP endpoint: Route 53 REST-XML (2013-04-01, [`route53`]), the STS
 //! query API (2011-06-15, [`sts`]) and the JSON admin API under `/admin`
 //! ([`admin`]). Every AWS request goes through [`preamble`]: principal, call
-//! counting, injected faults, SigV4, session token, throttling.
+//! counting, a held call, injected faults, SigV4, session token, throttling.
 
 mod admin;
 mod route53;
@@ -111,11 +111,14 @@ async fn preamble(
     let account = principal
         .as_ref()
         .map_or_else(|| "unknown".to_string(), |p| p.account.clone());
-    let fault = {
+    let (fault, hold) = {
         let mut st = shared.lock();
         st.count_call(&account, op);
-        st.take_fault(op)
+        (st.take_fault(op), st.take_hold(op))
     };
+    if let Some(hold) = hold {
+        hold.hold().await;
+    }
     match fault {
         Some(Fault::Throttling) => return Err(ApiError::bad("Throttling", "Rate exceeded")),
         Some(Fault::InternalFailure) => return Err(ApiError::new(

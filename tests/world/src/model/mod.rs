@@ -37,7 +37,7 @@ pub use accounts::{
 pub use batch::ChangeReq;
 pub use change::ChangeRec;
 pub use error::{access_denied, ApiError};
-pub use faults::{DnsFault, DnsFaultEntry, Fault};
+pub use faults::{DnsFault, DnsFaultEntry, Fault, Hold};
 pub use ids::format_time;
 pub use names::{in_zone, normalize_name, reversed_key};
 pub use operation::{Operation, Service, UnknownOperation};
@@ -57,6 +57,8 @@ pub struct State {
     pub used_sets: HashMap<String, Vec<[usize; 4]>>,
     pub calls: BTreeMap<(String, Operation), u64>,
     pub faults: HashMap<Operation, VecDeque<Fault>>,
+    /// Calls to hold at the door, per operation, in the order they come.
+    pub holds: HashMap<Operation, VecDeque<std::sync::Arc<Hold>>>,
     pub throttle: crate::throttle::Throttle,
     pub insync_delay: Duration,
     /// Each change's INSYNC time is `insync_delay` plus a uniform random
@@ -83,6 +85,7 @@ impl State {
             used_sets: HashMap::new(),
             calls: BTreeMap::new(),
             faults: HashMap::new(),
+            holds: HashMap::new(),
             throttle: Default::default(),
             insync_delay,
             insync_jitter: Duration::ZERO,
@@ -105,6 +108,7 @@ impl State {
         self.changes.clear();
         self.calls.clear();
         self.faults.clear();
+        self.holds.clear();
         self.throttle.reset();
         self.fail_assume.clear();
         self.dns_faults.clear();

@@ -1,8 +1,9 @@
 //! Switching the world's behaviour from a test: reset, roles, call counts,
-//! injected API faults, throttling, INSYNC timing, DNS faults and publish
+//! injected API faults, held calls, throttling, INSYNC timing, DNS faults and publish
 //! lag at pool servers, AssumeRole failures.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::World;
@@ -67,6 +68,22 @@ impl World {
         for _ in 0..count {
             q.push_back(fault);
         }
+    }
+
+    /// Holds the next call of `operation` at the door, once it has been
+    /// counted, until the returned [`HeldCall`] is released or dropped: a
+    /// test can act at the moment a client's call is on the wire (change
+    /// what the call will find, say) without guessing a time. Later calls
+    /// of the operation are not held.
+    pub fn hold_next(&self, operation: Operation) -> HeldCall {
+        let hold = model::Hold::new();
+        self.shared
+            .lock()
+            .holds
+            .entry(operation)
+            .or_default()
+            .push_back(hold.clone());
+        HeldCall { hold }
     }
 
     /// Per-account requests/second limit for Route 53 calls (None: off):
@@ -153,5 +170,35 @@ impl World {
             .lock()
             .fail_assume
             .insert(role_arn.to_string(), n);
+    }
+}
+
+/// A call the world holds at the door ([`World::hold_next`]); released when
+/// [`HeldCall::release`] is called or the value is dropped, so a failing
+/// test never leaves a client waiting.
+#[derive(Debug)]
+pub struct HeldCall {
+    hold: Arc<model::Hold>,
+}
+
+impl HeldCall {
+    /// Resolves once the call has arrived and is being held (at once if it
+    /// already has); wrap it in a timeout to bound the wait.
+    pub async fn arrived(&self) {
+        self.hold.wait_arrived().await;
+    }
+
+    /// Whether the call has arrived.
+    pub fn has_arrived(&self) -> bool {
+        self.hold.has_arrived()
+    }
+
+    /// Lets the call through: the world then serves it as usual.
+    pub fn release(self) {}
+}
+
+impl Drop for HeldCall {
+    fn drop(&mut self) {
+        self.hold.release();
     }
 }
