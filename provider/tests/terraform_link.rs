@@ -415,33 +415,47 @@ async fn ctrl_c_during_verification_leaves_consistent_state() {
             "  verify {\n    recursive = true\n    timeout = \"10m\"\n  }",
         ),
     );
+    // The provider logs each verification attempt (at info): that line is
+    // the sign verification is under way.
+    let log = env.tmp.path().join("ctrl-c.log");
     let child = tf
         .cmd(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .env("TF_LOG_PROVIDER", "INFO")
+        .env("TF_LOG_PATH", &log)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the zone exists and the parent record is written.
-    let start = std::time::Instant::now();
-    while parent_ns(&env, "wait.example.com").is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "apply never wrote the record"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let verifying = || {
+        std::fs::read_to_string(&log).is_ok_and(|logs| {
+            logs.lines().any(|l| {
+                l.contains("provider.terraform-provider-route53delegation")
+                    && l.contains("attempt")
+                    && l.contains("wait.example.com")
+            })
+        })
+    };
     // DNS shows nothing of the new zone, so no early signal: the INSYNC
-    // waits end on the blind schedule. Verification starts once both
-    // changes were polled (the world is INSYNC long before that).
-    let polled = |account: &str| env.world.calls(account, Operation::GetChange);
-    while polled(PARENT_ACCOUNT) == 0 || polled(CHILD) == 0 {
+    // waits end on the blind schedule, and verification starts once both
+    // changes were polled; wait until its first attempt is over.
+    let start = std::time::Instant::now();
+    while !verifying() {
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "apply never polled its changes"
+            "apply never reached verification:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        parent_ns(&env, "wait.example.com").is_some(),
+        "the record is written before verification"
+    );
+    let polled = |account: &str| env.world.calls(account, Operation::GetChange);
+    assert!(
+        polled(PARENT_ACCOUNT) > 0 && polled(CHILD) > 0,
+        "both changes polled before verification"
+    );
     // Ctrl-C: SIGINT to Terraform, which asks the provider to stop.
     let pid = child.id() as i32;
     let rc = std::process::Command::new("kill")
