@@ -173,8 +173,7 @@ fn grouped_nested_and_relative_imports_are_read_as_dependencies() {
     let got: Vec<(String, usize)> = leaves.into_iter().map(|(p, l)| (p.join("::"), l)).collect();
     assert_eq!(
         got,
-        [("a::b", 1), ("a::c", 2), ("a::c::d", 2), ("a", 2)]
-            .map(|(p, l)| (p.to_string(), l))
+        [("a::b", 1), ("a::c", 2), ("a::c::d", 2), ("a", 2)].map(|(p, l)| (p.to_string(), l))
     );
 }
 
@@ -183,8 +182,19 @@ fn grouped_nested_and_relative_imports_are_read_as_dependencies() {
 #[test]
 fn the_structure_checks_read_every_guarded_module() {
     let map = core();
-    for m in ["dns", "verify", "diagnose", "check", "delegation", "parent_side"] {
-        assert!(map.top_level().contains(m), "{m} not among {:?}", map.top_level());
+    for m in [
+        "dns",
+        "verify",
+        "diagnose",
+        "check",
+        "delegation",
+        "parent_side",
+    ] {
+        assert!(
+            map.top_level().contains(m),
+            "{m} not among {:?}",
+            map.top_level()
+        );
     }
     // verify depends on diagnose and check, through grouped imports too.
     let verify = map.dependencies("verify", &["diagnose", "check", "dns"]);

@@ -120,7 +120,10 @@ fn protocol_layer_imports_nothing_from_the_provider_or_the_core() {
         &["protocol", "server"],
     ] {
         let key: Vec<String> = guarded.iter().map(|s| s.to_string()).collect();
-        assert!(map.modules.contains_key(&key), "{guarded:?} not among the modules read");
+        assert!(
+            map.modules.contains_key(&key),
+            "{guarded:?} not among the modules read"
+        );
     }
     assert!(
         !map.dependencies("resources", &["protocol"]).is_empty(),

@@ -467,7 +467,12 @@ fn tree(t: &[Token], i: &mut usize, prefix: Vec<String>, out: &mut Vec<(Vec<Stri
 
 /// `segs` (as written, maybe starting with `crate`, `self` or `super`)
 /// resolved from module `here`, whose declared child modules are `kids`.
-fn resolve(segs: &[String], here: &[String], kids: &BTreeSet<String>, line: usize) -> Option<PathUse> {
+fn resolve(
+    segs: &[String],
+    here: &[String],
+    kids: &BTreeSet<String>,
+    line: usize,
+) -> Option<PathUse> {
     let first = segs.first()?;
     let (path, external) = match first.as_str() {
         "crate" => (segs[1..].to_vec(), false),
@@ -594,7 +599,10 @@ impl CrateMap {
             if root || path.last().is_some_and(|l| l == "mod") {
                 path.pop();
             }
-            if path.is_empty() && f.file_name().is_some_and(|n| n == "main.rs") && src.join("lib.rs").exists() {
+            if path.is_empty()
+                && f.file_name().is_some_and(|n| n == "main.rs")
+                && src.join("lib.rs").exists()
+            {
                 // A binary beside the library is a crate of its own.
                 continue;
             }
@@ -635,7 +643,10 @@ impl CrateMap {
     }
 
     /// The modules at or under `top` (a top-level module name).
-    pub fn under<'a>(&'a self, top: &'a str) -> impl Iterator<Item = (&'a Vec<String>, &'a Module)> {
+    pub fn under<'a>(
+        &'a self,
+        top: &'a str,
+    ) -> impl Iterator<Item = (&'a Vec<String>, &'a Module)> {
         self.modules
             .iter()
             .filter(move |(p, _)| p.first().is_some_and(|f| f == top))
@@ -799,7 +810,9 @@ pub fn functions_under(src: &Path) -> Vec<(PathBuf, Function)> {
         for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
             let p = e.expect("a directory entry").path();
             if p.is_dir() {
-                if p.file_name().is_some_and(|n| n != "tests" && n != "benches") {
+                if p.file_name()
+                    .is_some_and(|n| n != "tests" && n != "benches")
+                {
                     todo.push(p);
                 }
             } else if p.extension().is_some_and(|x| x == "rs")
