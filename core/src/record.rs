@@ -1,10 +1,11 @@
 //! The delegation's NS record in the parent zone.
 //!
-//! Writes are safe against concurrent changes: a record that exists is
-//! replaced with one atomic change batch that DELETEs exactly the values read
-//! and CREATEs the new ones, so if someone else changed the record in between,
-//! Route 53 rejects the whole batch instead of losing their change. Deletes
-//! name the exact values this delegation wrote.
+//! Reads, the records a delegation occludes, and deletes that name the exact
+//! values this delegation wrote. Writes go through `parent_side`'s shared
+//! batches, which keep the compare-and-swap: a record that exists is
+//! replaced with one atomic batch that DELETEs exactly the values read and
+//! CREATEs the new ones, so if someone else changed the record in between,
+//! Route 53 rejects the batch instead of losing their change.
 
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
@@ -69,7 +70,8 @@ pub async fn occluded_records(
         .collect())
 }
 
-/// What [`write_ns`] did.
+/// What a write of the NS record did (the engine writes through
+/// [`crate::parent_side::ParentSide::write_ns`], in shared batches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// The record was created.
@@ -98,92 +100,6 @@ impl WriteOutcome {
             WriteOutcome::Unchanged => None,
         }
     }
-}
-
-/// Writes the NS record for `name` given what is there now (`current`, as
-/// just read): CREATE when absent; otherwise DELETE exactly `current` and
-/// CREATE `wanted` in one batch. Whether replacing `current` is allowed is the
-/// caller's decision (see [`crate::plan`]).
-pub async fn write_ns(
-    r53: &Client,
-    zone_id: &str,
-    name: &DomainName,
-    wanted: &NsRecord,
-    current: Option<&NsRecord>,
-) -> Result<WriteOutcome> {
-    let action = format!("writing NS record {name} in parent zone {zone_id}");
-    if current == Some(wanted) {
-        return Ok(WriteOutcome::Unchanged);
-    }
-    let mut batch = ChangeBatch::builder().comment(format!("route53delegation: delegate {name}"));
-    if let Some(cur) = current {
-        batch = batch.changes(
-            Change::builder()
-                .action(ChangeAction::Delete)
-                .resource_record_set(record_set(
-                    name,
-                    RrType::Ns,
-                    cur.ttl,
-                    &cur.values.to_fqdns(),
-                    &action,
-                )?)
-                .build()
-                .map_err(|e| build_error(action.clone(), e))?,
-        );
-    }
-    batch = batch.changes(
-        Change::builder()
-            .action(ChangeAction::Create)
-            .resource_record_set(record_set(
-                name,
-                RrType::Ns,
-                wanted.ttl,
-                &wanted.values.to_fqdns(),
-                &action,
-            )?)
-            .build()
-            .map_err(|e| build_error(action.clone(), e))?,
-    );
-    let out = match r53
-        .change_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .change_batch(batch.build().map_err(|e| build_error(action.clone(), e))?)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let err = Error::aws(action.clone(), e);
-            // The compare-and-swap lost: the record is no longer what was
-            // read. Say what is there now, like the plan-time refusal does.
-            if err.aws_code() == Some("InvalidChangeBatch") {
-                if let Ok(now) = read_ns(r53, zone_id, name).await {
-                    let found = now.as_ref().map(|r| &r.values);
-                    if found != current.map(|c| &c.values) {
-                        return Err(Error::RecordChanged {
-                            action: "writing NS record",
-                            name: name.clone(),
-                            zone_id: zone_id.to_string(),
-                            expected: current.map(|c| c.values.clone()).unwrap_or_default(),
-                            found: now.map(|r| r.values).unwrap_or_default(),
-                        });
-                    }
-                }
-            }
-            return Err(err);
-        }
-    };
-    let change_id = out
-        .change_info()
-        .map(|c| c.id().to_string())
-        .unwrap_or_default();
-    Ok(match current {
-        Some(prev) => WriteOutcome::Replaced {
-            change_id,
-            previous: prev.clone(),
-        },
-        None => WriteOutcome::Created { change_id },
-    })
 }
 
 /// Deletes the NS record for `name` if it holds exactly `written` (what this

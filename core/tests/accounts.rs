@@ -11,7 +11,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use r53world::{Permission, RoleSpec, World, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
+use r53world::{Operation, Permission, RoleSpec, World, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 use route53delegation::account::{AccountSettings, Endpoints, ASSUME_ROLE_ATTEMPTS};
 use route53delegation::change::Backoff;
 use route53delegation::delegation::VerifyStatus;
@@ -24,11 +24,7 @@ const CHILDREN: [&str; 3] = ["222222222222", "333333333333", "444444444444"];
 const UNTRUSTING_ROLE: &str = "arn:aws:iam::444444444444:role/untrusting";
 
 fn assume_role_calls(world: &World) -> u64 {
-    world
-        .call_counts()
-        .get(&(OPERATOR_ACCOUNT.to_string(), "AssumeRole".to_string()))
-        .copied()
-        .unwrap_or(0)
+    world.calls(OPERATOR_ACCOUNT, Operation::AssumeRole)
 }
 
 fn engine(world: &World, defaults: AccountSettings, assume_role_backoff: Duration) -> Engine {

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use r53world::{Fault, PARENT_ACCOUNT};
+use r53world::{Fault, Operation, PARENT_ACCOUNT};
 use route53delegation::delegation::{VerifyStatus, ZoneRef};
 use route53delegation::record::{self, NsRecord};
 use route53delegation::{CancellationToken, DomainName, Error, NsSet};
@@ -37,7 +37,9 @@ fn writes(f: &Fixture) -> u64 {
     f.world
         .call_counts()
         .iter()
-        .filter(|((_, op), _)| op == "ChangeResourceRecordSets" || op == "CreateHostedZone")
+        .filter(|((_, op), _)| {
+            *op == Operation::ChangeResourceRecordSets || *op == Operation::CreateHostedZone
+        })
         .map(|(_, n)| n)
         .sum()
 }
@@ -327,7 +329,7 @@ async fn foreign_record_is_not_overwritten_unless_allowed() {
         ttl: 600,
         values: NsSet::parse(["ns1.other-dns.net", "ns2.other-dns.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &theirs, None)
+    put_ns(&parent, &f.parent_zone_id, &name, &theirs, None)
         .await
         .unwrap();
     let mut spec = spec("taken.example.com");
@@ -368,39 +370,61 @@ impl ContainsExt for Box<route53delegation::delegation::ApplyFailure> {
     }
 }
 
+/// Guards: losing someone else's concurrent change. Apply reads the parent
+/// record and replaces it (here a record it may take over) with one batch
+/// that DELETEs exactly what it read; someone changes the record while that
+/// batch is on its way (the world holds the call until they have), so Route
+/// 53 refuses it: apply fails saying what is there now, and their change
+/// survives, neither overwritten nor retried without the DELETE.
 #[tokio::test]
 async fn concurrent_change_makes_the_atomic_replace_fail() {
-    // Guards: losing someone else's concurrent change: the DELETE of exactly
-    // the values read no longer matches, so the whole batch is rejected.
     let f = fixture().await;
     let parent = console(&f.world, PARENT_ACCOUNT);
     let name = DomainName::parse("race.example.com").unwrap();
-    let v1 = NsRecord {
+    let first = NsRecord {
         ttl: 300,
         values: NsSet::parse(["ns1.a.net"]).unwrap(),
     };
-    let v2 = NsRecord {
+    let theirs = NsRecord {
         ttl: 300,
         values: NsSet::parse(["ns1.b.net"]).unwrap(),
     };
-    record::write_ns(&parent, &f.parent_zone_id, &name, &v1, None)
+    put_ns(&parent, &f.parent_zone_id, &name, &first, None)
         .await
         .unwrap();
-    // Someone replaces v1 with v2 after we read v1.
-    record::write_ns(&parent, &f.parent_zone_id, &name, &v2, Some(&v1))
-        .await
-        .unwrap();
-    let ours = NsRecord {
-        ttl: 300,
-        values: NsSet::parse(["ns1.c.net"]).unwrap(),
+    let mut spec = spec("race.example.com");
+    spec.parent.allow_overwrite = true;
+    let writes_before = f
+        .world
+        .calls(PARENT_ACCOUNT, Operation::ChangeResourceRecordSets);
+    let held = f.world.hold_next(Operation::ChangeResourceRecordSets);
+    let c = CancellationToken::new();
+    let err = {
+        let apply = f.engine.apply(&spec, None, T, &c);
+        tokio::pin!(apply);
+        tokio::select! {
+            r = &mut apply => panic!(
+                "apply ended before its parent write reached Route 53: {:?}",
+                r.map(|o| o.state)
+            ),
+            () = held.arrived() => {}
+        }
+        // The engine's batch (DELETE `first`, CREATE its own) is on the
+        // wire: someone else replaces `first` now, then the batch goes on.
+        put_ns(&parent, &f.parent_zone_id, &name, &theirs, Some(&first))
+            .await
+            .expect("their write");
+        held.release();
+        apply.await.unwrap_err()
     };
-    let err = record::write_ns(&parent, &f.parent_zone_id, &name, &ours, Some(&v1))
-        .await
-        .unwrap_err();
     // Guards (issue 10 item 6): Route 53's raw InvalidChangeBatch text
     // instead of what was found, what was expected and what to do.
-    assert!(matches!(err, Error::RecordChanged { .. }), "{err}");
-    let msg = err.to_string();
+    assert!(
+        matches!(err.error, Error::RecordChanged { .. }),
+        "{}",
+        err.error
+    );
+    let msg = err.error.to_string();
     assert!(
         msg.starts_with("writing NS record race.example.com in parent zone"),
         "{msg}"
@@ -413,8 +437,22 @@ async fn concurrent_change_makes_the_atomic_replace_fail() {
     assert!(!msg.contains("InvalidChangeBatch"), "{msg}");
     assert_eq!(
         NsSet::parse(ns_in_parent(&f, "race.example.com").unwrap()).unwrap(),
-        v2.values,
+        theirs.values,
         "their change survives"
+    );
+    assert_eq!(
+        f.world
+            .calls(PARENT_ACCOUNT, Operation::ChangeResourceRecordSets)
+            - writes_before,
+        2,
+        "the refused batch and theirs: nothing written again without the DELETE"
+    );
+    let partial = err.partial.expect("the child zone made is in the state");
+    assert!(!partial.child_zone_id.is_empty());
+    assert_ne!(
+        partial.delegated.map(|d| d.values),
+        Some(partial.name_servers),
+        "the state does not claim a record apply never wrote"
     );
 }
 
@@ -430,7 +468,7 @@ async fn destroy_refuses_to_remove_a_record_changed_by_someone_else() {
         ttl: 300,
         values: NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    record::write_ns(
+    put_ns(
         &parent,
         &f.parent_zone_id,
         &name,
@@ -468,7 +506,7 @@ async fn zone_with_records_is_kept_unless_force_destroy() {
         ttl: 300,
         values: NsSet::parse(["ns1.x.net"]).unwrap(),
     };
-    record::write_ns(
+    put_ns(
         &child,
         &st.child_zone_id,
         &DomainName::parse("www.full.example.com").unwrap(),
@@ -661,11 +699,11 @@ async fn assume_role_access_denied_is_retried_for_iam_propagation() {
 async fn throttling_and_prior_request_not_complete_are_retried() {
     let f = fixture().await;
     f.world
-        .inject_fault("ChangeResourceRecordSets", Fault::Throttling, 2);
+        .inject_fault(Operation::ChangeResourceRecordSets, Fault::Throttling, 2);
     f.world
-        .inject_fault("GetChange", Fault::PriorRequestNotComplete, 1);
+        .inject_fault(Operation::GetChange, Fault::PriorRequestNotComplete, 1);
     f.world
-        .inject_fault("CreateHostedZone", Fault::InternalFailure, 1);
+        .inject_fault(Operation::CreateHostedZone, Fault::InternalFailure, 1);
     let c = CancellationToken::new();
     let st = f
         .engine
@@ -879,7 +917,7 @@ async fn plan_time_checks_do_not_read_the_whole_parent_zone() {
         f.world
             .call_counts()
             .iter()
-            .filter(|((_, op), _)| op == "ListResourceRecordSets")
+            .filter(|((_, op), _)| *op == Operation::ListResourceRecordSets)
             .map(|(_, n)| *n)
             .sum::<u64>()
     };
@@ -945,7 +983,7 @@ async fn a_move_that_would_strand_records_is_refused_before_any_write() {
     let mut spec = spec("keep.example.com");
     let c = CancellationToken::new();
     let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
-    record::write_ns(
+    put_ns(
         &console(&f.world, CHILD),
         &st.child_zone_id,
         &DomainName::parse("www.keep.example.com").unwrap(),
@@ -1006,7 +1044,7 @@ async fn check_move_tells_at_plan_what_apply_would_refuse() {
         f.engine.check_move(&spec, &prior).await.unwrap().is_none(),
         "the old zone is empty"
     );
-    record::write_ns(
+    put_ns(
         &console(&f.world, CHILD),
         &st.child_zone_id,
         &DomainName::parse("www.told.example.com").unwrap(),
@@ -1180,7 +1218,7 @@ async fn the_timeout_bounds_each_aws_call_not_only_the_waits() {
     let c = CancellationToken::new();
     let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
     f.world.inject_fault(
-        "ListResourceRecordSets",
+        Operation::ListResourceRecordSets,
         Fault::Delay(Duration::from_secs(60)),
         10,
     );
@@ -1308,8 +1346,11 @@ async fn a_role_not_assumable_yet_at_plan_is_a_warning() {
 #[tokio::test]
 async fn progress_reports_the_created_zone_before_the_apply_ends() {
     let f = fixture().await;
-    f.world
-        .inject_fault("ChangeResourceRecordSets", Fault::InternalFailure, 100);
+    f.world.inject_fault(
+        Operation::ChangeResourceRecordSets,
+        Fault::InternalFailure,
+        100,
+    );
     let seen = std::sync::Mutex::new(Vec::<String>::new());
     let progress = |st: &route53delegation::LinkState| {
         seen.lock().unwrap().push(st.child_zone_id.clone());

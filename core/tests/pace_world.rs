@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use r53world::{Fault, ThrottleMode, World, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
+use r53world::{Fault, Operation, ThrottleMode, World, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 use route53delegation::change::{Changes, Polling};
 use route53delegation::delegation::VerifyStatus;
 use route53delegation::nsset::NsSet;
 use route53delegation::own_zones::OwnZones;
 use route53delegation::pace::{Pacing, Rate};
 use route53delegation::parent_side::ParentConfig;
-use route53delegation::record::{self, NsRecord};
+use route53delegation::record::NsRecord;
 use route53delegation::zone;
 use route53delegation::{CancellationToken, DomainName, Engine, EngineConfig, Error, LinkState};
 use support::*;
@@ -67,7 +67,7 @@ fn engine_defaults(world: &World) -> route53delegation::AccountSettings {
 
 /// Route 53 calls answered per (account, operation): the world's counts
 /// less its `Throttling` answers, which the fleet test reports apart.
-fn answered(world: &World) -> BTreeMap<(String, String), u64> {
+fn answered(world: &World) -> BTreeMap<(String, Operation), u64> {
     let throttled = world.throttled_counts();
     world
         .call_counts()
@@ -83,11 +83,11 @@ fn answered(world: &World) -> BTreeMap<(String, String), u64> {
 /// STS call, is kept apart; `Throttling` answers are not counted).
 fn route53_calls(
     world: &World,
-    before: &BTreeMap<(String, String), u64>,
-) -> BTreeMap<(String, String), u64> {
+    before: &BTreeMap<(String, Operation), u64>,
+) -> BTreeMap<(String, Operation), u64> {
     answered(world)
         .into_iter()
-        .filter(|((_, op), _)| op != "AssumeRole")
+        .filter(|((_, op), _)| *op != Operation::AssumeRole)
         .map(|(k, n)| {
             let was = before.get(&k).copied().unwrap_or(0);
             (k, n - was)
@@ -96,19 +96,23 @@ fn route53_calls(
         .collect()
 }
 
-fn total(calls: &BTreeMap<(String, String), u64>) -> u64 {
+fn total(calls: &BTreeMap<(String, Operation), u64>) -> u64 {
     calls.values().sum()
 }
 
-fn op(calls: &BTreeMap<(String, String), u64>, account: &str, operation: &str) -> u64 {
+fn op(calls: &BTreeMap<(String, Operation), u64>, account: &str, operation: Operation) -> u64 {
     calls
-        .get(&(account.to_string(), operation.to_string()))
+        .get(&(account.to_string(), operation))
         .copied()
         .unwrap_or(0)
 }
 
 fn assume_role_calls(world: &World) -> u64 {
-    op(&world.call_counts(), OPERATOR_ACCOUNT, "AssumeRole")
+    op(
+        &world.call_counts(),
+        OPERATOR_ACCOUNT,
+        Operation::AssumeRole,
+    )
 }
 
 /// Applies every spec at once, `parallelism` at a time; returns the states.
@@ -161,18 +165,18 @@ async fn a_single_link_apply_makes_eight_calls_and_waits_once() {
     );
     let calls = route53_calls(&f.world, &before);
     eprintln!("single-link apply: {calls:?}");
-    let expected: BTreeMap<(String, String), u64> = [
-        (PARENT_ACCOUNT, "ListHostedZonesByName"),
-        (PARENT_ACCOUNT, "GetHostedZone"),
-        (PARENT_ACCOUNT, "ListResourceRecordSets"),
-        (PARENT_ACCOUNT, "ChangeResourceRecordSets"),
-        (PARENT_ACCOUNT, "GetChange"),
-        (CHILD, "ListHostedZonesByName"),
-        (CHILD, "CreateHostedZone"),
-        (CHILD, "GetChange"),
+    let expected: BTreeMap<(String, Operation), u64> = [
+        (PARENT_ACCOUNT, Operation::ListHostedZonesByName),
+        (PARENT_ACCOUNT, Operation::GetHostedZone),
+        (PARENT_ACCOUNT, Operation::ListResourceRecordSets),
+        (PARENT_ACCOUNT, Operation::ChangeResourceRecordSets),
+        (PARENT_ACCOUNT, Operation::GetChange),
+        (CHILD, Operation::ListHostedZonesByName),
+        (CHILD, Operation::CreateHostedZone),
+        (CHILD, Operation::GetChange),
     ]
     .into_iter()
-    .map(|(a, o)| ((a.to_string(), o.to_string()), 1))
+    .map(|(a, o)| ((a.to_string(), o), 1))
     .collect();
     assert_eq!(calls, expected);
 }
@@ -204,8 +208,12 @@ async fn dns_tells_when_to_ask_so_each_change_is_polled_once() {
     );
     let calls = route53_calls(&f.world, &before);
     eprintln!("apply at a 3 s INSYNC: {calls:?}");
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "GetChange"), 1, "{calls:?}");
-    assert_eq!(op(&calls, CHILD, "GetChange"), 1, "{calls:?}");
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::GetChange),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(op(&calls, CHILD, Operation::GetChange), 1, "{calls:?}");
 
     let before = answered(&f.world);
     engine
@@ -219,11 +227,22 @@ async fn dns_tells_when_to_ask_so_each_change_is_polled_once() {
         .expect("destroy");
     let calls = route53_calls(&f.world, &before);
     eprintln!("destroy at a 3 s INSYNC: {calls:?}");
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "GetChange"), 1, "{calls:?}");
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "ChangeResourceRecordSets"), 1);
-    assert_eq!(op(&calls, CHILD, "DeleteHostedZone"), 1);
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::GetChange),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::ChangeResourceRecordSets),
+        1
+    );
+    assert_eq!(op(&calls, CHILD, Operation::DeleteHostedZone), 1);
     // The zone's records are listed once, before the first write.
-    assert_eq!(op(&calls, CHILD, "ListResourceRecordSets"), 1, "{calls:?}");
+    assert_eq!(
+        op(&calls, CHILD, Operation::ListResourceRecordSets),
+        1,
+        "{calls:?}"
+    );
     assert!(ns_of(&f, &name).is_none(), "parent record removed");
 }
 
@@ -256,10 +275,26 @@ async fn links_applied_together_share_one_listing_of_the_child_account() {
     let st = apply_all(&engine, &links, links.len()).await;
     let calls = route53_calls(&f.world, &before);
     eprintln!("twelve links at once: {calls:?}");
-    assert_eq!(op(&calls, CHILD, "ListHostedZonesByName"), 0, "{calls:?}");
-    assert_eq!(op(&calls, CHILD, "GetHostedZoneCount"), 1, "{calls:?}");
-    assert_eq!(op(&calls, CHILD, "ListHostedZones"), 1, "{calls:?}");
-    assert_eq!(op(&calls, CHILD, "CreateHostedZone"), 11, "{calls:?}");
+    assert_eq!(
+        op(&calls, CHILD, Operation::ListHostedZonesByName),
+        0,
+        "{calls:?}"
+    );
+    assert_eq!(
+        op(&calls, CHILD, Operation::GetHostedZoneCount),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(
+        op(&calls, CHILD, Operation::ListHostedZones),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(
+        op(&calls, CHILD, Operation::CreateHostedZone),
+        11,
+        "{calls:?}"
+    );
     assert_eq!(
         st[3].child_zone_id, left.id,
         "the zone left behind is adopted"
@@ -317,10 +352,19 @@ async fn two_concurrent_links_in_one_parent_zone_make_one_parent_write() {
     apply_all(&engine, &names("pair", 2), 2).await;
     let calls = route53_calls(&f.world, &before);
     eprintln!("two links: {calls:?}");
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "ChangeResourceRecordSets"), 1);
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "GetChange"), 1);
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "ListResourceRecordSets"), 1);
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "ListHostedZonesByName"), 1);
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::ChangeResourceRecordSets),
+        1
+    );
+    assert_eq!(op(&calls, PARENT_ACCOUNT, Operation::GetChange), 1);
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::ListResourceRecordSets),
+        1
+    );
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::ListHostedZonesByName),
+        1
+    );
     assert!(ns_of(&f, "pair0.example.com").is_some());
     assert!(ns_of(&f, "pair1.example.com").is_some());
 }
@@ -361,7 +405,7 @@ async fn a_record_changed_underneath_fails_only_its_own_link() {
     };
     let console = console(&f.world, PARENT_ACCOUNT);
     let cas1 = DomainName::parse("cas1.example.com").unwrap();
-    record::write_ns(&console, &f.parent_zone_id, &cas1, &theirs, None)
+    put_ns(&console, &f.parent_zone_id, &cas1, &theirs, None)
         .await
         .expect("their write");
     let before = answered(&f.world);
@@ -400,7 +444,10 @@ async fn a_record_changed_underneath_fails_only_its_own_link() {
         );
     }
     // The refused batch, then one batch of the two others.
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "ChangeResourceRecordSets"), 2);
+    assert_eq!(
+        op(&calls, PARENT_ACCOUNT, Operation::ChangeResourceRecordSets),
+        2
+    );
 }
 
 /// Failure mode: a GetChange that kept hitting Throttling ended the wait
@@ -426,11 +473,11 @@ async fn a_throttled_insync_wait_keeps_waiting() {
         ttl: 300,
         values: NsSet::parse(["ns1.elsewhere.net"]).unwrap(),
     };
-    let out = record::write_ns(&r53, &f.parent_zone_id, &name, &rec, None)
+    let change = put_ns(&r53, &f.parent_zone_id, &name, &rec, None)
         .await
         .expect("write");
-    let change = out.change_id().expect("a change").to_string();
-    f.world.inject_fault("GetChange", Fault::Throttling, 3);
+    f.world
+        .inject_fault(Operation::GetChange, Fault::Throttling, 3);
     let before = answered(&f.world);
     let polls = Changes::default()
         .wait(
@@ -448,7 +495,7 @@ async fn a_throttled_insync_wait_keeps_waiting() {
         .expect("a throttled wait goes on until INSYNC");
     let calls = route53_calls(&f.world, &before);
     assert_eq!(polls, 4, "three throttled polls, then INSYNC");
-    assert_eq!(op(&calls, PARENT_ACCOUNT, "GetChange"), 4);
+    assert_eq!(op(&calls, PARENT_ACCOUNT, Operation::GetChange), 4);
 }
 
 /// Failure mode: 60 links at Terraform's default parallelism against the
@@ -567,7 +614,7 @@ async fn fleet(n: usize, prefix: &str) {
     );
 
     let throttled: u64 = f.world.throttled_counts().values().sum();
-    let per = |c: &BTreeMap<(String, String), u64>| total(c) as f64 / n as f64;
+    let per = |c: &BTreeMap<(String, Operation), u64>| total(c) as f64 / n as f64;
     eprintln!(
         "N={n} parallelism={PARALLELISM}: plan {:.2}/link, apply {:.2}/link, read {:.2}/link, destroy {:.2}/link, {throttled} Throttling answers",
         per(&plan_calls),

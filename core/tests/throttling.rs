@@ -10,7 +10,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use r53world::{ThrottleMode, PARENT_ACCOUNT};
+use r53world::{Operation, ThrottleMode, PARENT_ACCOUNT};
 use support::*;
 
 /// Failure mode: 60 links planned at Terraform's default parallelism against
@@ -78,8 +78,7 @@ async fn a_burst_against_a_throttled_account_all_succeeds() {
     );
     // The world really throttled: 45 parent calls need at least 8 s at 5/s.
     assert!(throttled > 0, "no Throttling answer was sent");
-    let parent_calls =
-        f.world.call_counts()[&(PARENT_ACCOUNT.to_string(), "GetHostedZone".to_string())];
+    let parent_calls = f.world.calls(PARENT_ACCOUNT, Operation::GetHostedZone);
     assert!(parent_calls >= 45, "{parent_calls}");
     assert!(elapsed >= Duration::from_secs(8), "{elapsed:?}");
 }

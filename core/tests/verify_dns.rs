@@ -390,6 +390,53 @@ async fn silent_child_server_is_unreachable() {
     }
 }
 
+/// Counts the attempts `verify` reports (its `attempt` event), on the
+/// thread that polls it: a test acts once an attempt is over instead of
+/// guessing how long one takes.
+struct Attempts(tokio::sync::watch::Sender<u32>);
+
+impl Attempts {
+    /// Installs the counter for this thread until the guard drops; the
+    /// receiver sees the number of attempts so far.
+    fn watch() -> (
+        tracing::subscriber::DefaultGuard,
+        tokio::sync::watch::Receiver<u32>,
+    ) {
+        let (tx, rx) = tokio::sync::watch::channel(0);
+        (tracing::subscriber::set_default(Attempts(tx)), rx)
+    }
+}
+
+impl tracing::Subscriber for Attempts {
+    fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
+        meta.is_event() && meta.fields().field("attempt").is_some()
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if event
+            .metadata()
+            .target()
+            .starts_with("route53delegation::verify")
+        {
+            self.0.send_modify(|n| *n += 1);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Waits until `verify` has reported `n` attempts.
+async fn attempts_done(rx: &mut tokio::sync::watch::Receiver<u32>, n: u32) {
+    tokio::time::timeout(Duration::from_secs(30), rx.wait_for(|done| *done >= n))
+        .await
+        .expect("verify reports its attempts")
+        .expect("the counter lives as long as the test");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_polls_until_the_record_appears() {
     let mut net = Net::start(&Scenario::good().parent_refers_to(&[])).await;
@@ -398,9 +445,11 @@ async fn verify_polls_until_the_record_appears() {
     opts.deadline = Duration::from_secs(10);
     let req = request(&CHILD_NS);
     let cancel = CancellationToken::new();
+    let (_guard, mut attempts) = Attempts::watch();
     let verifying = verify(&req, &resolver, &opts, &cancel);
+    // The record appears once a first attempt has found it missing.
     let fixing = async {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        attempts_done(&mut attempts, 1).await;
         net.reload_parent(&Scenario::good());
     };
     let (report, ()) = tokio::join!(verifying, fixing);
@@ -427,10 +476,12 @@ async fn verify_gives_up_at_the_deadline_and_stops_when_cancelled() {
 
     opts.deadline = Duration::from_secs(60);
     let cancel = CancellationToken::new();
+    let (_guard, mut attempts) = Attempts::watch();
+    // Cancelled once an attempt is over, so there is a report to carry.
     let stopper = {
         let cancel = cancel.clone();
         async move {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            attempts_done(&mut attempts, 1).await;
             cancel.cancel();
         }
     };

@@ -30,7 +30,7 @@ use aws_sdk_route53::types::{
 };
 use r53world::{DnsFault, PARENT_ACCOUNT};
 use route53delegation::delegation::VerifyStatus;
-use route53delegation::dns::{AddressResolver, DnsClient};
+use route53delegation::dns::{AddressResolver, DnsClient, Rcode, RecordType};
 use route53delegation::verify::{
     check_once, ServerRole, VerificationReport, VerifyOptions, VerifyRequest,
 };
@@ -207,6 +207,38 @@ async fn change(f: &Fixture, account: &str, zone: &str, action: ChangeAction, rr
     .unwrap();
 }
 
+/// Waits until every server of `servers` answers `rcode` for the SOA of
+/// `name` (with the SOA, authoritatively, when that is NOERROR), asking
+/// again every 20 ms for at most 30 s.
+async fn servers_answer(f: &Fixture, servers: &NsSet, name: &str, rcode: Rcode) {
+    let client = DnsClient::new(Duration::from_secs(1), 0);
+    let qname = DomainName::parse(name).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    for server in servers.iter() {
+        let addr = f
+            .world
+            .name_server_addr(&server.to_string())
+            .unwrap_or_else(|| panic!("{server} is a pool server of the world"));
+        loop {
+            let reply = client.query(addr, &qname, RecordType::SOA, false).await;
+            let seen = match &reply {
+                Ok(r) if r.rcode == rcode => {
+                    rcode != Rcode::NOERROR || (r.authoritative && !r.answers.is_empty())
+                }
+                _ => false,
+            };
+            if seen {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{server} never answered {rcode} for {name}: {reply:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 /// The eleven states.
 #[derive(Debug, Clone, Copy)]
 enum State {
@@ -309,8 +341,12 @@ async fn judge(state: State) -> Judged {
                 )
                 .unwrap();
             }
-            // Let the deletion reach DNS.
-            tokio::time::sleep(Duration::from_millis(400)).await;
+            // Wait until DNS shows it: the deleted zone's servers refuse
+            // the name, a re-created zone's servers answer for it.
+            servers_answer(&f, &child_ns, name, Rcode::REFUSED).await;
+            if matches!(state, State::ChildZoneRecreated) {
+                servers_answer(&f, &expected_child, name, Rcode::NOERROR).await;
+            }
         }
         State::ChildServerSilent => {
             f.world

@@ -40,13 +40,11 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use r53world::{ThrottleMode, World, CHILD_ACCOUNTS, PARENT_ACCOUNT};
+use r53world::{Operation, Service, ThrottleMode, World, CHILD_ACCOUNTS, PARENT_ACCOUNT};
 use report::{Phase, Run, Scenario, Settings};
 use terraform_support::{
     child_role, provider_block, start_debug_provider, Env, Tf, BIN, PARENT_ROLE,
 };
-
-const STS_OPS: [&str; 2] = ["AssumeRole", "GetCallerIdentity"];
 
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
@@ -149,17 +147,21 @@ async fn world(s: &Settings, sc: &Scenario) -> Env {
     env
 }
 
-type Counts = BTreeMap<(String, String), u64>;
+type Counts = BTreeMap<(String, Operation), u64>;
 
 /// What the world counted between two snapshots.
 fn phase_counts(n: u64, before: (&Counts, &Counts), after: (&Counts, &Counts)) -> Phase {
     let mut calls: BTreeMap<String, u64> = BTreeMap::new();
-    let mut parent_writes = 0;
+    let (mut parent_writes, mut r53, mut sts) = (0, 0, 0);
     for ((acct, op), v) in after.0 {
-        let d = v - before.0.get(&(acct.clone(), op.clone())).unwrap_or(&0);
+        let d = v - before.0.get(&(acct.clone(), *op)).unwrap_or(&0);
         if d > 0 {
             *calls.entry(op.to_string()).or_default() += d;
-            if acct == PARENT_ACCOUNT && op == "ChangeResourceRecordSets" {
+            match op.service() {
+                Service::Route53 => r53 += d,
+                Service::Sts => sts += d,
+            }
+            if acct == PARENT_ACCOUNT && *op == Operation::ChangeResourceRecordSets {
                 parent_writes += d;
             }
         }
@@ -168,16 +170,6 @@ fn phase_counts(n: u64, before: (&Counts, &Counts), after: (&Counts, &Counts)) -
         .1
         .iter()
         .map(|(k, v)| v - before.1.get(k).unwrap_or(&0))
-        .sum();
-    let r53: u64 = calls
-        .iter()
-        .filter(|(op, _)| !STS_OPS.contains(&op.as_str()))
-        .map(|(_, v)| v)
-        .sum();
-    let sts = calls
-        .iter()
-        .filter(|(op, _)| STS_OPS.contains(&op.as_str()))
-        .map(|(_, v)| v)
         .sum();
     Phase {
         wall_s: 0.0,

@@ -28,13 +28,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use r53world::{Operation, Service};
 use serde_json::json;
 use terraform_support::{start_debug_provider, Env, Tf, BIN, PARENT_ROLE};
 
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 const HANDSHAKE_RUNS: usize = 20;
 const LINKS: u64 = 50;
-const STS_OPS: [&str; 2] = ["AssumeRole", "GetCallerIdentity"];
 
 /// Exits with instructions unless only loopback is up (see
 /// `core/tests/common/mod.rs`): /proc/self/net is per network namespace.
@@ -165,18 +165,15 @@ resource "route53delegation_link" "bench" {{
     )
 }
 
-type Counts = BTreeMap<(String, String), u64>;
+type Counts = BTreeMap<(String, Operation), u64>;
 
 /// Per operation (summed over accounts): calls made between two snapshots.
 fn diff(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for ((acct, op), n) in after {
-        let was = before
-            .get(&(acct.clone(), op.clone()))
-            .copied()
-            .unwrap_or(0);
+        let was = before.get(&(acct.clone(), *op)).copied().unwrap_or(0);
         if *n > was {
-            *out.entry(op.clone()).or_insert(0) += n - was;
+            *out.entry(op.to_string()).or_insert(0) += n - was;
         }
     }
     out
@@ -187,11 +184,8 @@ fn diff(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
 fn diff_by_account(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for ((acct, op), n) in after {
-        let was = before
-            .get(&(acct.clone(), op.clone()))
-            .copied()
-            .unwrap_or(0);
-        if *n > was && !STS_OPS.contains(&op.as_str()) {
+        let was = before.get(&(acct.clone(), *op)).copied().unwrap_or(0);
+        if *n > was && op.service() == Service::Route53 {
             *out.entry(acct.clone()).or_insert(0) += n - was;
         }
     }
@@ -202,14 +196,11 @@ fn diff_by_account(before: &Counts, after: &Counts) -> BTreeMap<String, u64> {
 fn diff_matrix(before: &Counts, after: &Counts) -> BTreeMap<String, BTreeMap<String, u64>> {
     let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for ((acct, op), n) in after {
-        let was = before
-            .get(&(acct.clone(), op.clone()))
-            .copied()
-            .unwrap_or(0);
+        let was = before.get(&(acct.clone(), *op)).copied().unwrap_or(0);
         if *n > was {
             out.entry(acct.clone())
                 .or_default()
-                .insert(op.clone(), n - was);
+                .insert(op.to_string(), n - was);
         }
     }
     out
@@ -230,7 +221,10 @@ impl Phase {
     fn total(&self, sts: bool) -> u64 {
         self.calls
             .iter()
-            .filter(|(op, _)| STS_OPS.contains(&op.as_str()) == sts)
+            .filter(|(op, _)| {
+                let service = op.parse::<Operation>().map(Operation::service);
+                service.is_ok_and(|s| (s == Service::Sts) == sts)
+            })
             .map(|(_, n)| n)
             .sum()
     }

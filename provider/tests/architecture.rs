@@ -1,4 +1,6 @@
-//! The layering ARCHITECTURE.md promises, checked on the source text:
+//! The layering ARCHITECTURE.md promises, checked on the source as the
+//! compiler reads it (the core's `source_map`: `use` trees parsed whole,
+//! paths resolved, comments, literals and `#[cfg(test)]` items left out):
 //!
 //! - the core knows nothing of Terraform or gRPC (`core_never_names_the_plugin_protocol`);
 //! - the protocol layer knows nothing of resources, data sources, the
@@ -9,7 +11,12 @@
 //!
 //! A failure names the file and line that broke the rule.
 
+#[path = "../../core/tests/source_map/mod.rs"]
+mod source_map;
+
 use std::path::{Path, PathBuf};
+
+use source_map::CrateMap;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,26 +46,6 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Lines of `files` (outside comments) that contain any of `words`.
-fn offending_lines(files: &[PathBuf], words: &[&str]) -> Vec<String> {
-    let mut found = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(f).expect("a readable source file");
-        for (i, line) in text.lines().enumerate() {
-            let code = line.trim_start();
-            if code.starts_with("//") {
-                continue;
-            }
-            for w in words {
-                if code.contains(w) {
-                    found.push(format!("{}:{}: {w}: {}", f.display(), i + 1, line.trim()));
-                }
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn core_never_names_the_plugin_protocol() {
     let core = workspace().join("core");
@@ -69,7 +56,16 @@ fn core_never_names_the_plugin_protocol() {
         "DynamicValue",
         "terraform_provider",
     ];
-    let mut found = offending_lines(&rust_files(&core.join("src")), &words);
+    let map = CrateMap::read(&core.join("src"));
+    let mut found = Vec::new();
+    for m in map.modules.values() {
+        // Any identifier: a crate in a path or a `use`, a type, a module.
+        for w in words {
+            for (line, ident) in m.idents_containing(w) {
+                found.push(format!("{}:{line}: {ident}", m.file.display()));
+            }
+        }
+    }
     let manifest = std::fs::read_to_string(core.join("Cargo.toml")).expect("core/Cargo.toml");
     for w in ["tonic", "prost"] {
         if manifest.contains(w) {
@@ -81,34 +77,58 @@ fn core_never_names_the_plugin_protocol() {
         "the core must not know the plugin protocol:\n{}",
         found.join("\n")
     );
+    assert!(
+        map.modules.len() > 20,
+        "the check reads the core's modules: {:?}",
+        map.modules.keys()
+    );
 }
 
 #[test]
 fn protocol_layer_imports_nothing_from_the_provider_or_the_core() {
-    let protocol = workspace().join("provider/src/protocol");
-    let words = [
-        "crate::resources",
-        "crate::data_sources",
-        "crate::provider_impl",
-        "crate::duration",
-        "route53delegation::",
-        "r53world",
-    ];
-    let found = offending_lines(&rust_files(&protocol), &words);
+    let map = CrateMap::read(&workspace().join("provider/src"));
+    let mut found = map.dependencies(
+        "protocol",
+        &["resources", "data_sources", "provider_impl", "duration"],
+    );
+    for (_, m) in map.under("protocol") {
+        for (krate, line) in m.external_crates() {
+            if ["route53delegation", "r53world"].contains(&krate.as_str()) {
+                found.push(format!("{}:{line}: names {krate}", m.file.display()));
+            }
+        }
+        for w in ["route53delegation", "r53world"] {
+            for (line, ident) in m.idents_containing(w) {
+                if ident == w {
+                    found.push(format!("{}:{line}: names {w}", m.file.display()));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
     assert!(
         found.is_empty(),
         "provider/src/protocol/ must stand alone (it talks to the rest through the ProviderImpl trait):\n{}",
         found.join("\n")
     );
-    // And the check itself sees the files it guards, the service's folder
-    // included.
-    let files = rust_files(&protocol);
-    for guarded in ["service/mod.rs", "service/resource_change.rs", "server.rs"] {
+    // And the check itself sees the modules it guards, the service's
+    // folder included, and the dependencies they do have.
+    for guarded in [
+        &["protocol", "service"][..],
+        &["protocol", "service", "resource_change"],
+        &["protocol", "server"],
+    ] {
+        let key: Vec<String> = guarded.iter().map(|s| s.to_string()).collect();
         assert!(
-            files.iter().any(|f| f.ends_with(guarded)),
-            "{guarded} not among the files checked"
+            map.modules.contains_key(&key),
+            "{guarded:?} not among the modules read"
         );
     }
+    assert!(
+        !map.dependencies("resources", &["protocol"]).is_empty(),
+        "the resources use the protocol layer, and the check sees it"
+    );
 }
 
 const MAX_LINES: usize = 600;

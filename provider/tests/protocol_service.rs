@@ -35,6 +35,18 @@ fn data_block() -> Block {
 #[derive(Debug, Default)]
 struct TestProvider {
     panic_on_read: bool,
+    /// Notified when a "wait-for-stop" plan or apply is waiting for the
+    /// cancellation, so a test stops the provider only once it is.
+    waiting_for_stop: Arc<tokio::sync::Notify>,
+}
+
+impl TestProvider {
+    /// Waits until a "wait-for-stop" plan or apply waits for StopProvider.
+    async fn wait_until_waiting_for_stop(&self) {
+        tokio::time::timeout(Duration::from_secs(30), self.waiting_for_stop.notified())
+            .await
+            .expect("the implementation was reached and waits for StopProvider");
+    }
 }
 
 fn resource_block() -> Block {
@@ -121,6 +133,7 @@ impl ProviderImpl for TestProvider {
 
     async fn plan_resource_change(&self, req: PlanRequest) -> PlanResponse {
         if req.config.get_str("name") == Some("wait-for-stop") {
+            self.waiting_for_stop.notify_one();
             tokio::select! {
                 () = req.cancel.cancelled() => {}
                 () = tokio::time::sleep(Duration::from_secs(30)) => {}
@@ -155,6 +168,7 @@ impl ProviderImpl for TestProvider {
             panic!("boom after create: {SECRET}");
         }
         if req.config.get_str("name") == Some("wait-for-stop") {
+            self.waiting_for_stop.notify_one();
             tokio::select! {
                 () = req.cancel.cancelled() => {}
                 () = tokio::time::sleep(Duration::from_secs(30)) => {}
@@ -413,6 +427,7 @@ async fn bad_input_unknown_types_and_panics_become_diagnostics() {
     let svc = ProviderService::new(
         Arc::new(TestProvider {
             panic_on_read: true,
+            ..Default::default()
         }),
         CancellationToken::new(),
     );
@@ -512,7 +527,8 @@ async fn bad_input_unknown_types_and_panics_become_diagnostics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_cancels_in_flight_apply() {
     let stop = CancellationToken::new();
-    let svc = ProviderService::new(Arc::new(TestProvider::default()), stop.clone());
+    let provider = Arc::new(TestProvider::default());
+    let svc = ProviderService::new(provider.clone(), stop.clone());
     let rty = resource_block().implied_type();
     let cfg = config_value("wait-for-stop");
     let svc2 = svc.clone();
@@ -528,7 +544,7 @@ async fn stop_provider_cancels_in_flight_apply() {
         }))
         .await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    provider.wait_until_waiting_for_stop().await;
     assert!(!apply.is_finished());
     let started = std::time::Instant::now();
     svc.stop_provider(Request::new(pb::stop_provider::Request {}))
@@ -664,7 +680,8 @@ async fn data_sources_are_served_through_the_implementation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_cancels_in_flight_plan() {
     let stop = CancellationToken::new();
-    let svc = ProviderService::new(Arc::new(TestProvider::default()), stop.clone());
+    let provider = Arc::new(TestProvider::default());
+    let svc = ProviderService::new(provider.clone(), stop.clone());
     let rty = resource_block().implied_type();
     let cfg = dv(&config_value("wait-for-stop"), &rty);
     let svc2 = svc.clone();
@@ -678,7 +695,7 @@ async fn stop_provider_cancels_in_flight_plan() {
         }))
         .await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    provider.wait_until_waiting_for_stop().await;
     assert!(!plan.is_finished());
     svc.stop_provider(Request::new(pb::stop_provider::Request {}))
         .await

@@ -27,7 +27,7 @@ mod fixture_support;
 use std::collections::BTreeMap;
 
 use fixture_support::{delegated_name, load, versions, ADDRESS};
-use r53world::{Snapshot, CHILD_ACCOUNTS, PARENT_ACCOUNT};
+use r53world::{Operation, Snapshot, CHILD_ACCOUNTS, PARENT_ACCOUNT};
 use terraform_support::*;
 
 /// What planning a fixture under this build must show.
@@ -42,19 +42,31 @@ fn flat(out: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Route 53 operations that change nothing.
-fn is_read(op: &str) -> bool {
-    op.starts_with("Get") || op.starts_with("List") || op == "AssumeRole"
+/// Operations that change nothing.
+fn is_read(op: Operation) -> bool {
+    use Operation::*;
+    matches!(
+        op,
+        ListHostedZones
+            | ListHostedZonesByName
+            | GetHostedZoneCount
+            | GetHostedZone
+            | ListResourceRecordSets
+            | GetChange
+            | ListTagsForResource
+            | AssumeRole
+            | GetCallerIdentity
+    )
 }
 
 /// Calls that change something, made between two call counts.
 fn writes(
-    before: &BTreeMap<(String, String), u64>,
-    after: &BTreeMap<(String, String), u64>,
+    before: &BTreeMap<(String, Operation), u64>,
+    after: &BTreeMap<(String, Operation), u64>,
 ) -> Vec<String> {
     after
         .iter()
-        .filter(|((_, op), n)| !is_read(op) && **n > 0)
+        .filter(|((_, op), n)| !is_read(*op) && **n > 0)
         .filter(|(k, n)| before.get(*k).copied().unwrap_or(0) < **n)
         .map(|((account, op), n)| format!("{op} in {account} ({n})"))
         .collect()

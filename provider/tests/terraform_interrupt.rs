@@ -14,7 +14,7 @@ fn creates(env: &Env) -> u64 {
     env.world
         .call_counts()
         .iter()
-        .filter(|((_, op), _)| op == "CreateHostedZone")
+        .filter(|((_, op), _)| *op == r53world::Operation::CreateHostedZone)
         .map(|(_, n)| n)
         .sum()
 }

@@ -11,6 +11,7 @@ mod terraform_support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use r53world::Operation;
 use terraform_support::*;
 
 /// The provider processes whose parent is `ppid`.
@@ -57,7 +58,7 @@ fn get_change_calls(env: &Env) -> u64 {
     env.world
         .call_counts()
         .iter()
-        .filter(|((_, op), _)| op == "GetChange")
+        .filter(|((_, op), _)| *op == Operation::GetChange)
         .map(|(_, n)| n)
         .sum()
 }

@@ -5,7 +5,7 @@ mod terraform_support;
 
 use std::time::Duration;
 
-use r53world::PARENT_ACCOUNT;
+use r53world::{Operation, PARENT_ACCOUNT};
 use terraform_support::*;
 
 #[tokio::test]
@@ -137,7 +137,7 @@ async fn deleted_or_edited_parent_record_is_drift() {
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(&parent, &env.parent_zone_id, &name, &theirs, Some(&cur))
+    put_ns(&parent, &env.parent_zone_id, &name, &theirs, Some(&cur))
         .await
         .unwrap();
     let out = tf.fails(&["plan", "-input=false", "-no-color"]);
@@ -346,7 +346,9 @@ async fn bad_inputs_give_diagnostics_and_touch_nothing() {
         .world
         .call_counts()
         .iter()
-        .filter(|((_, op), _)| op == "ChangeResourceRecordSets" || op == "CreateHostedZone")
+        .filter(|((_, op), _)| {
+            *op == Operation::ChangeResourceRecordSets || *op == Operation::CreateHostedZone
+        })
         .map(|(_, n)| n)
         .sum();
     assert_eq!(writes, 0, "bad input never reaches Route 53 with a write");
@@ -413,39 +415,47 @@ async fn ctrl_c_during_verification_leaves_consistent_state() {
             "  verify {\n    recursive = true\n    timeout = \"10m\"\n  }",
         ),
     );
+    // The provider logs each verification attempt (at info): that line is
+    // the sign verification is under way.
+    let log = env.tmp.path().join("ctrl-c.log");
     let child = tf
         .cmd(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .env("TF_LOG_PROVIDER", "INFO")
+        .env("TF_LOG_PATH", &log)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the zone exists and the parent record is written.
-    let start = std::time::Instant::now();
-    while parent_ns(&env, "wait.example.com").is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "apply never wrote the record"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    // DNS shows nothing of the new zone, so no early signal: the INSYNC
-    // waits end on the blind schedule. Verification starts once both
-    // changes were polled (the world is INSYNC long before that).
-    let polled = |account: &str| {
-        env.world
-            .call_counts()
-            .get(&(account.to_string(), "GetChange".to_string()))
-            .copied()
-            .unwrap_or(0)
+    let verifying = || {
+        std::fs::read_to_string(&log).is_ok_and(|logs| {
+            logs.lines().any(|l| {
+                l.contains("provider.terraform-provider-route53delegation")
+                    && l.contains("attempt")
+                    && l.contains("wait.example.com")
+            })
+        })
     };
-    while polled(PARENT_ACCOUNT) == 0 || polled(CHILD) == 0 {
+    // DNS shows nothing of the new zone, so no early signal: the INSYNC
+    // waits end on the blind schedule, and verification starts once both
+    // changes were polled; wait until its first attempt is over.
+    let start = std::time::Instant::now();
+    while !verifying() {
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "apply never polled its changes"
+            "apply never reached verification:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        parent_ns(&env, "wait.example.com").is_some(),
+        "the record is written before verification"
+    );
+    let polled = |account: &str| env.world.calls(account, Operation::GetChange);
+    assert!(
+        polled(PARENT_ACCOUNT) > 0 && polled(CHILD) > 0,
+        "both changes polled before verification"
+    );
     // Ctrl-C: SIGINT to Terraform, which asks the provider to stop.
     let pid = child.id() as i32;
     let rc = std::process::Command::new("kill")
@@ -606,7 +616,7 @@ async fn destroy_refuses_a_zone_with_records_before_touching_the_parent() {
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.x.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(
+    put_ns(
         &console(&env.world, CHILD),
         &zone_id,
         &route53delegation::DomainName::parse("www.full.example.com").unwrap(),
@@ -888,14 +898,14 @@ async fn allow_overwrite_plan_names_the_servers_it_replaces_and_occlusion_is_tol
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.other-dns.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(&parent, &env.parent_zone_id, &name, &theirs, None)
+    put_ns(&parent, &env.parent_zone_id, &name, &theirs, None)
         .await
         .unwrap();
     let host = route53delegation::record::NsRecord {
         ttl: 300,
         values: route53delegation::NsSet::parse(["ns1.hidden.net"]).unwrap(),
     };
-    route53delegation::record::write_ns(
+    put_ns(
         &parent,
         &env.parent_zone_id,
         &route53delegation::DomainName::parse("deep.ovr.example.com").unwrap(),
@@ -997,7 +1007,7 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
     consistent(&tf.apply());
     let before = tf.resource("route53delegation_link.api");
     let zone_id = before["child_zone_id"].as_str().unwrap().to_string();
-    route53delegation::record::write_ns(
+    put_ns(
         &console(&env.world, CHILD),
         &zone_id,
         &route53delegation::DomainName::parse("www.stay.example.com").unwrap(),
@@ -1037,12 +1047,15 @@ async fn a_refused_move_changes_nothing_not_even_the_state() {
 
 /// The world's write calls so far (every Route 53 call but reads), by
 /// account and operation.
-fn writes(env: &Env) -> Vec<((String, String), u64)> {
+fn writes(env: &Env) -> Vec<((String, r53world::Operation), u64)> {
     env.world
         .call_counts()
         .into_iter()
         .filter(|((_, op), _)| {
-            !(op.starts_with("Get") || op.starts_with("List") || op == "AssumeRole")
+            let name = op.as_str();
+            !(name.starts_with("Get")
+                || name.starts_with("List")
+                || *op == r53world::Operation::AssumeRole)
         })
         .collect()
 }
@@ -1057,7 +1070,7 @@ async fn a_move_that_would_strand_records_is_refused_at_plan() {
     consistent(&tf.apply());
     let before = tf.resource("route53delegation_link.api");
     let zone_id = before["child_zone_id"].as_str().unwrap().to_string();
-    route53delegation::record::write_ns(
+    put_ns(
         &console(&env.world, CHILD),
         &zone_id,
         &route53delegation::DomainName::parse("www.kept.example.com").unwrap(),
@@ -1162,7 +1175,7 @@ async fn a_move_away_from_an_adopted_zone_with_records_plans_a_change() {
     );
     let tf = Tf::new(&env, "main", &adopt);
     consistent(&tf.apply());
-    route53delegation::record::write_ns(
+    put_ns(
         &console(&env.world, CHILD),
         &adopted,
         &route53delegation::DomainName::parse("www.own.example.com").unwrap(),

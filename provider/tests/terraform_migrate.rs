@@ -12,6 +12,7 @@ mod terraform_support;
 use std::path::Path;
 
 use aws_sdk_route53::types::ChangeAction;
+use r53world::Operation;
 use terraform_support::*;
 
 const EXAMPLE: &str = concat!(
@@ -40,8 +41,10 @@ fn writes(env: &Env) -> u64 {
         .iter()
         .filter(|((_, op), _)| {
             matches!(
-                op.as_str(),
-                "CreateHostedZone" | "ChangeResourceRecordSets" | "DeleteHostedZone"
+                op,
+                Operation::CreateHostedZone
+                    | Operation::ChangeResourceRecordSets
+                    | Operation::DeleteHostedZone
             )
         })
         .map(|(_, n)| n)

@@ -319,7 +319,7 @@ impl ParentSide {
             .collect())
     }
 
-    /// [`record::write_ns`] through the shared batch: CREATE `wanted`, after
+    /// Writes the NS record through the shared batch, atomically: CREATE `wanted`, after
     /// a DELETE of exactly `current` when there is one. Returns the change.
     pub async fn write_ns(
         &self,

@@ -26,11 +26,11 @@ pub use config::{lock_dir, pids_file, NetLock, WorldConfig};
 pub use hickory_proto::rr::RecordType;
 pub use infra::{TSIG_KEY_NAME, TSIG_SECRET};
 pub use model::{
-    base_access_key, base_secret_key, ChangeFacts, DnsFault, Fault, Permission, Policy, RRSet,
-    RoleSpec, CHILD_ACCOUNTS, OPERATOR_ACCOUNT, PARENT_ACCOUNT,
+    base_access_key, base_secret_key, ChangeFacts, DnsFault, Fault, Operation, Permission, Policy,
+    RRSet, RoleSpec, Service, UnknownOperation, CHILD_ACCOUNTS, OPERATOR_ACCOUNT, PARENT_ACCOUNT,
 };
 pub use throttle::ThrottleMode;
-pub use world::{Snapshot, SnapshotZone, World, ZoneInfo};
+pub use world::{HeldCall, Snapshot, SnapshotZone, World, ZoneInfo};
 
 /// Errors of the world's library API.
 #[derive(Debug, thiserror::Error)]

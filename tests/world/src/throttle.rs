@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Operation;
+
 /// How the world throttles Route 53 calls.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -120,7 +122,7 @@ pub struct Throttle {
     mode: ThrottleMode,
     windows: HashMap<String, VecDeque<Instant>>,
     levels: HashMap<(String, &'static str), Level>,
-    throttled: BTreeMap<(String, String), u64>,
+    throttled: BTreeMap<(String, Operation), u64>,
 }
 
 impl Throttle {
@@ -143,18 +145,18 @@ impl Throttle {
     }
 
     /// `Throttling` answers sent so far, per (account, operation).
-    pub fn throttled(&self) -> &BTreeMap<(String, String), u64> {
+    pub fn throttled(&self) -> &BTreeMap<(String, Operation), u64> {
         &self.throttled
     }
 
     /// Whether a call of `operation` by `account` may go ahead now; a
     /// refusal is counted.
-    pub fn admit(&mut self, account: &str, operation: &str) -> bool {
+    pub fn admit(&mut self, account: &str, operation: Operation) -> bool {
         self.admit_at(account, operation, Instant::now())
     }
 
     /// [`Throttle::admit`] at a given instant (for tests).
-    pub fn admit_at(&mut self, account: &str, operation: &str, now: Instant) -> bool {
+    pub fn admit_at(&mut self, account: &str, operation: Operation, now: Instant) -> bool {
         let ok = match self.mode {
             ThrottleMode::Off => true,
             ThrottleMode::Legacy { per_second } => {
@@ -178,8 +180,8 @@ impl Throttle {
                 delete_hosted_zone,
             } => {
                 let own = match operation {
-                    "CreateHostedZone" => Some(("CreateHostedZone", create_hosted_zone)),
-                    "DeleteHostedZone" => Some(("DeleteHostedZone", delete_hosted_zone)),
+                    Operation::CreateHostedZone => Some(("CreateHostedZone", create_hosted_zone)),
+                    Operation::DeleteHostedZone => Some(("DeleteHostedZone", delete_hosted_zone)),
                     _ => None,
                 };
                 let mut wanted = vec![("account", acct)];
@@ -209,7 +211,7 @@ impl Throttle {
         if !ok {
             *self
                 .throttled
-                .entry((account.to_string(), operation.to_string()))
+                .entry((account.to_string(), operation))
                 .or_default() += 1;
         }
         ok
@@ -222,14 +224,17 @@ mod tests {
 
     const ACCT: &str = "111111111111";
 
-    fn burst(t: &mut Throttle, op: &str, now: Instant, n: usize) -> usize {
+    fn burst(t: &mut Throttle, op: Operation, now: Instant, n: usize) -> usize {
         (0..n).filter(|_| t.admit_at(ACCT, op, now)).count()
     }
 
     #[test]
     fn off_admits_everything() {
         let mut t = Throttle::default();
-        assert_eq!(burst(&mut t, "GetChange", Instant::now(), 1000), 1000);
+        assert_eq!(
+            burst(&mut t, Operation::GetChange, Instant::now(), 1000),
+            1000
+        );
         assert!(t.throttled().is_empty());
     }
 
@@ -238,15 +243,15 @@ mod tests {
         let mut t = Throttle::default();
         t.set_mode(ThrottleMode::legacy());
         let t0 = Instant::now();
-        assert_eq!(burst(&mut t, "GetChange", t0, 8), 5);
+        assert_eq!(burst(&mut t, Operation::GetChange, t0, 8), 5);
         // Another account has its own window.
-        assert!(t.admit_at("222222222222", "GetChange", t0));
+        assert!(t.admit_at("222222222222", Operation::GetChange, t0));
         // A second later the window has moved on.
         assert_eq!(
-            burst(&mut t, "GetChange", t0 + Duration::from_secs(1), 8),
+            burst(&mut t, Operation::GetChange, t0 + Duration::from_secs(1), 8),
             5
         );
-        assert_eq!(t.throttled()[&(ACCT.into(), "GetChange".into())], 6);
+        assert_eq!(t.throttled()[&(ACCT.into(), Operation::GetChange)], 6);
     }
 
     #[test]
@@ -255,13 +260,18 @@ mod tests {
         t.set_mode(ThrottleMode::buckets());
         let t0 = Instant::now();
         // The account bucket: a burst of 50, then 10 per second.
-        assert_eq!(burst(&mut t, "ListResourceRecordSets", t0, 60), 50);
+        assert_eq!(burst(&mut t, Operation::ListResourceRecordSets, t0, 60), 50);
         assert_eq!(
-            burst(&mut t, "GetChange", t0 + Duration::from_millis(500), 20),
+            burst(
+                &mut t,
+                Operation::GetChange,
+                t0 + Duration::from_millis(500),
+                20
+            ),
             5
         );
         assert_eq!(
-            t.throttled()[&(ACCT.into(), "ListResourceRecordSets".into())],
+            t.throttled()[&(ACCT.into(), Operation::ListResourceRecordSets)],
             10
         );
     }
@@ -271,12 +281,15 @@ mod tests {
         let mut t = Throttle::default();
         t.set_mode(ThrottleMode::buckets());
         let t0 = Instant::now();
-        assert_eq!(burst(&mut t, "CreateHostedZone", t0, 45), 40);
+        assert_eq!(burst(&mut t, Operation::CreateHostedZone, t0, 45), 40);
         // Refilled at 2 per second, while the account bucket has room.
         let t1 = t0 + Duration::from_secs(1);
-        assert_eq!(burst(&mut t, "CreateHostedZone", t1, 10), 2);
+        assert_eq!(burst(&mut t, Operation::CreateHostedZone, t1, 10), 2);
         // A refused create takes nothing from the account bucket: 10 of
         // the account's 50 were left, plus 10 refilled.
-        assert_eq!(burst(&mut t, "GetHostedZone", t1, 30), 50 - 40 - 2 + 10);
+        assert_eq!(
+            burst(&mut t, Operation::GetHostedZone, t1, 30),
+            50 - 40 - 2 + 10
+        );
     }
 }

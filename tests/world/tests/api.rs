@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_route53::types::{ChangeAction, HostedZoneConfig, RrType, Vpc, VpcRegion};
 use common::*;
-use r53world::{Fault, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
+use r53world::{Fault, Operation, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
 
 const CHILD: &str = "222222222222";
 
@@ -574,7 +574,7 @@ async fn list_tags_for_a_zone_is_an_empty_set() {
     assert_eq!(code(&e), "NoSuchHostedZone");
     assert_eq!(
         w.call_counts()
-            .get(&(CHILD.to_string(), "ListTagsForResource".to_string())),
+            .get(&(CHILD.to_string(), Operation::ListTagsForResource)),
         Some(&2)
     );
 }
@@ -629,14 +629,14 @@ async fn injected_faults_and_call_counts() {
             400,
         ),
     ] {
-        w.inject_fault("ListHostedZones", fault, 1);
+        w.inject_fault(Operation::ListHostedZones, fault, 1);
         let e = c.list_hosted_zones().send().await.unwrap_err();
         assert_eq!(code(&e), want);
         assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(status));
     }
     c.list_hosted_zones().send().await.unwrap();
     w.inject_fault(
-        "ListHostedZones",
+        Operation::ListHostedZones,
         Fault::Delay(Duration::from_millis(300)),
         1,
     );
@@ -645,7 +645,7 @@ async fn injected_faults_and_call_counts() {
     assert!(t0.elapsed() >= Duration::from_millis(300));
     let counts = w.call_counts();
     assert_eq!(
-        counts.get(&(CHILD.to_string(), "ListHostedZones".to_string())),
+        counts.get(&(CHILD.to_string(), Operation::ListHostedZones)),
         Some(&5)
     );
     // The SDK's standard retry gets through an injected Throttling.
@@ -664,11 +664,11 @@ async fn injected_faults_and_call_counts() {
         )
         .build();
     let retrying = aws_sdk_route53::Client::from_conf(conf);
-    w.inject_fault("GetHostedZoneCount", Fault::Throttling, 2);
+    w.inject_fault(Operation::GetHostedZoneCount, Fault::Throttling, 2);
     retrying.get_hosted_zone_count().send().await.unwrap();
     assert_eq!(
         w.call_counts()
-            .get(&(CHILD.to_string(), "GetHostedZoneCount".to_string())),
+            .get(&(CHILD.to_string(), Operation::GetHostedZoneCount)),
         Some(&3)
     );
     // Admin HTTP API: faults and calls.
@@ -694,6 +694,54 @@ async fn injected_faults_and_call_counts() {
             .any(|e| e["operation"] == "GetHostedZoneCount" && e["count"] == 4),
         "{body}"
     );
+    // A fault for an operation the world does not serve is refused, not
+    // queued where no call would ever take it.
+    let (st, _, body) = http(
+        &w.endpoint(),
+        "POST",
+        "/admin/faults",
+        &[("content-type", "application/json")],
+        r#"{"operation":"GetHostedZoneCounts","fault":"Throttling"}"#,
+    );
+    assert_eq!(st, 400, "{body}");
+    assert!(body.contains("GetHostedZoneCounts"), "{body}");
+}
+
+/// A held call waits at the door, counted, until the test lets it through;
+/// only the next call of that operation is held.
+#[tokio::test]
+async fn a_held_call_waits_until_released() {
+    let w = world().await;
+    let c = r53(&w, CHILD);
+    let held = w.hold_next(Operation::ListHostedZones);
+    assert!(!held.has_arrived());
+    let first = tokio::spawn({
+        let c = c.clone();
+        async move { c.list_hosted_zones().send().await.map(|_| ()) }
+    });
+    held.arrived().await;
+    assert!(held.has_arrived());
+    assert_eq!(w.calls(CHILD, Operation::ListHostedZones), 1);
+    // The next call of the operation is not held: it is answered while the
+    // first still waits.
+    c.list_hosted_zones().send().await.unwrap();
+    assert_eq!(w.calls(CHILD, Operation::ListHostedZones), 2);
+    assert!(!first.is_finished(), "the held call is still held");
+    held.release();
+    first.await.unwrap().expect("served once released");
+    // Dropping the handle releases too, so a failed test never strands a
+    // client.
+    let held = w.hold_next(Operation::GetHostedZoneCount);
+    let second = tokio::spawn({
+        let c = c.clone();
+        async move { c.get_hosted_zone_count().send().await.map(|_| ()) }
+    });
+    held.arrived().await;
+    drop(held);
+    second
+        .await
+        .unwrap()
+        .expect("served once the handle is dropped");
 }
 
 #[tokio::test]
@@ -719,7 +767,7 @@ async fn rate_limit_throttles_per_account() {
     w.set_rate_limit(None);
     c.list_hosted_zones().send().await.unwrap();
     assert_eq!(
-        w.call_counts()[&(CHILD.to_string(), "ListHostedZones".to_string())],
+        w.call_counts()[&(CHILD.to_string(), Operation::ListHostedZones)],
         11
     );
 }
@@ -760,7 +808,7 @@ async fn token_buckets_throttle_bursts_and_count_refusals() {
         (50..=50 + refilled).contains(&ok),
         "{ok} admitted, {throttled} throttled (refill allows {refilled})"
     );
-    let counted = w.throttled_counts()[&(CHILD.to_string(), "ListHostedZones".to_string())];
+    let counted = w.throttled_counts()[&(CHILD.to_string(), Operation::ListHostedZones)];
     assert_eq!(counted, throttled as u64);
     let (_, _, body) = http(&e, "GET", "/admin/throttle", &[], "");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -951,7 +999,7 @@ async fn reset_restores_defaults() {
     let c = r53(&w, CHILD);
     create_zone(&c, "example.com", "rs").await;
     w.set_rate_limit(Some(1));
-    w.inject_fault("ListHostedZones", Fault::InternalFailure, 5);
+    w.inject_fault(Operation::ListHostedZones, Fault::InternalFailure, 5);
     w.add_role(r53world::RoleSpec {
         account: CHILD.into(),
         name: "extra".into(),

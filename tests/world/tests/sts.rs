@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use r53world::{CHILD_ACCOUNTS, OPERATOR_ACCOUNT};
+use r53world::{Operation, CHILD_ACCOUNTS, OPERATOR_ACCOUNT};
 
 const PARENT_ROLE: &str = "arn:aws:iam::111111111111:role/delegation-parent";
 const EXT_ROLE: &str = "arn:aws:iam::222222222222:role/delegation-child-ext";
@@ -56,10 +56,7 @@ async fn assume_role_returns_temporary_credentials() {
         let id = sts(&w, acct).get_caller_identity().send().await.unwrap();
         assert_eq!(id.account(), Some(acct));
     }
-    assert_eq!(
-        w.call_counts()[&(OPERATOR_ACCOUNT.to_string(), "AssumeRole".to_string())],
-        1
-    );
+    assert_eq!(w.calls(OPERATOR_ACCOUNT, Operation::AssumeRole), 1);
 }
 
 fn aws_smithy_now() -> i64 {

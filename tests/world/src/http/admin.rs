@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::model::{DnsFault, Fault, RoleSpec};
+use crate::model::{DnsFault, Fault, Operation, RoleSpec};
 use crate::throttle::ThrottleMode;
 use crate::Shared;
 
@@ -132,7 +132,9 @@ pub async fn handle(shared: &Shared, method: &Method, path: &str, body: &[u8]) -
                 .lock()
                 .calls
                 .iter()
-                .map(|((a, o), n)| serde_json::json!({"account": a, "operation": o, "count": n}))
+                .map(|((a, o), n)| {
+                    serde_json::json!({"account": a, "operation": o.as_str(), "count": n})
+                })
                 .collect();
             json(StatusCode::OK, serde_json::Value::Array(calls))
         }
@@ -148,8 +150,12 @@ pub async fn handle(shared: &Shared, method: &Method, path: &str, body: &[u8]) -
                 "Delay" => Fault::Delay(Duration::from_millis(f.delay_ms)),
                 other => return bad(format!("unknown fault {other}")),
             };
+            let operation: Operation = match f.operation.parse() {
+                Ok(o) => o,
+                Err(e) => return bad(e),
+            };
             let mut st = shared.lock();
-            let q = st.faults.entry(f.operation).or_default();
+            let q = st.faults.entry(operation).or_default();
             for _ in 0..f.count {
                 q.push_back(fault);
             }
@@ -186,7 +192,7 @@ pub async fn handle(shared: &Shared, method: &Method, path: &str, body: &[u8]) -
                 .throttled()
                 .iter()
                 .map(|((account, operation), n)| {
-                    serde_json::json!({"account": account, "operation": operation, "count": n})
+                    serde_json::json!({"account": account, "operation": operation.as_str(), "count": n})
                 })
                 .collect();
             json(

@@ -1,7 +1,7 @@
 //! One HTTP endpoint: Route 53 REST-XML (2013-04-01, [`route53`]), the STS
 //! query API (2011-06-15, [`sts`]) and the JSON admin API under `/admin`
 //! ([`admin`]). Every AWS request goes through [`preamble`]: principal, call
-//! counting, injected faults, SigV4, session token, throttling.
+//! counting, a held call, injected faults, SigV4, session token, throttling.
 
 mod admin;
 mod route53;
@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::model::{ApiError, Fault, Principal};
+use crate::model::{ApiError, Fault, Operation, Principal};
 use crate::{sigv4, Shared};
 
 /// Serves the endpoint on `listener` until the runtime stops.
@@ -100,7 +100,7 @@ struct Req<'a> {
 async fn preamble(
     shared: &Shared,
     req: &Req<'_>,
-    op: &str,
+    op: Operation,
     rate_limited_api: bool,
 ) -> Result<Principal, ApiError> {
     let headers = req.headers;
@@ -111,11 +111,14 @@ async fn preamble(
     let account = principal
         .as_ref()
         .map_or_else(|| "unknown".to_string(), |p| p.account.clone());
-    let fault = {
+    let (fault, hold) = {
         let mut st = shared.lock();
         st.count_call(&account, op);
-        st.take_fault(op)
+        (st.take_fault(op), st.take_hold(op))
     };
+    if let Some(hold) = hold {
+        hold.hold().await;
+    }
     match fault {
         Some(Fault::Throttling) => return Err(ApiError::bad("Throttling", "Rate exceeded")),
         Some(Fault::InternalFailure) => return Err(ApiError::new(

@@ -7,7 +7,7 @@ use axum::response::Response;
 use super::xml::{self, child, child_text, Xml};
 use super::{preamble, q, Req};
 use crate::model::{
-    self, format_time, normalize_name, reversed_key, ApiError, ChangeReq, Principal,
+    self, format_time, normalize_name, reversed_key, ApiError, ChangeReq, Operation, Principal,
 };
 use crate::Shared;
 
@@ -26,7 +26,7 @@ pub async fn handle(
         Ok(p) => p,
         Err(e) => return xml::error(NS, &e),
     };
-    if op == "Unknown" {
+    if op == Operation::UnknownRoute53 {
         return xml::error(
             NS,
             &ApiError::bad(
@@ -36,17 +36,17 @@ pub async fn handle(
         );
     }
     // ChangeResourceRecordSets is judged with its changes (model::batch).
-    if op != "ChangeResourceRecordSets" {
+    if op != Operation::ChangeResourceRecordSets {
         let res = resource_arn(op, &segs);
         if !p.permission().allows(op, &res, None) {
             return xml::error(NS, &model::access_denied(&p, op, &res));
         }
     }
     let r = match op {
-        "CreateHostedZone" => create_zone(shared, &p, body),
-        "ListHostedZones" => list_zones(shared, &p, query),
-        "ListHostedZonesByName" => list_by_name(shared, &p, query),
-        "GetHostedZoneCount" => {
+        Operation::CreateHostedZone => create_zone(shared, &p, body),
+        Operation::ListHostedZones => list_zones(shared, &p, query),
+        Operation::ListHostedZonesByName => list_by_name(shared, &p, query),
+        Operation::GetHostedZoneCount => {
             let n = shared
                 .lock()
                 .accounts
@@ -56,9 +56,9 @@ pub async fn handle(
                 x.text("HostedZoneCount", n);
             })))
         }
-        "GetHostedZone" => get_zone(shared, &p, &segs[1]),
-        "UpdateHostedZoneComment" => update_comment(shared, &p, &segs[1], body),
-        "DeleteHostedZone" => {
+        Operation::GetHostedZone => get_zone(shared, &p, &segs[1]),
+        Operation::UpdateHostedZoneComment => update_comment(shared, &p, &segs[1], body),
+        Operation::DeleteHostedZone => {
             let mut st = shared.lock();
             st.delete_zone(&p.account, &segs[1]).map(|c| {
                 ok(Xml::doc("DeleteHostedZoneResponse", NS, |x| {
@@ -66,11 +66,11 @@ pub async fn handle(
                 }))
             })
         }
-        "ListTagsForResource" => super::tags::list(shared, &p, &segs[2]).map(ok),
-        "ChangeTagsForResource" => super::tags::change(shared, &p, &segs[2], body).map(ok),
-        "ChangeResourceRecordSets" => change_rrsets(shared, &p, &segs[1], body),
-        "ListResourceRecordSets" => list_rrsets(shared, &p, &segs[1], query),
-        "GetChange" => {
+        Operation::ListTagsForResource => super::tags::list(shared, &p, &segs[2]).map(ok),
+        Operation::ChangeTagsForResource => super::tags::change(shared, &p, &segs[2], body).map(ok),
+        Operation::ChangeResourceRecordSets => change_rrsets(shared, &p, &segs[1], body),
+        Operation::ListResourceRecordSets => list_rrsets(shared, &p, &segs[1], query),
+        Operation::GetChange => {
             let mut st = shared.lock();
             st.advance();
             let id = &segs[1];
@@ -97,7 +97,7 @@ fn ok(body: String) -> Response {
 }
 
 /// The operation a method and path name, and the path's decoded segments.
-fn operation(method: &Method, path: &str) -> (&'static str, Vec<String>) {
+fn operation(method: &Method, path: &str) -> (Operation, Vec<String>) {
     // A full "/hostedzone/ID" may come as one encoded segment.
     let segs: Vec<String> = path
         .trim_matches('/')
@@ -108,19 +108,19 @@ fn operation(method: &Method, path: &str) -> (&'static str, Vec<String>) {
         .collect();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let op = match (method.as_str(), s.as_slice()) {
-        ("POST", ["hostedzone"]) => "CreateHostedZone",
-        ("GET", ["hostedzone"]) => "ListHostedZones",
-        ("GET", ["hostedzonesbyname"]) => "ListHostedZonesByName",
-        ("GET", ["hostedzonecount"]) => "GetHostedZoneCount",
-        ("GET", ["hostedzone", _]) => "GetHostedZone",
-        ("DELETE", ["hostedzone", _]) => "DeleteHostedZone",
-        ("POST", ["hostedzone", _]) => "UpdateHostedZoneComment",
-        ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
-        ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
-        ("GET", ["change", _]) => "GetChange",
-        ("GET", ["tags", "hostedzone", _]) => "ListTagsForResource",
-        ("POST", ["tags", "hostedzone", _]) => "ChangeTagsForResource",
-        _ => "Unknown",
+        ("POST", ["hostedzone"]) => Operation::CreateHostedZone,
+        ("GET", ["hostedzone"]) => Operation::ListHostedZones,
+        ("GET", ["hostedzonesbyname"]) => Operation::ListHostedZonesByName,
+        ("GET", ["hostedzonecount"]) => Operation::GetHostedZoneCount,
+        ("GET", ["hostedzone", _]) => Operation::GetHostedZone,
+        ("DELETE", ["hostedzone", _]) => Operation::DeleteHostedZone,
+        ("POST", ["hostedzone", _]) => Operation::UpdateHostedZoneComment,
+        ("POST", ["hostedzone", _, "rrset"]) => Operation::ChangeResourceRecordSets,
+        ("GET", ["hostedzone", _, "rrset"]) => Operation::ListResourceRecordSets,
+        ("GET", ["change", _]) => Operation::GetChange,
+        ("GET", ["tags", "hostedzone", _]) => Operation::ListTagsForResource,
+        ("POST", ["tags", "hostedzone", _]) => Operation::ChangeTagsForResource,
+        _ => Operation::UnknownRoute53,
     };
     (op, segs)
 }
@@ -268,14 +268,15 @@ fn get_zone(shared: &Shared, p: &Principal, id: &str) -> Result<Response, ApiErr
 
 /// The resource an IAM policy sees for `op`: `*` for the account-wide
 /// operations, else the hosted zone's or the change's ARN.
-fn resource_arn(op: &str, segs: &[String]) -> String {
+fn resource_arn(op: Operation, segs: &[String]) -> String {
     let seg = |i: usize| segs.get(i).map(String::as_str).unwrap_or("*");
     match op {
-        "CreateHostedZone" | "ListHostedZones" | "ListHostedZonesByName" | "GetHostedZoneCount" => {
-            "*".to_string()
-        }
-        "GetChange" => format!("arn:aws:route53:::change/{}", seg(1)),
-        "ListTagsForResource" | "ChangeTagsForResource" => {
+        Operation::CreateHostedZone
+        | Operation::ListHostedZones
+        | Operation::ListHostedZonesByName
+        | Operation::GetHostedZoneCount => "*".to_string(),
+        Operation::GetChange => format!("arn:aws:route53:::change/{}", seg(1)),
+        Operation::ListTagsForResource | Operation::ChangeTagsForResource => {
             format!("arn:aws:route53:::hostedzone/{}", seg(2))
         }
         _ => format!("arn:aws:route53:::hostedzone/{}", seg(1)),

@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::xml::{self, Xml};
 use super::{access_key, preamble, q, request_id, Req};
-use crate::model::{self, format_time, ApiError, Principal};
+use crate::model::{self, format_time, ApiError, Operation, Principal};
 use crate::Shared;
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -24,18 +24,14 @@ fn metadata(x: &mut Xml, rid: &str) {
 /// Handles one STS request; `form` holds the query and form parameters.
 pub async fn handle(shared: &Shared, req: &Req<'_>, form: &[(String, String)]) -> Response {
     let action = q(form, "Action").unwrap_or("").to_string();
-    let op: &'static str = match action.as_str() {
-        "AssumeRole" => "AssumeRole",
-        "GetCallerIdentity" => "GetCallerIdentity",
-        _ => "UnknownSts",
-    };
+    let op = Operation::sts_action(&action);
     let p = match preamble(shared, req, op, false).await {
         Ok(p) => p,
         Err(e) => return xml::error(NS, &e),
     };
     let rid = request_id();
     match op {
-        "GetCallerIdentity" => {
+        Operation::GetCallerIdentity => {
             let user_id = match &p.role {
                 None => access_key(req.headers).unwrap_or_default(),
                 Some(r) => format!("AROAR53WORLD{}:{}", p.account, r.session_name),
@@ -50,7 +46,7 @@ pub async fn handle(shared: &Shared, req: &Req<'_>, form: &[(String, String)]) -
             });
             xml::response(StatusCode::OK, body)
         }
-        "AssumeRole" => assume_role(shared, &p, form, &rid),
+        Operation::AssumeRole => assume_role(shared, &p, form, &rid),
         _ => err(
             "InvalidAction",
             400,

@@ -5,6 +5,7 @@
 use super::accounts::Principal;
 use super::error::{access_denied, no_such_zone, ApiError};
 use super::names::{in_zone, normalize_name};
+use super::operation::Operation;
 use super::policy::ChangeFacts;
 use super::records::{sorted_norm, validate_value, RRSet, KNOWN_TYPES};
 use super::State;
@@ -49,13 +50,14 @@ impl State {
                 .collect(),
         };
         let resource = format!("arn:aws:route53:::hostedzone/{zone_id}");
-        if !principal
-            .permission()
-            .allows("ChangeResourceRecordSets", &resource, Some(&facts))
-        {
+        if !principal.permission().allows(
+            Operation::ChangeResourceRecordSets,
+            &resource,
+            Some(&facts),
+        ) {
             return Err(access_denied(
                 principal,
-                "ChangeResourceRecordSets",
+                Operation::ChangeResourceRecordSets,
                 &resource,
             ));
         }

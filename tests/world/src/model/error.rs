@@ -1,6 +1,7 @@
 //! The API-visible error of an operation, and the common ones.
 
 use super::accounts::Principal;
+use super::operation::Operation;
 
 /// The API-visible error of an operation.
 #[derive(Debug, Clone)]
@@ -31,7 +32,7 @@ pub fn no_such_zone(id: &str) -> ApiError {
     )
 }
 
-pub fn access_denied(p: &Principal, action: &str, resource: &str) -> ApiError {
+pub fn access_denied(p: &Principal, action: Operation, resource: &str) -> ApiError {
     ApiError::new(
         403,
         "AccessDenied",

@@ -1,9 +1,13 @@
-//! Injected faults: an API fault for the next calls of an operation, and
-//! DNS faults switched on at a pool name server (for a zone or for all).
+//! Injected faults: an API fault for the next calls of an operation, a
+//! call held at the door until the test lets it through, and DNS faults
+//! switched on at a pool name server (for a zone or for all).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::State;
+use tokio::sync::Semaphore;
+
+use super::{Operation, State};
 
 /// A fault injected into the next calls of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,12 +41,67 @@ pub struct DnsFaultEntry {
     pub remaining: Option<u32>,
 }
 
+/// The next call of an operation, held once it has been counted until the
+/// test releases it: a test can act at the moment a client's call is on
+/// the wire (change what the call will find, say), without guessing a time.
+#[derive(Debug)]
+pub struct Hold {
+    /// One permit once the call has arrived.
+    arrived: Semaphore,
+    /// One permit once the test lets it through.
+    released: Semaphore,
+}
+
+impl Hold {
+    pub fn new() -> Arc<Hold> {
+        Arc::new(Hold {
+            arrived: Semaphore::new(0),
+            released: Semaphore::new(0),
+        })
+    }
+
+    /// The call's side: say it arrived, then wait to be let through.
+    pub async fn hold(&self) {
+        self.arrived.add_permits(1);
+        // Never closed; a permit comes when the test releases the call.
+        if let Ok(p) = self.released.acquire().await {
+            p.forget();
+        }
+    }
+
+    /// The test's side: wait until the call has arrived (at once if it has).
+    pub async fn wait_arrived(&self) {
+        if let Ok(p) = self.arrived.acquire().await {
+            p.forget();
+            self.arrived.add_permits(1);
+        }
+    }
+
+    pub fn has_arrived(&self) -> bool {
+        self.arrived.available_permits() > 0
+    }
+
+    /// The test's side: let the call through.
+    pub fn release(&self) {
+        self.released.add_permits(1);
+    }
+}
+
 impl State {
-    pub fn take_fault(&mut self, op: &str) -> Option<Fault> {
-        let q = self.faults.get_mut(op)?;
+    pub fn take_hold(&mut self, op: Operation) -> Option<Arc<Hold>> {
+        let q = self.holds.get_mut(&op)?;
+        let h = q.pop_front();
+        if q.is_empty() {
+            self.holds.remove(&op);
+        }
+        h
+    }
+
+    pub fn take_fault(&mut self, op: Operation) -> Option<Fault> {
+        let q = self.faults.get_mut(&op)?;
         let f = q.pop_front();
         if q.is_empty() {
-            self.faults.remove(op);
+            self.faults.remove(&op);
         }
         f
     }

@@ -7,8 +7,8 @@
 //! principals), `roles` (IAM roles and permissions), `zone` (hosted zones),
 //! `pool` (the name-server pool), `records` (record sets and their
 //! values), `batch` (ChangeResourceRecordSets), `change` (PENDING to
-//! INSYNC), `faults` (injected API and DNS faults), `names`, `ids` and
-//! `error`.
+//! INSYNC), `faults` (injected API and DNS faults), `operation` (the
+//! operations served, by name), `names`, `ids` and `error`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
@@ -20,6 +20,7 @@ mod error;
 mod faults;
 mod ids;
 mod names;
+mod operation;
 mod policy;
 mod pool;
 mod records;
@@ -36,9 +37,10 @@ pub use accounts::{
 pub use batch::ChangeReq;
 pub use change::ChangeRec;
 pub use error::{access_denied, ApiError};
-pub use faults::{DnsFault, DnsFaultEntry, Fault};
+pub use faults::{DnsFault, DnsFaultEntry, Fault, Hold};
 pub use ids::format_time;
 pub use names::{in_zone, normalize_name, reversed_key};
+pub use operation::{Operation, Service, UnknownOperation};
 pub use policy::{ChangeFacts, Policy};
 pub use pool::Pool;
 pub use records::{RRSet, Records};
@@ -53,8 +55,10 @@ pub struct State {
     pub changes: HashMap<String, ChangeRec>,
     /// NS server index sets ever used per zone name (kept across reset).
     pub used_sets: HashMap<String, Vec<[usize; 4]>>,
-    pub calls: BTreeMap<(String, String), u64>,
-    pub faults: HashMap<String, VecDeque<Fault>>,
+    pub calls: BTreeMap<(String, Operation), u64>,
+    pub faults: HashMap<Operation, VecDeque<Fault>>,
+    /// Calls to hold at the door, per operation, in the order they come.
+    pub holds: HashMap<Operation, VecDeque<std::sync::Arc<Hold>>>,
     pub throttle: crate::throttle::Throttle,
     pub insync_delay: Duration,
     /// Each change's INSYNC time is `insync_delay` plus a uniform random
@@ -85,6 +89,7 @@ impl State {
             used_sets: HashMap::new(),
             calls: BTreeMap::new(),
             faults: HashMap::new(),
+            holds: HashMap::new(),
             throttle: Default::default(),
             insync_delay,
             insync_jitter: Duration::ZERO,
@@ -108,6 +113,7 @@ impl State {
         self.changes.clear();
         self.calls.clear();
         self.faults.clear();
+        self.holds.clear();
         self.throttle.reset();
         self.fail_assume.clear();
         self.dns_faults.clear();
@@ -129,10 +135,7 @@ impl State {
         }
     }
 
-    pub fn count_call(&mut self, account: &str, op: &str) {
-        *self
-            .calls
-            .entry((account.to_string(), op.to_string()))
-            .or_insert(0) += 1;
+    pub fn count_call(&mut self, account: &str, op: Operation) {
+        *self.calls.entry((account.to_string(), op)).or_insert(0) += 1;
     }
 }

@@ -4,6 +4,7 @@
 //! test and the demo run with exactly that least privilege.
 
 use super::accounts::{CHILD_ACCOUNTS, OPERATOR_ACCOUNT, PARENT_ACCOUNT};
+use super::operation::Operation;
 use super::policy::{ChangeFacts, Policy};
 
 /// The documented parent role's policy. `ZPARENT` (the parent zone's ID,
@@ -51,7 +52,7 @@ impl Permission {
     }
 
     /// May Route 53's `action` (`GetHostedZone`) be made on `resource`?
-    pub fn allows(&self, action: &str, resource: &str, facts: Option<&ChangeFacts>) -> bool {
+    pub fn allows(&self, action: Operation, resource: &str, facts: Option<&ChangeFacts>) -> bool {
         match self {
             Permission::Full => true,
             Permission::Policy(p) => p.allows(&format!("route53:{action}"), resource, facts),

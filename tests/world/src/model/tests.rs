@@ -1,12 +1,12 @@
 //! Unit tests of the model: INSYNC timing, name order, value validation,
-//! pool names.
+//! pool names, operation names.
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use super::records::validate_value;
-use super::{reversed_key, Pool, Records, State, Zone};
+use super::{reversed_key, Operation, Pool, Records, Service, State, Zone};
 
 fn empty_zone() -> Zone {
     Zone {
@@ -84,4 +84,22 @@ fn pool_names_are_route53_style() {
     assert_eq!(p.servers[0][0].0, "ns-17.awsdns-01.com.");
     assert_eq!(p.servers[3][1].0, "ns-1570.awsdns-02.co.uk.");
     assert_eq!(p.servers[2][15].1, Ipv4Addr::new(127, 7, 22, 16));
+}
+
+#[test]
+fn operations_read_back_from_their_wire_names_and_nothing_else() {
+    for op in Operation::ALL {
+        assert_eq!(op.as_str().parse::<Operation>(), Ok(op));
+        assert_eq!(op.to_string(), op.as_str());
+    }
+    let names: std::collections::HashSet<&str> =
+        Operation::ALL.iter().map(|o| o.as_str()).collect();
+    assert_eq!(names.len(), Operation::ALL.len(), "wire names are distinct");
+    for bad in ["", "getchange", "GetChanges", "route53:GetChange"] {
+        assert!(bad.parse::<Operation>().is_err(), "{bad:?} parsed");
+    }
+    assert_eq!(Operation::AssumeRole.service(), Service::Sts);
+    assert_eq!(Operation::GetChange.service(), Service::Route53);
+    assert_eq!(Operation::sts_action("AssumeRole"), Operation::AssumeRole);
+    assert_eq!(Operation::sts_action("Nope"), Operation::UnknownSts);
 }

@@ -1,13 +1,14 @@
 //! Switching the world's behaviour from a test: reset, roles, call counts,
-//! injected API faults, throttling, INSYNC timing, DNS faults and publish
+//! injected API faults, held calls, throttling, INSYNC timing, DNS faults and publish
 //! lag at pool servers, AssumeRole failures.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::World;
 use crate::model;
-use crate::{fqdn, DnsFault, Fault, RoleSpec, ThrottleMode, WorldError};
+use crate::{fqdn, DnsFault, Fault, Operation, RoleSpec, ThrottleMode, WorldError};
 
 impl World {
     /// Restore accounts/roles, wipe zones/changes/counters/faults/limits,
@@ -42,19 +43,47 @@ impl World {
         self.shared.lock().roles.insert(role.arn(), role);
     }
 
-    /// Per (account, operation) call counts, including faulted calls.
-    pub fn call_counts(&self) -> BTreeMap<(String, String), u64> {
+    /// Per (account, operation) call counts, including faulted calls; an
+    /// operation never called is absent (see [`World::calls`]).
+    pub fn call_counts(&self) -> BTreeMap<(String, Operation), u64> {
         self.shared.lock().calls.clone()
     }
 
+    /// Calls of `operation` made by `account` so far (faulted ones
+    /// included), 0 when none.
+    pub fn calls(&self, account: &str, operation: Operation) -> u64 {
+        let st = self.shared.lock();
+        st.calls
+            .get(&(account.to_string(), operation))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Make the next `count` calls of `operation` (e.g.
-    /// "ChangeResourceRecordSets", "AssumeRole") fail with `fault`.
-    pub fn inject_fault(&self, operation: &str, fault: Fault, count: u32) {
+    /// [`Operation::ChangeResourceRecordSets`], [`Operation::AssumeRole`])
+    /// fail with `fault`.
+    pub fn inject_fault(&self, operation: Operation, fault: Fault, count: u32) {
         let mut st = self.shared.lock();
-        let q = st.faults.entry(operation.to_string()).or_default();
+        let q = st.faults.entry(operation).or_default();
         for _ in 0..count {
             q.push_back(fault);
         }
+    }
+
+    /// Holds the next call of `operation` at the door, once it has been
+    /// counted, until the returned [`HeldCall`] is released or dropped: a
+    /// test can act at the moment a client's call is on the wire (change
+    /// what the call will find, say) without guessing a time. Later calls
+    /// of the operation are not held.
+    pub fn hold_next(&self, operation: Operation) -> HeldCall {
+        let hold = model::Hold::new();
+        self.shared
+            .lock()
+            .holds
+            .entry(operation)
+            .or_default()
+            .push_back(hold.clone());
+        HeldCall { hold }
     }
 
     /// Per-account requests/second limit for Route 53 calls (None: off):
@@ -74,7 +103,7 @@ impl World {
 
     /// `Throttling` answers sent by the throttle, per (account, operation)
     /// (injected faults are not counted here).
-    pub fn throttled_counts(&self) -> BTreeMap<(String, String), u64> {
+    pub fn throttled_counts(&self) -> BTreeMap<(String, Operation), u64> {
         self.shared.lock().throttle.throttled().clone()
     }
 
@@ -161,5 +190,35 @@ impl World {
             .lock()
             .fail_assume
             .insert(role_arn.to_string(), n);
+    }
+}
+
+/// A call the world holds at the door ([`World::hold_next`]); released when
+/// [`HeldCall::release`] is called or the value is dropped, so a failing
+/// test never leaves a client waiting.
+#[derive(Debug)]
+pub struct HeldCall {
+    hold: Arc<model::Hold>,
+}
+
+impl HeldCall {
+    /// Resolves once the call has arrived and is being held (at once if it
+    /// already has); wrap it in a timeout to bound the wait.
+    pub async fn arrived(&self) {
+        self.hold.wait_arrived().await;
+    }
+
+    /// Whether the call has arrived.
+    pub fn has_arrived(&self) -> bool {
+        self.hold.has_arrived()
+    }
+
+    /// Lets the call through: the world then serves it as usual.
+    pub fn release(self) {}
+}
+
+impl Drop for HeldCall {
+    fn drop(&mut self) {
+        self.hold.release();
     }
 }

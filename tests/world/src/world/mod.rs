@@ -18,6 +18,7 @@ mod snapshot;
 mod start;
 mod zones;
 
+pub use control::HeldCall;
 pub use snapshot::{Snapshot, SnapshotZone};
 pub use zones::ZoneInfo;
 
