@@ -242,6 +242,17 @@ impl Write for Captured {
     }
 }
 
+/// The tests of this file one at a time. The lifecycle test captures the
+/// protocol layer's logs with a subscriber of its own thread; a callsite
+/// another test registers at the same moment on another thread could be
+/// cached as uninteresting before that subscriber is counted (a race in
+/// tracing's callsite registration), and the log line was then missing
+/// under load.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 fn errors(d: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
     d.iter()
         .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
@@ -250,6 +261,7 @@ fn errors(d: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
 
 #[tokio::test]
 async fn full_lifecycle_never_logs_secrets_and_nulls_write_only() {
+    let _one_at_a_time = one_at_a_time().await;
     let captured = Captured::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::registry()
@@ -424,6 +436,7 @@ async fn full_lifecycle_never_logs_secrets_and_nulls_write_only() {
 
 #[tokio::test]
 async fn bad_input_unknown_types_and_panics_become_diagnostics() {
+    let _one_at_a_time = one_at_a_time().await;
     let svc = ProviderService::new(
         Arc::new(TestProvider {
             panic_on_read: true,
@@ -526,6 +539,7 @@ async fn bad_input_unknown_types_and_panics_become_diagnostics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_cancels_in_flight_apply() {
+    let _one_at_a_time = one_at_a_time().await;
     let stop = CancellationToken::new();
     let provider = Arc::new(TestProvider::default());
     let svc = ProviderService::new(provider.clone(), stop.clone());
@@ -567,6 +581,7 @@ async fn stop_provider_cancels_in_flight_apply() {
 /// returned instead, with a clean diagnostic.
 #[tokio::test]
 async fn a_panic_during_apply_returns_the_state_reached_not_the_prior_state() {
+    let _one_at_a_time = one_at_a_time().await;
     let svc = ProviderService::new(Arc::new(TestProvider::default()), CancellationToken::new());
     let rty = resource_block().implied_type();
     let planned = dv(&config_value("panic-after-create"), &rty);
@@ -598,6 +613,7 @@ async fn a_panic_during_apply_returns_the_state_reached_not_the_prior_state() {
 /// state, unknown types are refused by name.
 #[tokio::test]
 async fn data_sources_are_served_through_the_implementation() {
+    let _one_at_a_time = one_at_a_time().await;
     let svc = ProviderService::new(Arc::new(TestProvider::default()), CancellationToken::new());
     let ty = data_block().implied_type();
     let md = svc
@@ -679,6 +695,7 @@ async fn data_sources_are_served_through_the_implementation() {
 /// as it reaches apply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_cancels_in_flight_plan() {
+    let _one_at_a_time = one_at_a_time().await;
     let stop = CancellationToken::new();
     let provider = Arc::new(TestProvider::default());
     let svc = ProviderService::new(provider.clone(), stop.clone());

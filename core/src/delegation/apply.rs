@@ -54,7 +54,8 @@ impl Engine {
         }
     }
 
-    /// [`Engine::apply_with_progress`] for a Route 53 parent.
+    /// [`Engine::apply_with_progress`] for a Route 53 parent: the phases
+    /// of `phases.rs`, in order.
     async fn apply_route53(
         &self,
         spec: &LinkSpec,
@@ -63,388 +64,31 @@ impl Engine {
         cancel: &CancellationToken,
         progress: &(dyn Fn(&LinkState) + Send + Sync),
     ) -> std::result::Result<Applied, Box<ApplyFailure>> {
-        let fail = ApplyFailure::boxed;
         let bound = Bound::new(timeout, cancel);
-        let remaining = || bound.remaining();
-        let ctx = bound
-            .run("reading the parent zone and the accounts", self.ctx(spec))
-            .await
-            .map_err(|e| fail(e, None))?;
-
-        // What this apply leaves behind: the old parent record when the
-        // parent zone changes, the old zone when the child moves.
-        let old_parent = match prior
-            .map(|p| p.parent_zone_id.as_str())
-            .filter(|id| !id.is_empty() && *id != ctx.parent_zone.id)
-        {
-            Some(old_id) => {
-                let settings = prior
-                    .and_then(|p| p.parent_account.clone())
-                    .unwrap_or_else(|| spec.parent.account.clone());
-                Some((settings, old_id.to_string()))
-            }
-            None => None,
-        };
-        let old_zone = bound
-            .run(
-                "finding the previous child zone",
-                self.prior_zone_to_leave(&ctx, spec, prior),
-            )
-            .await
-            .map_err(|e| fail(e, None))?;
-        if let Some(old) = old_zone
-            .as_ref()
-            .filter(|o| o.owned && !spec.child.force_destroy)
-        {
-            // Check before the first write: a move must not strand records.
-            let records = bound
-                .run(
-                    "listing the previous child zone's records",
-                    zone::own_records(&old.client, &old.zone),
-                )
-                .await
-                .map_err(|e| fail(e, None))?;
-            if !records.is_empty() {
-                return Err(fail(
-                    Error::Partial {
-                        context: format!(
-                            "moving the delegation of {} away from hosted zone {}",
-                            spec.name, old.zone.id
-                        ),
-                        source: Box::new(Error::ZoneNotEmpty {
-                            zone_id: old.zone.id.clone(),
-                            name: old.zone.name.clone(),
-                            records: records
-                                .iter()
-                                .map(|r| (r.name.clone(), r.rtype.clone()))
-                                .collect(),
-                        }),
-                        consequence: "nothing was changed; copy those records to the new zone and delete them from the old one, or set child.force_destroy = true to delete them with the old zone".into(),
-                    },
-                    None,
-                ));
-            }
-        }
-        let moving_child = old_zone.is_some();
-        let lookup = spec.child.zone_id.clone().or_else(|| {
-            prior
-                .filter(|_| !moving_child)
-                .map(|p| p.child_zone_id.clone())
-                .filter(|s| !s.is_empty())
-        });
-        let last_written = if old_parent.is_some() {
-            None
-        } else {
-            prior.and_then(|p| p.written.clone())
-        };
-        let observed = bound
-            .run(
-                "reading the child zone and the parent record",
-                self.observe(&ctx, spec, lookup, last_written),
-            )
-            .await
-            .map_err(|e| fail(e, None))?;
-        let desired = spec.desired();
-        let actions = plan::plan_apply(&desired, &observed).map_err(|e| {
-            fail(
-                plan_error(e, spec, &ctx, observed.child_zone.as_ref()),
-                None,
-            )
+        let obs = self.observe_for_apply(spec, prior, &bound).await?;
+        let actions = plan::plan_apply(&spec.desired(), &obs.observed).map_err(|e| {
+            let zone = obs.observed.child_zone.as_ref();
+            ApplyFailure::boxed(plan_error(e, spec, &obs.ctx, zone), None)
         })?;
-        tracing::info!(name = %spec.name, ?actions, moving_child, moving_parent = old_parent.is_some(), "applying delegation");
-
-        let mut state = prior.cloned().unwrap_or_else(|| {
-            LinkState::new(ctx.parent_zone.id.clone(), ctx.parent_zone.name.clone())
-        });
-        state.parent_account = None;
-        state.child_account = None;
-        // Kept in state from here on, so that a failure before they are
-        // removed leaves nothing nobody manages.
-        let mut retiring = prior.map(|p| p.retired.clone()).unwrap_or_default();
-        if let (Some((settings, old_id)), Some(w)) =
-            (&old_parent, prior.and_then(|p| p.written.as_ref()))
-        {
-            retiring.push(Retired {
-                account: settings.clone(),
-                what: RetiredObject::Record {
-                    parent_zone_id: old_id.clone(),
-                    record: w.clone(),
-                },
-            });
-        }
-        if let Some(old) = old_zone.as_ref().filter(|o| o.owned) {
-            retiring.push(Retired {
-                account: old.settings.clone(),
-                what: RetiredObject::Zone {
-                    zone_id: old.zone.id.clone(),
-                },
-            });
-        }
-        state.retired = retiring;
-        if let Some((_, old_id)) = &old_parent {
-            // The old parent's record is not this state's any more.
-            tracing::info!(name = %spec.name, from = %old_id, to = %ctx.parent_zone.id, "moving to another parent zone");
-            state.delegated = None;
-            state.written = None;
-        }
-        state.parent_zone_id = ctx.parent_zone.id.clone();
-        state.parent_zone_name = ctx.parent_zone.name.clone();
-        let mut child_zone = observed.child_zone.clone();
-        match &child_zone {
-            Some(z) => {
-                let was = state.child_zone_id.clone();
-                state.child_zone_id = z.id.clone();
-                state.name_servers = z.name_servers.clone();
-                state.zone_owned = if spec.child.zone_id.is_some() {
-                    false
-                } else if was == z.id {
-                    state.zone_owned
-                } else {
-                    // Found by its CallerReference: an earlier attempt's.
-                    true
-                };
-            }
-            None => {
-                state.child_zone_id = String::new();
-                state.name_servers = NsSet::new();
-            }
-        }
-        let mut any_change = false;
-        let mut waits: Vec<(Client, String)> = Vec::new();
-        let mut created_zone = false;
-        // Links applied together share one parent batch: say this one's
-        // write is coming while its zone is created.
-        let mut intent = actions
-            .iter()
-            .any(|a| matches!(a, Action::WriteNs { .. } | Action::ReplaceNs { .. }))
-            .then(|| {
-                self.route53_parent
-                    .intend(&self.parent_account(spec), &ctx.parent_zone.id)
-            });
-        for action in &actions {
-            match action {
-                Action::CreateZone => {
-                    let prefix = zone::caller_reference_prefix(&spec.name, &ctx.parent_zone.id);
-                    let created = create_child_zone(&bound, &ctx.child, spec, &prefix)
-                        .await
-                        .map_err(|e| fail(e, None))?;
-                    state.created(&created.zone);
-                    created_zone = true;
-                    progress(&state);
-                    child_zone = Some(ObservedZone {
-                        id: created.zone.id.clone(),
-                        name_servers: created.zone.name_servers.clone(),
-                    });
-                    any_change = true;
-                    // Waited for together with the parent record's change.
-                    if let Some(change) = &created.change_id {
-                        waits.push((ctx.child.clone(), change.clone()));
-                    }
-                }
-                Action::AdoptZone { zone_id } => {
-                    let z = zone_to_adopt(&bound, &ctx.child, zone_id)
-                        .await
-                        .map_err(|e| fail(e, None))?;
-                    state.adopt(&z);
-                    progress(&state);
-                    child_zone = Some(ObservedZone {
-                        id: z.id,
-                        name_servers: z.name_servers,
-                    });
-                }
-                Action::WriteNs { ttl } | Action::ReplaceNs { ttl, .. } => {
-                    let wanted = NsRecord {
-                        ttl: *ttl,
-                        values: child_zone
-                            .as_ref()
-                            .map(|z| z.name_servers.clone())
-                            .unwrap_or_default(),
-                    };
-                    let current = match action {
-                        Action::ReplaceNs { previous, .. } => Some(previous),
-                        _ => None,
-                    };
-                    let outcome = bound
-                        .run(
-                            "writing the parent NS record",
-                            self.route53_parent.write_ns(
-                                &ctx.parent,
-                                intent.take().unwrap_or_else(|| {
-                                    self.route53_parent
-                                        .intend(&self.parent_account(spec), &ctx.parent_zone.id)
-                                }),
-                                &spec.name,
-                                &wanted,
-                                current,
-                            ),
-                        )
-                        .await
-                        .map_err(|e| fail(e, Some(state.clone())))?;
-                    if outcome != WriteOutcome::Unchanged {
-                        any_change = true;
-                        state.written = Some(wanted.clone());
-                        state.delegated = Some(wanted.clone());
-                        progress(&state);
-                    }
-                    if let Some(change) = outcome.change_id() {
-                        waits.push((ctx.parent.clone(), change.to_string()));
-                    }
-                }
-                Action::RemoveNs { .. } | Action::DeleteZone { .. } => {}
-            }
-        }
-        // One wait for everything written: the new zone and the parent
-        // record, together.
-        if !waits.is_empty() {
-            let (polling, early) =
-                self.appearance_signal(spec, &ctx.parent_zone, &state.name_servers);
-            let all = waits.iter().map(|(client, change)| {
-                self.changes
-                    .wait(client, change, remaining(), polling, early.clone(), cancel)
-            });
-            futures::future::try_join_all(all)
-                .await
-                .map_err(|e| fail(e, Some(state.clone())))?;
-        }
-        // State comes from Read.
-        let mut state = bound
-            .run(
-                "reading back",
-                self.read_back(&ctx, spec, &state, created_zone),
-            )
-            .await
-            .map_err(|e| fail(e, Some(state.clone())))?;
-        settle_comment(&bound, &ctx.child, spec, &mut state)
-            .await
-            .map_err(|e| fail(e, Some(state.clone())))?;
-        settle_tags(&bound, &ctx.child, spec, &mut state)
-            .await
-            .map_err(|e| fail(e, Some(state.clone())))?;
-        if state.written.is_none() {
-            // Adopted delegation already in place: it is ours from now on.
-            state.written = state.delegated.clone();
-        }
-        let needs_verify = any_change
-            || old_parent.is_some()
-            || old_zone.is_some()
-            || !state.retired.is_empty()
-            || state
-                .verification
-                .as_ref()
-                .map(|v| v.status != VerifyStatus::Verified)
-                .unwrap_or(true);
-        let mut report = None;
-        let mut verify_findings = Vec::new();
-        if !spec.verify.enabled {
-            state.verification = Some(skipped_summary());
-        } else if needs_verify {
-            let verify_timeout = spec.verify.timeout.min(remaining());
-            let leftovers = leftovers_text(&state.retired);
-            match self
-                .verify(spec, &ctx, &state, verify_timeout, cancel)
-                .await
-            {
-                Ok(r) => {
-                    state.verification = Some(summary_of(&r, None));
-                    if !r.passed {
-                        let summary = failure_text(&r);
-                        let error = Error::VerificationFailed {
-                            name: spec.name.clone(),
-                            summary,
-                        };
-                        return Err(Box::new(ApplyFailure {
-                            error: with_leftovers(error, &leftovers),
-                            partial: Some(state),
-                            report: Some(r),
-                        }));
-                    }
-                    // Warnings of a verified delegation (a resolver's cached
-                    // negative answer, say) reach the user.
-                    verify_findings.extend(
-                        r.findings
-                            .iter()
-                            .filter(|f| f.severity() == crate::diagnose::Severity::Warning)
-                            .cloned(),
-                    );
-                    if prior.is_none() && !r.findings.iter().any(|f| f.code() == "cached_negative")
-                    {
-                        if let Some(f) = self.negative_caching(spec, &ctx).await {
-                            verify_findings.push(f);
-                        }
-                    }
-                    report = Some(r);
-                }
-                Err(verify::VerifyError::Cancelled { last_report }) => {
-                    state.verification =
-                        Some(cancelled_summary(&spec.name, last_report.as_deref()));
-                    let error = Error::Cancelled {
-                        during: format!("verifying delegation of {}", spec.name),
-                    };
-                    return Err(Box::new(ApplyFailure {
-                        error: with_leftovers(error, &leftovers),
-                        partial: Some(state),
-                        report: last_report.map(|r| *r),
-                    }));
-                }
-                Err(e) => {
-                    let error = Error::Dns {
-                        name: spec.name.clone(),
-                        message: e.to_string(),
-                    };
-                    return Err(Box::new(ApplyFailure {
-                        error: with_leftovers(error, &leftovers),
-                        partial: Some(state),
-                        report: None,
-                    }));
-                }
-            }
-        }
-        // The new delegation is in place (and verified): retire the old one.
-        let mut warnings = Vec::new();
-        let items = std::mem::take(&mut state.retired);
-        let (left, mut notes, err) = self.retire(&items, spec, &bound, remaining(), cancel).await;
-        warnings.append(&mut notes);
-        state.retired = left;
-        if let Some(e) = err {
-            let consequence = leftovers_text(&state.retired);
-            return Err(fail(
-                Error::Partial {
-                    context: format!(
-                        "moving the delegation of {}: the new delegation is in place and verified",
-                        spec.name
-                    ),
-                    source: Box::new(e),
-                    consequence,
-                },
-                Some(state),
-            ));
-        }
-        if let Some(old) = old_zone.as_ref().filter(|o| !o.owned) {
-            warnings.push(format!(
-                "the delegation of {} moved from hosted zone {} to {}; {} was not created by this link and was kept",
-                spec.name, old.zone.id, state.child_zone_id, old.zone.id
-            ));
-        }
-        let mut findings = Vec::new();
-        if prior.is_none() {
-            if let Ok(occ) = bound
-                .run(
-                    "listing records hidden by the delegation",
-                    self.route53_parent.occluded_records(
-                        &ctx.parent,
-                        &self.parent_account(spec),
-                        &ctx.parent_zone.id,
-                        &spec.name,
-                    ),
-                )
-                .await
-            {
-                if !occ.is_empty() {
-                    findings.push(occluded_finding(&spec.name, &occ));
-                }
-            }
-        }
+        tracing::info!(name = %spec.name, ?actions, moving_child = obs.old_zone.is_some(), moving_parent = obs.old_parent.is_some(), "applying delegation");
+        let mut state = starting_state(spec, prior, &obs);
+        let acted = self
+            .act(spec, &obs, &actions, &bound, &mut state, progress)
+            .await?;
+        self.wait_for_changes(spec, &obs.ctx, &acted.waits, &state, &bound, cancel)
+            .await?;
+        let state = self
+            .settle(spec, &obs.ctx, &bound, state, acted.created_zone)
+            .await?;
+        let must_verify = acted.any_change || obs.moves();
+        let (mut state, report, verify_findings) = self
+            .verify_applied(spec, prior, &obs.ctx, &bound, cancel, state, must_verify)
+            .await?;
+        let warnings = self
+            .retire_moved(spec, &obs, &bound, cancel, &mut state)
+            .await?;
         // The occluded records first, then what verification noted.
+        let mut findings = self.new_link_findings(spec, prior, &obs.ctx, &bound).await;
         findings.extend(verify_findings);
         Ok(Applied {
             state,
@@ -452,6 +96,81 @@ impl Engine {
             findings,
             warnings,
         })
+    }
+
+    /// Verify: after a change, a move, or a verification not yet passed;
+    /// a failure returns the state reached with the report.
+    #[allow(clippy::too_many_arguments)]
+    async fn verify_applied(
+        &self,
+        spec: &LinkSpec,
+        prior: Option<&LinkState>,
+        ctx: &Ctx,
+        bound: &Bound<'_>,
+        cancel: &CancellationToken,
+        mut state: LinkState,
+        must: bool,
+    ) -> std::result::Result<(LinkState, Option<VerificationReport>, Vec<Finding>), Box<ApplyFailure>>
+    {
+        let needs = must
+            || !state.retired.is_empty()
+            || state
+                .verification
+                .as_ref()
+                .is_none_or(|v| v.status != VerifyStatus::Verified);
+        if !spec.verify.enabled {
+            state.verification = Some(skipped_summary());
+            return Ok((state, None, Vec::new()));
+        }
+        if !needs {
+            return Ok((state, None, Vec::new()));
+        }
+        let timeout = spec.verify.timeout.min(bound.remaining());
+        let leftovers = leftovers_text(&state.retired);
+        let failure = |error: Error, state: LinkState, report: Option<VerificationReport>| {
+            Box::new(ApplyFailure {
+                error: with_leftovers(error, &leftovers),
+                partial: Some(state),
+                report,
+            })
+        };
+        let r = match self.verify(spec, ctx, &state, timeout, cancel).await {
+            Ok(r) => r,
+            Err(verify::VerifyError::Cancelled { last_report }) => {
+                state.verification = Some(cancelled_summary(&spec.name, last_report.as_deref()));
+                let error = Error::Cancelled {
+                    during: format!("verifying delegation of {}", spec.name),
+                };
+                return Err(failure(error, state, last_report.map(|r| *r)));
+            }
+            Err(e) => {
+                let error = Error::Dns {
+                    name: spec.name.clone(),
+                    message: e.to_string(),
+                };
+                return Err(failure(error, state, None));
+            }
+        };
+        state.verification = Some(summary_of(&r, None));
+        if !r.passed {
+            let error = Error::VerificationFailed {
+                name: spec.name.clone(),
+                summary: failure_text(&r),
+            };
+            return Err(failure(error, state, Some(r)));
+        }
+        // Warnings of a verified delegation (a resolver's cached negative
+        // answer, say) reach the user.
+        let mut findings: Vec<Finding> = r
+            .findings
+            .iter()
+            .filter(|f| f.severity() == crate::diagnose::Severity::Warning)
+            .cloned()
+            .collect();
+        if prior.is_none() && !r.findings.iter().any(|f| f.code() == "cached_negative") {
+            findings.extend(self.negative_caching(spec, ctx).await);
+        }
+        Ok((state, Some(r), findings))
     }
 }
 
