@@ -8,10 +8,11 @@ impl Engine {
     /// this delegation created it. What is already gone is success.
     ///
     /// Everything that can refuse is checked before the first write: the
-    /// parent record still being this link's, and the zone holding no records
-    /// of its own (unless `force_destroy`), so a refused destroy leaves the
-    /// delegation working. If a later step still fails, the error says what
-    /// was done and what is left.
+    /// parent record still being this link's, the zone holding no records
+    /// of its own (unless `force_destroy`), and no other zone still
+    /// delegating to it, so a refused destroy leaves the delegation working.
+    /// If a later step still fails, the error says what was done and what
+    /// is left.
     pub async fn destroy(
         &self,
         spec: &LinkSpec,
@@ -23,7 +24,63 @@ impl Engine {
             return self.destroy_external(spec, state, timeout, cancel).await;
         }
         let bound = Bound::new(timeout, cancel);
-        let remaining = || bound.remaining();
+        let seen = self.observe_for_destroy(spec, state, &bound).await?;
+        let created = spec.child.zone_id.is_none() && state.zone_owned;
+        let actions = plan::plan_destroy(&seen.observed, created, spec.child.force_destroy)
+            .map_err(|e| destroy_plan_error(e, spec, state))?;
+        // Links destroyed together share one parent batch: say this one's
+        // removal is coming while its zone is checked.
+        let mut intent = actions
+            .iter()
+            .any(|a| matches!(a, Action::RemoveNs { .. }))
+            .then(|| self.destroy_intent(spec, state));
+        self.refuse_before_destroying(spec, state, &seen, &actions, &bound)
+            .await?;
+        tracing::info!(name = %spec.name, ?actions, "destroying delegation");
+        let mut removed_record = false;
+        for action in actions {
+            match action {
+                Action::RemoveNs { record } => {
+                    let intent = intent
+                        .take()
+                        .unwrap_or_else(|| self.destroy_intent(spec, state));
+                    self.remove_parent_record(spec, state, &seen, &record, intent, &bound, cancel)
+                        .await?;
+                    removed_record = true;
+                }
+                Action::DeleteZone { force, .. } => {
+                    if let Some(z) = &seen.child_zone {
+                        delete_zone_step(spec, &seen.child, z, force, removed_record, &bound)
+                            .await?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (left, _, err) = self
+            .retire(&state.retired, spec, &bound, bound.remaining(), cancel)
+            .await;
+        match err {
+            None => Ok(()),
+            Some(e) => Err(Error::Partial {
+                context: format!(
+                    "destroying the delegation of {}: the delegation itself is removed",
+                    spec.name
+                ),
+                source: Box::new(e),
+                consequence: format!("{}; destroy again", leftovers_text(&left)),
+            }),
+        }
+    }
+
+    /// Destroy's observations: the accounts, the parent zone (gone is
+    /// fine), the child zone in state, and the parent record.
+    async fn observe_for_destroy(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        bound: &Bound<'_>,
+    ) -> Result<DestroySeen> {
         let parent = bound
             .run(
                 "reaching the parent account",
@@ -46,7 +103,7 @@ impl Engine {
                 ),
             )
             .await?;
-        let child_zone = child_zone_in_state(&bound, &child, state).await?;
+        let child_zone = child_zone_in_state(bound, &child, state).await?;
         let parent_record = match &parent_zone {
             Some(pz) => {
                 bound
@@ -66,163 +123,199 @@ impl Engine {
             parent_record,
             last_written: state.written.clone(),
         };
-        let created = spec.child.zone_id.is_none() && state.zone_owned;
-        let actions = plan::plan_destroy(&observed, created, spec.child.force_destroy).map_err(
-            |e| match e {
-                PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
-                    action: "deleting NS record",
-                    name: spec.name.clone(),
-                    zone_id: state.parent_zone_id.clone(),
-                    expected,
-                    found,
-                },
-                other => Error::InvalidSetting {
-                    attribute: "name".into(),
-                    message: other.to_string(),
-                },
-            },
-        )?;
-        // Links destroyed together share one parent batch: say this one's
-        // removal is coming while its zone is checked.
-        let mut intent = actions
-            .iter()
-            .any(|a| matches!(a, Action::RemoveNs { .. }))
-            .then(|| {
-                self.route53_parent
-                    .intend(&self.parent_account(spec), &state.parent_zone_id)
-            });
-        // Preflight: a zone that cannot be deleted is found out before the
-        // parent record is touched, so the subdomain keeps resolving.
-        refuse_undeletable_zone(&bound, &child, spec, &actions, child_zone.as_ref()).await?;
+        Ok(DestroySeen {
+            parent,
+            child,
+            parent_zone,
+            child_zone,
+            observed,
+        })
+    }
+
+    fn destroy_intent(&self, spec: &LinkSpec, state: &LinkState) -> crate::parent::route53::Intent {
+        self.route53_parent
+            .intend(&self.parent_account(spec), &state.parent_zone_id)
+    }
+
+    /// Everything that can refuse, before the first write: a zone that
+    /// cannot be deleted (its records, a previous zone's records), or one
+    /// another zone still delegates to, is found out before the parent
+    /// record is touched, so the subdomain keeps resolving.
+    async fn refuse_before_destroying(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        seen: &DestroySeen,
+        actions: &[Action],
+        bound: &Bound<'_>,
+    ) -> Result<()> {
+        refuse_undeletable_zone(bound, &seen.child, spec, actions, seen.child_zone.as_ref())
+            .await?;
         if !spec.child.force_destroy {
-            for item in &state.retired {
-                if let RetiredObject::Zone { zone_id } = &item.what {
-                    let step = async {
-                        let client = self.clients.route53(&item.account).await?;
-                        match visible_zone(&client, zone_id).await? {
-                            Some(z) => Ok(Some((zone::own_records(&client, &z).await?, z))),
-                            None => Ok(None),
-                        }
-                    };
-                    if let Some((records, z)) =
-                        bound.run("listing a previous zone's records", step).await?
-                    {
-                        if !records.is_empty() {
-                            return Err(destroy_refused(spec, &z, &records, "nothing was changed"));
-                        }
-                    }
-                }
-            }
+            self.refuse_undeletable_retired(spec, state, bound).await?;
         }
-        if let (true, Some(z)) = (deletes_zone(&actions), &child_zone) {
+        if let (true, Some(z)) = (deletes_zone(actions), &seen.child_zone) {
             let none = NsSet::new();
             let configured = ConfiguredParent {
                 zone: &state.parent_zone_name,
-                servers: parent_zone.as_ref().map_or(&none, |pz| &pz.name_servers),
+                servers: seen
+                    .parent_zone
+                    .as_ref()
+                    .map_or(&none, |pz| &pz.name_servers),
             };
             self.refuse_if_delegated_elsewhere(spec, z, configured)
                 .await?;
         }
-        tracing::info!(name = %spec.name, ?actions, "destroying delegation");
-        let mut removed_record = false;
-        for action in actions {
-            match action {
-                Action::RemoveNs { record } => {
-                    let step = async {
-                        if let Some(change) = self
-                            .route53_parent
-                            .delete_exact(
-                                &parent,
-                                intent.take().unwrap_or_else(|| {
-                                    self.route53_parent
-                                        .intend(&self.parent_account(spec), &state.parent_zone_id)
-                                }),
-                                &spec.name,
-                                &record,
-                            )
-                            .await?
-                        {
-                            // The record must be gone everywhere before the
-                            // zone it points at is deleted.
-                            let (polling, gone) = match &parent_zone {
-                                Some(pz) => self.removal_signal(spec, pz),
-                                None => (self.polling, no_signal()),
-                            };
-                            self.changes
-                                .wait(&parent, &change, remaining(), polling, gone, cancel)
-                                .await?;
-                        }
-                        Ok(())
-                    };
-                    bound
-                        .run("removing the parent NS record", step)
-                        .await
-                        .map_err(|e| {
-                            // The DELETE may have gone through before the wait failed.
-                            Error::Partial {
-                                context: format!(
-                                    "destroying the delegation of {}: removing the NS record from parent zone {}",
-                                    spec.name, state.parent_zone_id
-                                ),
-                                source: Box::new(e),
-                                consequence: "the child zone was not touched and stays in state; destroy again".into(),
-                            }
-                        })?;
-                    removed_record = true;
+        Ok(())
+    }
+
+    /// A previous zone a move left (one this link created) that holds
+    /// records of its own refuses destroy before its first write.
+    async fn refuse_undeletable_retired(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        bound: &Bound<'_>,
+    ) -> Result<()> {
+        for item in &state.retired {
+            let RetiredObject::Zone { zone_id } = &item.what else {
+                continue;
+            };
+            let step = async {
+                let client = self.clients.route53(&item.account).await?;
+                match visible_zone(&client, zone_id).await? {
+                    Some(z) => Ok(Some((zone::own_records(&client, &z).await?, z))),
+                    None => Ok(None),
                 }
-                Action::DeleteZone { force, .. } => {
-                    if let Some(z) = &child_zone {
-                        let step = async {
-                            if let Some(change) = delete_checked_zone(&child, z, force).await? {
-                                tracing::debug!(zone_id = %z.id, change, "zone deleted");
-                            }
-                            Ok(())
-                        };
-                        bound
-                            .run("deleting the child zone", step)
-                            .await
-                            .map_err(|e| Error::Partial {
-                                context: format!(
-                                    "destroying the delegation of {}: {}deleting hosted zone {}",
-                                    spec.name,
-                                    if removed_record {
-                                        "the parent NS record was removed, then "
-                                    } else {
-                                        ""
-                                    },
-                                    z.id
-                                ),
-                                source: Box::new(e),
-                                consequence: format!(
-                                    "the zone {} still exists and stays in state{}; destroy again",
-                                    z.id,
-                                    if removed_record {
-                                        " (undelegated: the subdomain does not resolve until it is deleted or apply delegates it again)"
-                                    } else {
-                                        ""
-                                    }
-                                ),
-                            })?;
-                    }
+            };
+            if let Some((records, z)) = bound.run("listing a previous zone's records", step).await?
+            {
+                if !records.is_empty() {
+                    return Err(destroy_refused(spec, &z, &records, "nothing was changed"));
                 }
-                _ => {}
             }
-        }
-        let (left, _, err) = self
-            .retire(&state.retired, spec, &bound, remaining(), cancel)
-            .await;
-        if let Some(e) = err {
-            return Err(Error::Partial {
-                context: format!(
-                    "destroying the delegation of {}: the delegation itself is removed",
-                    spec.name
-                ),
-                source: Box::new(e),
-                consequence: format!("{}; destroy again", leftovers_text(&left)),
-            });
         }
         Ok(())
     }
+
+    /// Removes exactly the record this link wrote, and waits until it is
+    /// gone everywhere before the zone it points at is deleted.
+    #[allow(clippy::too_many_arguments)]
+    async fn remove_parent_record(
+        &self,
+        spec: &LinkSpec,
+        state: &LinkState,
+        seen: &DestroySeen,
+        record: &NsRecord,
+        intent: crate::parent::route53::Intent,
+        bound: &Bound<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let step = async {
+            let change = self
+                .route53_parent
+                .delete_exact(&seen.parent, intent, &spec.name, record)
+                .await?;
+            if let Some(change) = change {
+                let (polling, gone) = match &seen.parent_zone {
+                    Some(pz) => self.removal_signal(spec, pz),
+                    None => (self.polling, no_signal()),
+                };
+                self.changes
+                    .wait(
+                        &seen.parent,
+                        &change,
+                        bound.remaining(),
+                        polling,
+                        gone,
+                        cancel,
+                    )
+                    .await?;
+            }
+            Ok(())
+        };
+        bound
+            .run("removing the parent NS record", step)
+            .await
+            .map_err(|e| {
+                // The DELETE may have gone through before the wait failed.
+                Error::Partial {
+                    context: format!(
+                        "destroying the delegation of {}: removing the NS record from parent zone {}",
+                        spec.name, state.parent_zone_id
+                    ),
+                    source: Box::new(e),
+                    consequence: "the child zone was not touched and stays in state; destroy again".into(),
+                }
+            })
+    }
+}
+
+/// What destroy found before its first write.
+struct DestroySeen {
+    parent: Client,
+    child: Client,
+    parent_zone: Option<HostedZone>,
+    child_zone: Option<HostedZone>,
+    observed: Observed,
+}
+
+fn destroy_plan_error(e: PlanError, spec: &LinkSpec, state: &LinkState) -> Error {
+    match e {
+        PlanError::ChangedElsewhere { expected, found } => Error::RecordChanged {
+            action: "deleting NS record",
+            name: spec.name.clone(),
+            zone_id: state.parent_zone_id.clone(),
+            expected,
+            found,
+        },
+        other => Error::InvalidSetting {
+            attribute: "name".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Deletes the child zone (after the parent record's removal, if any).
+async fn delete_zone_step(
+    spec: &LinkSpec,
+    child: &Client,
+    z: &HostedZone,
+    force: bool,
+    removed_record: bool,
+    bound: &Bound<'_>,
+) -> Result<()> {
+    let step = async {
+        if let Some(change) = delete_checked_zone(child, z, force).await? {
+            tracing::debug!(zone_id = %z.id, change, "zone deleted");
+        }
+        Ok(())
+    };
+    bound
+        .run("deleting the child zone", step)
+        .await
+        .map_err(|e| Error::Partial {
+            context: format!(
+                "destroying the delegation of {}: {}deleting hosted zone {}",
+                spec.name,
+                if removed_record {
+                    "the parent NS record was removed, then "
+                } else {
+                    ""
+                },
+                z.id
+            ),
+            source: Box::new(e),
+            consequence: format!(
+                "the zone {} still exists and stays in state{}; destroy again",
+                z.id,
+                if removed_record {
+                    " (undelegated: the subdomain does not resolve until it is deleted or apply delegates it again)"
+                } else {
+                    ""
+                }
+            ),
+        })
 }
 
 /// Whether destroy's actions delete the child zone.
