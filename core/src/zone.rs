@@ -15,7 +15,7 @@ use aws_sdk_route53::types::{
 use aws_sdk_route53::Client;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{AwsFault, Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 
@@ -241,7 +241,7 @@ pub async fn create_zone(
         }
         Err(e) => {
             let err = Error::aws(action(), e);
-            if err.aws_code() == Some("HostedZoneAlreadyExists") {
+            if err.aws_fault() == Some(AwsFault::ZoneAlreadyExists) {
                 if let Some(zone) = find_own_zone(r53, name, prefix).await? {
                     return Ok(Created {
                         zone,

@@ -389,7 +389,7 @@ impl Engine {
                 Err(e) => {
                     let error = Error::Dns {
                         name: spec.name.clone(),
-                        message: e.to_string(),
+                        source: Box::new(e),
                     };
                     return Err(Box::new(ApplyFailure {
                         error: with_leftovers(error, &leftovers),
