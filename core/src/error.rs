@@ -620,6 +620,172 @@ mod tests {
         assert!(std::error::Error::source(&other).is_none());
         assert!(!other.is_not_found());
     }
+
+    fn raw(status: u16) -> Response {
+        Response::new(
+            StatusCode::try_from(status).expect("status"),
+            SdkBody::empty(),
+        )
+    }
+
+    fn meta(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message(message).build()
+    }
+
+    /// The fault comes from the operation's modelled error variant: the
+    /// typed error decides, not its code or message.
+    #[test]
+    fn aws_faults_are_read_from_the_typed_sdk_errors() {
+        use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
+        use aws_sdk_route53::operation::create_hosted_zone::CreateHostedZoneError;
+        use aws_sdk_route53::operation::get_change::GetChangeError;
+        use aws_sdk_route53::types::error::{
+            HostedZoneAlreadyExists, InvalidChangeBatch, NoSuchChange,
+        };
+
+        let message = "[Tried to delete resource record set [name='api.example.com.', type='NS'] but the values provided do not match the current values]";
+        let rejected = ChangeResourceRecordSetsError::InvalidChangeBatch(
+            InvalidChangeBatch::builder()
+                .message(message)
+                .meta(meta("InvalidChangeBatch", message))
+                .build(),
+        );
+        let e = Error::aws(
+            "writing NS record api.example.com in parent zone Z1",
+            SdkError::service_error(rejected, raw(400)),
+        );
+        assert_eq!(e.aws_fault(), Some(AwsFault::InvalidChangeBatch));
+        assert!(matches!(
+            e.service_error::<ChangeResourceRecordSetsError>(),
+            Some(ChangeResourceRecordSetsError::InvalidChangeBatch(_))
+        ));
+        assert!(e.service_error::<GetHostedZoneError>().is_none());
+        assert_eq!(
+            e.to_string(),
+            format!("writing NS record api.example.com in parent zone Z1: InvalidChangeBatch: {message}")
+        );
+        // Another link of the same batch gets the same fault and text.
+        let copy = e.copy_for("writing NS record www.example.com in parent zone Z1".into());
+        assert_eq!(copy.aws_fault(), Some(AwsFault::InvalidChangeBatch));
+        assert_eq!(copy.aws_message(), e.aws_message());
+
+        // The same code on an error the model did not type is not a
+        // rejected batch: only the typed variant is.
+        let untyped = ChangeResourceRecordSetsError::generic(meta("InvalidChangeBatch", message));
+        let e = Error::aws("writing", SdkError::service_error(untyped, raw(400)));
+        assert_eq!(e.aws_code(), Some("InvalidChangeBatch"));
+        assert_eq!(e.aws_fault(), Some(AwsFault::Other));
+
+        let exists = CreateHostedZoneError::HostedZoneAlreadyExists(
+            HostedZoneAlreadyExists::builder()
+                .message(
+                    "A hosted zone has already been created with the specified caller reference",
+                )
+                .meta(meta(
+                    "HostedZoneAlreadyExists",
+                    "A hosted zone has already been created",
+                ))
+                .build(),
+        );
+        let e = Error::aws("creating", SdkError::service_error(exists, raw(409)));
+        assert_eq!(e.aws_fault(), Some(AwsFault::ZoneAlreadyExists));
+        assert!(!e.is_not_found());
+
+        let gone = GetChangeError::NoSuchChange(
+            NoSuchChange::builder()
+                .message("A change with the specified change ID does not exist")
+                .meta(meta(
+                    "NoSuchChange",
+                    "A change with the specified change ID does not exist",
+                ))
+                .build(),
+        );
+        let e = Error::aws("waiting", SdkError::service_error(gone, raw(404)));
+        assert!(e.is_not_found());
+        assert!(!crate::change::is_transient(&e));
+    }
+
+    /// Access denied and throttling have no modelled type in Route 53's
+    /// operations: they arrive unhandled with only their code, which is
+    /// what classifies them; no answer at all is transient by the SDK's
+    /// failure kind.
+    #[test]
+    fn unmodelled_errors_are_classified_by_their_code() {
+        let denied = GetHostedZoneError::generic(meta(
+            "AccessDenied",
+            "User: arn:aws:sts::111111111111:assumed-role/x is not authorized to perform: route53:GetHostedZone",
+        ));
+        let e = Error::aws("reading", SdkError::service_error(denied, raw(403)));
+        assert_eq!(e.aws_fault(), Some(AwsFault::AccessDenied));
+        assert!(!e.is_not_found());
+
+        let throttled = GetHostedZoneError::generic(meta("Throttling", "Rate exceeded"));
+        let e = Error::aws("reading", SdkError::service_error(throttled, raw(400)));
+        assert_eq!(e.aws_fault(), Some(AwsFault::Transient));
+        assert!(crate::change::is_transient(&e));
+
+        let silent: SdkError<GetHostedZoneError, Response> =
+            SdkError::timeout_error("no answer in 3s");
+        let e = Error::aws("reading", silent);
+        assert_eq!(e.aws_code(), Some("Timeout"));
+        assert!(crate::change::is_transient(&e));
+
+        // A message that reads like not-found is not enough.
+        let odd = GetHostedZoneError::generic(meta("Unknown", "NoSuchHostedZone"));
+        let e = Error::aws("reading", SdkError::service_error(odd, raw(500)));
+        assert!(!e.is_not_found());
+    }
+
+    /// [`Error::Dns`] and [`Error::ExternalParent`] keep the typed error:
+    /// the source chain reaches the DNS error, and the text is as before.
+    #[test]
+    fn dns_errors_are_kept_as_sources() {
+        use crate::dns::DnsError;
+        use crate::parent::dns_update::UpdateError;
+        use std::error::Error as _;
+
+        let name = DomainName::parse("api.example.com").expect("name");
+        let timeout = || DnsError::Deadline {
+            server: "127.0.0.53:53".parse().expect("addr"),
+            name: "api.example.com.".into(),
+            rtype: "SOA".into(),
+        };
+        let text = timeout().to_string();
+        let e = Error::dns(&name, timeout());
+        assert_eq!(
+            e.to_string(),
+            format!("verifying delegation of api.example.com: {text}")
+        );
+        let source = e.source().expect("a source");
+        assert!(matches!(
+            source.downcast_ref::<DnsError>(),
+            Some(DnsError::Deadline { .. })
+        ));
+
+        let update = UpdateError::Transport {
+            message: text.clone(),
+            source: Some(Box::new(timeout())),
+        };
+        let e = Error::ExternalParent {
+            action: "writing NS record",
+            name: name.clone(),
+            via: "by DNS UPDATE to 127.0.0.53:53 (zone example.com)".into(),
+            cause: Box::new(update),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("writing NS record api.example.com by DNS UPDATE to 127.0.0.53:53 (zone example.com): {text}")
+        );
+        let update = e.source().expect("the update error");
+        assert!(update.downcast_ref::<UpdateError>().is_some());
+        let dns = update.source().expect("the DNS error");
+        assert!(dns.downcast_ref::<DnsError>().is_some());
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
 }
 
 /// What [`Error::DelegatedElsewhere`] found.
