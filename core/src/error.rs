@@ -19,6 +19,7 @@ use aws_sdk_route53::operation::list_hosted_zones_by_name::ListHostedZonesByName
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError;
 use aws_sdk_route53::operation::list_tags_for_resource::ListTagsForResourceError;
 use aws_sdk_route53::operation::update_hosted_zone_comment::UpdateHostedZoneCommentError;
+use aws_sdk_route53::types::RrType;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -113,7 +114,7 @@ pub enum Error {
         /// Its name.
         name: DomainName,
         /// The records found, as (name, type).
-        records: Vec<(String, String)>,
+        records: Vec<(String, RrType)>,
     },
     /// The parent already has an NS record for the name with other values that
     /// this delegation did not write.

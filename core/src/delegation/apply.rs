@@ -460,7 +460,7 @@ pub(super) fn occluded_finding(name: &DomainName, records: &[zone::RecordSet]) -
         name: name.clone(),
         records: records
             .iter()
-            .map(|r| (r.name.clone(), r.rtype.clone()))
+            .map(|r| (r.name.clone(), r.rtype.to_string()))
             .collect(),
     }
 }

@@ -141,7 +141,7 @@ impl ParentSide {
         let mut records = snap.records.clone();
         for q in items {
             let w = &q.write;
-            records.retain(|r| !(r.name == w.name.as_str() && r.rtype == "NS"));
+            records.retain(|r| !(r.name == w.name.as_str() && r.rtype == RrType::Ns));
             if let Some(c) = &w.create {
                 let values = c.values.to_fqdns();
                 let Ok(raw) = record_set(&w.name, RrType::Ns, c.ttl, &values, &w.action) else {
@@ -150,7 +150,7 @@ impl ParentSide {
                 };
                 records.push(RecordSet {
                     name: w.name.as_str().to_string(),
-                    rtype: "NS".into(),
+                    rtype: RrType::Ns,
                     ttl: Some(c.ttl),
                     values,
                     special: false,

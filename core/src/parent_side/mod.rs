@@ -289,7 +289,7 @@ impl ParentSide {
         Ok(snap
             .records
             .iter()
-            .find(|s| s.name == name.as_str() && s.rtype == "NS")
+            .find(|s| s.name == name.as_str() && s.rtype == RrType::Ns)
             .map(|s| NsRecord {
                 ttl: s.ttl.unwrap_or(0),
                 values: NsSet::parse(&s.values).unwrap_or_default(),
@@ -314,7 +314,7 @@ impl ParentSide {
             .records
             .iter()
             .filter(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
-            .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
+            .filter(|s| !(s.name == name.as_str() && matches!(s.rtype, RrType::Ns | RrType::Ds)))
             .cloned()
             .collect())
     }
