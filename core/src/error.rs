@@ -749,7 +749,7 @@ mod tests {
         let timeout = || DnsError::Deadline {
             server: "127.0.0.53:53".parse().expect("addr"),
             name: "api.example.com.".into(),
-            rtype: "SOA".into(),
+            rtype: crate::dns::RecordType::SOA,
         };
         let text = timeout().to_string();
         let e = Error::dns(&name, timeout());

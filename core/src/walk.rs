@@ -333,7 +333,7 @@ mod tests {
     fn ns_rec(owner: &str, target: &str) -> DnsRecord {
         DnsRecord {
             name: owner.into(),
-            rtype: "NS".into(),
+            rtype: RecordType::NS,
             ttl: 172_800,
             data: RecordData::Ns(n(target)),
         }
