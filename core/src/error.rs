@@ -781,6 +781,30 @@ mod tests {
         assert!(update.downcast_ref::<UpdateError>().is_some());
         let dns = update.source().expect("the DNS error");
         assert!(dns.downcast_ref::<DnsError>().is_some());
+        // A registrar parent's walk: the walk's error stays reachable.
+        let walk = crate::walk::WalkFailed {
+            name: name.clone(),
+            source: crate::walk::WalkError::Unreachable {
+                zone: "example.com".into(),
+                name: "api.example.com".into(),
+                reasons: "127.0.0.53:53 timed out".into(),
+            },
+        };
+        let e = Error::ExternalParent {
+            action: "reading the delegation of",
+            name: name.clone(),
+            via: "at the registrar (zone example.com)".into(),
+            cause: Box::new(walk),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading the delegation of api.example.com at the registrar (zone example.com): walking from the root servers to the parent of api.example.com: no name server of example.com answered for api.example.com: 127.0.0.53:53 timed out"
+        );
+        let walk = e.source().and_then(|w| w.source()).expect("the walk error");
+        assert!(matches!(
+            walk.downcast_ref::<crate::walk::WalkError>(),
+            Some(crate::walk::WalkError::Unreachable { .. })
+        ));
         assert!(
             std::mem::size_of::<Error>() <= 128,
             "{}",
