@@ -18,17 +18,15 @@ pub mod nsset;
 pub mod own_zones;
 pub mod pace;
 pub mod parent;
-pub mod parent_side;
 pub mod plan;
 pub mod record;
-pub mod refresh;
 pub mod tags;
 pub mod verify;
 pub mod walk;
 pub mod zone;
 
 pub use account::{AccountSettings, AssumeRole, Endpoints};
-pub use delegation::{Engine, EngineConfig, LinkSpec, LinkState};
+pub use delegation::{refresh, Engine, EngineConfig, LinkSpec, LinkState};
 pub use error::{Error, Result};
 pub use name::{DomainName, NameError};
 pub use nsset::NsSet;

@@ -1,7 +1,7 @@
 //! The delegation's NS record in the parent zone.
 //!
 //! Reads, the records a delegation occludes, and deletes that name the exact
-//! values this delegation wrote. Writes go through `parent_side`'s shared
+//! values this delegation wrote. Writes go through `parent::route53`'s shared
 //! batches, which keep the compare-and-swap: a record that exists is
 //! replaced with one atomic batch that DELETEs exactly the values read and
 //! CREATEs the new ones, so if someone else changed the record in between,
@@ -71,7 +71,7 @@ pub async fn occluded_records(
 }
 
 /// What a write of the NS record did (the engine writes through
-/// [`crate::parent_side::ParentSide::write_ns`], in shared batches).
+/// [`crate::parent::route53::ParentSide::write_ns`], in shared batches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// The record was created.

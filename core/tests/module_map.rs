@@ -182,14 +182,7 @@ fn grouped_nested_and_relative_imports_are_read_as_dependencies() {
 #[test]
 fn the_structure_checks_read_every_guarded_module() {
     let map = core();
-    for m in [
-        "dns",
-        "verify",
-        "diagnose",
-        "check",
-        "delegation",
-        "parent_side",
-    ] {
+    for m in ["dns", "verify", "diagnose", "check", "delegation", "parent"] {
         assert!(
             map.top_level().contains(m),
             "{m} not among {:?}",
@@ -205,7 +198,7 @@ fn the_structure_checks_read_every_guarded_module() {
 
 /// Guards the size of the rooms: no source file of dns/, verify/,
 /// diagnose/, delegation/ (the engine, one module per operation),
-/// parent/, parent_side/ or account/ (tests aside) over 600 lines.
+/// parent/ (with parent/route53/) or account/ (tests aside) over 600 lines.
 #[test]
 fn no_file_of_the_split_folders_is_too_long() {
     for rel in [
@@ -214,7 +207,6 @@ fn no_file_of_the_split_folders_is_too_long() {
         "diagnose",
         "delegation",
         "parent",
-        "parent_side",
         "account",
     ] {
         for (path, text) in sources(rel) {
@@ -229,4 +221,34 @@ fn no_file_of_the_split_folders_is_too_long() {
             );
         }
     }
+}
+
+/// Guards against tangled modules: no two top-level modules of the core
+/// depend on each other, directly or through others (each strongly
+/// connected component of the module graph is one module). The engine
+/// (`delegation`) drives the parents (`parent`: Route 53, dns_update,
+/// registrar), never the other way round. A failure lists every cycle with
+/// one place for each dependency in it.
+#[test]
+fn core_has_no_module_cycles() {
+    let map = core();
+    let graph = map.top_level_graph();
+    let cycles = source_map::cycles(&graph);
+    let mut report = Vec::new();
+    for c in &cycles {
+        report.push(format!("cycle: {}", c.join(" <-> ")));
+        for from in c {
+            for (to, place) in &graph[from] {
+                if c.contains(to) {
+                    report.push(format!("  {from} -> {to} ({place})"));
+                }
+            }
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "{} module cycle(s) in core/src:\n{}",
+        cycles.len(),
+        report.join("\n")
+    );
 }

@@ -22,7 +22,7 @@ use route53delegation::delegation::VerifyStatus;
 use route53delegation::nsset::NsSet;
 use route53delegation::own_zones::OwnZones;
 use route53delegation::pace::{Pacing, Rate};
-use route53delegation::parent_side::ParentConfig;
+use route53delegation::parent::route53::ParentConfig;
 use route53delegation::record::NsRecord;
 use route53delegation::zone;
 use route53delegation::{CancellationToken, DomainName, Engine, EngineConfig, Error, LinkState};

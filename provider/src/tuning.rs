@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use route53delegation::change::Polling;
 use route53delegation::pace::{Pacing, Rate};
-use route53delegation::parent_side::ParentConfig;
+use route53delegation::parent::route53::ParentConfig;
 
 /// Route 53 requests per second per account, optionally `/BURST`
 /// (`5`, `10/20`), or `off`. Default 5, one at a time.

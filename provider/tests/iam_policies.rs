@@ -94,7 +94,7 @@ enum Account {
 use Account::{Child, Parent};
 
 /// Which account's client makes each call the core makes, read from its
-/// call sites: the parent side (`parent_side/`, `record.rs`, the parent
+/// call sites: the parent side (`parent/route53/`, `record.rs`, the parent
 /// zone's lookup in `zone.rs`) and the child side (the zone's life in
 /// `zone.rs`, `own_zones.rs`, `delegation/`). A call the scan finds that is
 /// not here fails the test: say which account makes it, and add it to that

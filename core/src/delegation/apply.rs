@@ -218,7 +218,7 @@ impl Engine {
             .iter()
             .any(|a| matches!(a, Action::WriteNs { .. } | Action::ReplaceNs { .. }))
             .then(|| {
-                self.parent_side
+                self.route53_parent
                     .intend(&self.parent_account(spec), &ctx.parent_zone.id)
             });
         for action in &actions {
@@ -267,10 +267,10 @@ impl Engine {
                     let outcome = bound
                         .run(
                             "writing the parent NS record",
-                            self.parent_side.write_ns(
+                            self.route53_parent.write_ns(
                                 &ctx.parent,
                                 intent.take().unwrap_or_else(|| {
-                                    self.parent_side
+                                    self.route53_parent
                                         .intend(&self.parent_account(spec), &ctx.parent_zone.id)
                                 }),
                                 &spec.name,
@@ -430,7 +430,7 @@ impl Engine {
             if let Ok(occ) = bound
                 .run(
                     "listing records hidden by the delegation",
-                    self.parent_side.occluded_records(
+                    self.route53_parent.occluded_records(
                         &ctx.parent,
                         &self.parent_account(spec),
                         &ctx.parent_zone.id,

@@ -39,7 +39,7 @@ impl Engine {
         let parent_zone = bound
             .run(
                 "reading the parent zone",
-                self.parent_side.zone(
+                self.route53_parent.zone(
                     &parent,
                     &self.parent_account(spec),
                     &ZoneRef::Id(state.parent_zone_id.clone()),
@@ -88,7 +88,7 @@ impl Engine {
             .iter()
             .any(|a| matches!(a, Action::RemoveNs { .. }))
             .then(|| {
-                self.parent_side
+                self.route53_parent
                     .intend(&self.parent_account(spec), &state.parent_zone_id)
             });
         // Preflight: a zone that cannot be deleted is found out before the
@@ -130,11 +130,11 @@ impl Engine {
                 Action::RemoveNs { record } => {
                     let step = async {
                         if let Some(change) = self
-                            .parent_side
+                            .route53_parent
                             .delete_exact(
                                 &parent,
                                 intent.take().unwrap_or_else(|| {
-                                    self.parent_side
+                                    self.route53_parent
                                         .intend(&self.parent_account(spec), &state.parent_zone_id)
                                 }),
                                 &spec.name,

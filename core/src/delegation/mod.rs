@@ -23,8 +23,8 @@ use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::own_zones::OwnZones;
 use crate::pace::Pacing;
+use crate::parent::route53::{ParentConfig, ParentSide};
 use crate::parent::ParentKind;
-use crate::parent_side::{ParentConfig, ParentSide};
 use crate::plan::{self, Action, ChildZoneMode, Desired, Observed, ObservedZone, PlanError};
 use crate::record::{self, NsRecord, WriteOutcome};
 use crate::tags;
@@ -35,9 +35,11 @@ mod apply;
 mod bound;
 mod destroy;
 mod elsewhere;
+mod external;
 mod outcome;
 mod preflight;
 mod read;
+pub mod refresh;
 mod retire;
 mod signal;
 mod spec;
@@ -91,7 +93,7 @@ pub struct Engine {
     roots: Vec<SocketAddr>,
     pub(crate) polling: Polling,
     /// Parent zone lookups, reads and writes, shared by every link.
-    parent_side: ParentSide,
+    route53_parent: ParentSide,
     /// INSYNC waits, shared per change.
     pub(crate) changes: Changes,
     /// Lookups for zones of interrupted attempts, shared per account.
@@ -121,7 +123,7 @@ impl Engine {
                 .insync_polling
                 .or(cfg.insync_backoff.map(Polling::from))
                 .unwrap_or_default(),
-            parent_side: ParentSide::new(parent),
+            route53_parent: ParentSide::new(parent),
             own_zones: OwnZones::new(parent.window),
             changes: Changes::default(),
         }
@@ -186,7 +188,7 @@ impl Engine {
         spec: &LinkSpec,
         parent_zone_id: &str,
     ) -> Result<Option<NsRecord>> {
-        self.parent_side
+        self.route53_parent
             .read_ns(
                 parent,
                 &self.parent_account(spec),
@@ -199,7 +201,7 @@ impl Engine {
     async fn parent_zone(&self, parent: &Client, spec: &LinkSpec) -> Result<HostedZone> {
         let account = self.clients.effective(&spec.parent.account);
         let zone = self
-            .parent_side
+            .route53_parent
             .zone(parent, &account, &spec.parent.zone)
             .await?
             .ok_or_else(|| Error::ZoneNotFound {

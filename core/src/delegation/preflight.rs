@@ -74,7 +74,7 @@ impl Engine {
                 }
             }
             let occluded = self
-                .parent_side
+                .route53_parent
                 .occluded_records(
                     &parent,
                     &self.parent_account(spec),

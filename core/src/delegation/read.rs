@@ -37,7 +37,7 @@ impl Engine {
         let mut warnings = Vec::new();
         let mut s = prior.clone();
         let Some(parent_zone) = self
-            .parent_side
+            .route53_parent
             .zone(
                 &parent,
                 &self.parent_account(spec),

@@ -19,14 +19,7 @@ pub const MAX_TTL: i64 = 2_147_483_647;
 /// Default deadline for DNS verification.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// How the parent zone is named.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ZoneRef {
-    /// By hosted zone ID.
-    Id(String),
-    /// By name (public zones only; several with the name is an error).
-    Name(DomainName),
-}
+pub use crate::parent::route53::ZoneRef;
 
 /// The parent side of a delegation.
 #[derive(Debug, Clone, PartialEq, Eq)]

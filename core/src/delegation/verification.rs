@@ -4,15 +4,15 @@ use super::*;
 
 impl Engine {
     /// The quick DNS check of a refresh ([`verify::refresh_check`]) and what
-    /// it means for state ([`crate::refresh::refresh_outcome`]). Runs when
+    /// it means for state ([`crate::delegation::refresh::refresh_outcome`]). Runs when
     /// verification and `verify.on_refresh` are on.
     pub async fn refresh_verification(
         &self,
         spec: &LinkSpec,
         state: &LinkState,
         parent_zone: &HostedZone,
-    ) -> crate::refresh::RefreshOutcome {
-        let keep = crate::refresh::RefreshOutcome {
+    ) -> crate::delegation::refresh::RefreshOutcome {
+        let keep = crate::delegation::refresh::RefreshOutcome {
             verification: state.verification.clone(),
             warning: None,
         };
@@ -23,7 +23,7 @@ impl Engine {
         let resolver = match self.resolver_with(&spec.verify, client.clone()) {
             Ok(r) => r,
             Err(e) => {
-                return crate::refresh::RefreshOutcome {
+                return crate::delegation::refresh::RefreshOutcome {
                     warning: Some(format!(
                     "the refresh check of {} could not start: {e}; the last verification is kept",
                     spec.name
@@ -41,14 +41,14 @@ impl Engine {
         match verify::refresh_check(&req, &resolver, client, verify::REFRESH_BUDGET).await {
             Ok(report) => {
                 tracing::info!(name = %spec.name, passed = report.passed, "refresh check: {}", report.summary());
-                crate::refresh::refresh_outcome(
+                crate::delegation::refresh::refresh_outcome(
                     &spec.name,
                     state.verification.as_ref(),
                     &report,
                     SystemTime::now(),
                 )
             }
-            Err(e) => crate::refresh::RefreshOutcome {
+            Err(e) => crate::delegation::refresh::RefreshOutcome {
                 warning: Some(format!(
                     "the refresh check of {} could not start: {e}",
                     spec.name

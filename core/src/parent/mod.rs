@@ -1,17 +1,16 @@
-//! Parents outside Route 53: a zone on any DNS server that accepts RFC 2136
-//! dynamic updates signed with TSIG ([`dns_update`]), and a zone at a
-//! registrar that only a person can change ([`manual`]).
+//! The three kinds of parent zone and how each is read and written: a
+//! hosted zone in Route 53 ([`route53`]: lookups, a shared listing and
+//! coalesced compare-and-swap writes), a zone on any DNS server that
+//! accepts RFC 2136 dynamic updates signed with TSIG ([`dns_update`]), and
+//! a zone at a registrar that only a person can change ([`registrar`]).
 //!
-//! A [`ParentKind`] on the [`ParentSpec`](crate::delegation::ParentSpec) says
-//! which; the engine dispatches to [`external`] for the two kinds here, which
-//! reuses the child-zone handling of a Route 53 parent and the same DNS
-//! verification.
+//! A [`ParentKind`] on the link's `ParentSpec` says which. Nothing here
+//! knows the engine: the engine (`crate::delegation`) drives these, never
+//! the other way round, so the modules form no cycle.
 
-mod apply;
-mod destroy;
 pub mod dns_update;
-pub mod external;
-pub mod manual;
+pub mod registrar;
+pub mod route53;
 
 use std::net::SocketAddr;
 

@@ -13,7 +13,7 @@ use route53delegation::account::{AccountSettings, AssumeRole, Endpoints};
 use route53delegation::change::Backoff;
 use route53delegation::delegation::{ChildSpec, ParentSpec, VerifySpec, ZoneRef};
 use route53delegation::pace::{Pacing, Rate};
-use route53delegation::parent_side::ParentConfig;
+use route53delegation::parent::route53::ParentConfig;
 use route53delegation::{DomainName, Engine, EngineConfig, LinkSpec};
 
 pub const PARENT_ROLE: &str = "arn:aws:iam::111111111111:role/delegation-parent";

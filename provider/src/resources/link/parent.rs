@@ -252,7 +252,7 @@ pub fn registrar_instructions(name: &DomainName, st: &route53delegation::LinkSta
     {
         return Value::Null;
     }
-    Value::String(route53delegation::parent::manual::instructions(
+    Value::String(route53delegation::parent::registrar::instructions(
         name,
         &st.parent_zone_name,
         &st.name_servers,

@@ -1,4 +1,4 @@
-//! Destroy for the parents outside Route 53 (see [`super::external`]):
+//! Destroy for the parents outside Route 53 (see [`super`]):
 //! everything that can refuse is checked before the first change; the NS
 //! record is deleted only if it is exactly what the link wrote; a zone a
 //! registrar still delegates to is not deleted.
@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::dns_update::{self, UpdateError};
-use super::external::{ext_error, kind, via, zone_label, Kind, SERIAL_WAIT};
-use super::manual;
+use super::{ext_error, kind, via, zone_label, Kind, SERIAL_WAIT};
 use crate::delegation::{
     child_zone_in_state, delete_checked_zone, deletes_zone, refuse_undeletable_zone, Bound,
     ConfiguredParent, Engine, LinkSpec, LinkState,
 };
 use crate::error::{Error, Result};
+use crate::parent::dns_update::{self, UpdateError};
+use crate::parent::registrar as manual;
 use crate::plan::{self, Action, Observed, ObservedZone, PlanError};
 
 impl Engine {

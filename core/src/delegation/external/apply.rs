@@ -1,4 +1,4 @@
-//! Apply for the parents outside Route 53 (see [`super::external`]): create
+//! Apply for the parents outside Route 53 (see [`super`]): create
 //! or adopt the child zone, write the NS record by DNS UPDATE (or, for a
 //! registrar, give the NS set to enter), read back, verify; a registrar's
 //! delegation not seen in time is `pending` on create, an error on update.
@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::dns_update::{self, UpdateError};
-use super::external::{ext_error, kind, pseudo_id, via, zone_label, Kind, SERIAL_WAIT};
-use super::manual;
+use super::{ext_error, kind, pseudo_id, via, zone_label, Kind, SERIAL_WAIT};
 use crate::delegation::{
     cancelled_summary, create_child_zone, failure_text, settle_comment, settle_tags,
     skipped_summary, summary_of, zone_to_adopt, Applied, ApplyFailure, Bound, Engine, LinkSpec,
@@ -17,6 +15,8 @@ use crate::delegation::{
 };
 use crate::error::Error;
 use crate::nsset::NsSet;
+use crate::parent::dns_update::{self, UpdateError};
+use crate::parent::registrar as manual;
 use crate::plan::{self, Action, Observed, ObservedZone, PlanError};
 use crate::record::NsRecord;
 use crate::verify;

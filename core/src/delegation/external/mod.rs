@@ -1,7 +1,7 @@
 //! The engine's flows for parents outside Route 53: plan-time checks, read,
-//! import and verification here, apply in `parent/apply.rs` and destroy in
-//! `parent/destroy.rs`, for a parent taking RFC 2136 updates
-//! ([`super::dns_update`]) and for a registrar ([`super::manual`]).
+//! import and verification here, apply in `apply.rs` and destroy in
+//! `destroy.rs`, for a parent taking RFC 2136 updates
+//! ([`crate::parent::dns_update`]) and for a registrar ([`crate::parent::registrar`]).
 //!
 //! The child side is the same as for a Route 53 parent (a zone created with
 //! a CallerReference identifying the delegation, or adopted; deleted only if
@@ -25,13 +25,13 @@
 //!   the zone while the registrar still delegates to it, unless
 //!   `destroy_while_delegated`.
 
+mod apply;
+mod destroy;
+
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use super::dns_update;
-use super::manual;
-use super::{DnsUpdateParent, ManualParent, ParentKind};
 use crate::delegation::{
     not_yet, read_tags, summary_of, unless_cancelled, Engine, Imported, LinkSpec, LinkState,
     Notice, Preflight, ReadOutcome, VerificationSummary, VerifyStatus,
@@ -39,6 +39,8 @@ use crate::delegation::{
 use crate::dns::{AddressResolver, DnsClient};
 use crate::error::{Error, Result};
 use crate::nsset::NsSet;
+use crate::parent::registrar as manual;
+use crate::parent::{dns_update, DnsUpdateParent, ManualParent, ParentKind};
 use crate::record::NsRecord;
 use crate::verify::{self, VerificationReport, VerifyOptions, VerifyRequest};
 use crate::zone::{self, HostedZone};

@@ -1,5 +1,6 @@
-//! The parent zones' side, shared by every link of one engine: lookups,
-//! reads and writes of parent zones are coalesced per (account, zone).
+//! A parent zone in Route 53 (a hosted zone): how it is named
+//! ([`ZoneRef`]), and its lookups, reads and writes, shared by every link of
+//! one engine and coalesced per (account, zone).
 //!
 //! - **Lookups**: a parent zone (by name or ID) is looked up once per
 //!   [`ParentConfig::zone_ttl`], single-flight: concurrent links wait for
@@ -29,12 +30,20 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::account::AccountSettings;
-use crate::delegation::ZoneRef;
 use crate::error::{AwsFault, Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::record::{self, NsRecord};
 use crate::zone::{self, build_error, record_set, HostedZone, RecordSet};
+
+/// How a Route 53 parent zone is named.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ZoneRef {
+    /// By hosted zone ID.
+    Id(String),
+    /// By name (public zones only; several with the name is an error).
+    Name(DomainName),
+}
 
 /// Record sets a snapshot lists (one page); a zone with this many or more is
 /// read per link instead.
