@@ -242,7 +242,9 @@ pub(super) fn chunks(items: Vec<Queued>) -> Vec<Vec<Queued>> {
 }
 
 /// Whether Route 53's rejection names this record
-/// (`[name='api.example.com.', type='NS']`).
+/// (`[name='api.example.com.', type='NS']`). Text, because Route 53 says
+/// which records of a refused batch it refused only in the message of its
+/// `InvalidChangeBatch`: nothing typed carries it.
 pub(super) fn named_in(message: &str, name: &DomainName) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains(&format!("name='{}'", name.fqdn())) || m.contains(&format!("name='{}'", name))
