@@ -243,19 +243,5 @@ impl Changes {
 /// A failure that asking again later may get past: throttling, a change
 /// still being applied, a server error, no answer.
 pub fn is_transient(e: &Error) -> bool {
-    matches!(
-        e.aws_code(),
-        Some(
-            "Throttling"
-                | "ThrottlingException"
-                | "PriorRequestNotComplete"
-                | "ServiceUnavailable"
-                | "InternalError"
-                | "InternalFailure"
-                | "RequestTimeout"
-                | "Timeout"
-                | "DispatchFailure"
-                | "ResponseError"
-        )
-    )
+    e.aws_fault() == Some(crate::error::AwsFault::Transient)
 }

@@ -7,6 +7,20 @@
 use std::fmt;
 use std::time::Duration;
 
+use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
+use aws_sdk_route53::operation::change_tags_for_resource::ChangeTagsForResourceError;
+use aws_sdk_route53::operation::create_hosted_zone::CreateHostedZoneError;
+use aws_sdk_route53::operation::delete_hosted_zone::DeleteHostedZoneError;
+use aws_sdk_route53::operation::get_change::GetChangeError;
+use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
+use aws_sdk_route53::operation::get_hosted_zone_count::GetHostedZoneCountError;
+use aws_sdk_route53::operation::list_hosted_zones::ListHostedZonesError;
+use aws_sdk_route53::operation::list_hosted_zones_by_name::ListHostedZonesByNameError;
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError;
+use aws_sdk_route53::operation::list_tags_for_resource::ListTagsForResourceError;
+use aws_sdk_route53::operation::update_hosted_zone_comment::UpdateHostedZoneCommentError;
+use aws_sdk_route53::types::RrType;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -28,6 +42,10 @@ pub enum Error {
         code: String,
         /// The error message.
         message: String,
+        /// What the failure means, classified from the SDK's typed error
+        /// when the error was made (see [`AwsFault`]); copies of a shared
+        /// batch's error keep it.
+        fault: AwsFault,
         /// The SDK's error (`SdkError<OperationError, HttpResponse>`), when
         /// the failure came from an SDK call: its service error is typed,
         /// and callers that need more than the code can downcast to it.
@@ -96,7 +114,7 @@ pub enum Error {
         /// Its name.
         name: DomainName,
         /// The records found, as (name, type).
-        records: Vec<(String, String)>,
+        records: Vec<(String, RrType)>,
     },
     /// The parent already has an NS record for the name with other values that
     /// this delegation did not write.
@@ -148,8 +166,12 @@ pub enum Error {
         /// `by DNS UPDATE to 127.0.0.53:53 (zone example.net)`, `at the
         /// registrar (zone example.org)`.
         via: String,
-        /// What went wrong and what to check.
-        cause: String,
+        /// What went wrong and what to check: the typed error (a
+        /// [`crate::parent::dns_update::UpdateError`], a
+        /// [`crate::dns::DnsError`], ...) or, where nothing failed but a
+        /// rule refused, the refusal's text.
+        #[source]
+        cause: BoxError,
     },
     /// A multi-step operation failed after some steps were done: says what
     /// was done, what failed and what the state now holds.
@@ -193,12 +215,14 @@ pub enum Error {
         summary: String,
     },
     /// DNS verification itself failed to run.
-    #[error("verifying delegation of {name}: {message}")]
+    #[error("verifying delegation of {name}: {source}")]
     Dns {
         /// The delegated name.
         name: DomainName,
-        /// The DNS error.
-        message: String,
+        /// The DNS error: a [`crate::dns::DnsError`], a
+        /// [`crate::walk::WalkError`] or a [`crate::verify::VerifyError`].
+        #[source]
+        source: BoxError,
     },
 }
 
@@ -210,10 +234,17 @@ impl Error {
     /// and the SDK error itself as the source.
     pub fn aws<E, R>(action: impl Into<String>, err: SdkError<E, R>) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        E: OperationError,
         R: fmt::Debug + Send + Sync + 'static,
     {
         let action = action.into();
+        let fault = match &err {
+            SdkError::ServiceError(se) => se.err().fault(),
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => AwsFault::Transient,
+            _ => AwsFault::Other,
+        };
         let (code, message) = match &err {
             SdkError::ServiceError(se) => {
                 let e = se.err();
@@ -242,6 +273,7 @@ impl Error {
             action,
             code,
             message: message.trim_end_matches('.').to_string(),
+            fault,
             source: Some(Box::new(err)),
         }
     }
@@ -257,15 +289,81 @@ impl Error {
             action: action.into(),
             code: code.into(),
             message: message.into(),
+            fault: AwsFault::Other,
             source: None,
         }
     }
 
-    /// The AWS error code, when the error came from AWS.
+    /// The AWS error code, when the error came from AWS: for messages;
+    /// decisions use [`Error::aws_fault`] or [`Error::service_error`].
     pub fn aws_code(&self) -> Option<&str> {
         match self {
             Error::Aws { code, .. } => Some(code),
             _ => None,
+        }
+    }
+
+    /// The AWS error message, when the error came from AWS.
+    pub fn aws_message(&self) -> Option<&str> {
+        match self {
+            Error::Aws { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// What an AWS failure means, as the SDK's typed error said.
+    pub fn aws_fault(&self) -> Option<AwsFault> {
+        match self {
+            Error::Aws { fault, .. } => Some(*fault),
+            _ => None,
+        }
+    }
+
+    /// The typed service error of operation `E`
+    /// (`GetHostedZoneError`, `ChangeResourceRecordSetsError`, ...) behind
+    /// an [`Error::Aws`], when an SDK call of that operation failed with a
+    /// response from the service.
+    pub fn service_error<E>(&self) -> Option<&E>
+    where
+        E: std::error::Error + 'static,
+    {
+        match self {
+            Error::Aws {
+                source: Some(s), ..
+            } => s
+                .downcast_ref::<SdkError<E, HttpResponse>>()?
+                .as_service_error(),
+            _ => None,
+        }
+    }
+
+    /// The same AWS failure for another link of a shared batch (with that
+    /// link's action): the code, message and fault are kept; the SDK error
+    /// itself, which cannot be copied, stays with the batch. Any other
+    /// error is given as an AWS `BuildError`, as the batch's own are.
+    pub(crate) fn copy_for(&self, action: String) -> Error {
+        match self {
+            Error::Aws {
+                code,
+                message,
+                fault,
+                ..
+            } => Error::Aws {
+                action,
+                code: code.clone(),
+                message: message.clone(),
+                fault: *fault,
+                source: None,
+            },
+            other => Error::aws_other(action, "BuildError", other.to_string()),
+        }
+    }
+
+    /// An [`Error::Dns`]: DNS failed to run for the delegation of `name`.
+    pub fn dns(name: &DomainName, source: impl Into<BoxError>) -> Error {
+        Error::Dns {
+            name: name.clone(),
+            source: source.into(),
         }
     }
 
@@ -276,12 +374,14 @@ impl Error {
             Error::Aws {
                 code,
                 message,
+                fault,
                 source,
                 ..
             } => Error::Aws {
                 action,
                 code,
                 message,
+                fault,
                 source,
             },
             other => other,
@@ -296,9 +396,167 @@ impl Error {
         }
     }
 
-    /// True for an AWS `NoSuchHostedZone` (or similar not-found) error.
+    /// True for an AWS `NoSuchHostedZone` or `NoSuchChange` error (the
+    /// operation's typed error said so).
     pub fn is_not_found(&self) -> bool {
-        matches!(self.aws_code(), Some("NoSuchHostedZone" | "NoSuchChange"))
+        self.aws_fault() == Some(AwsFault::NotFound)
+    }
+}
+
+/// What an AWS failure means to the engine. [`Error::aws`] reads it from
+/// the operation's typed error ([`OperationError::fault`]) and the SDK's
+/// failure kind, never from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AwsFault {
+    /// The hosted zone or change does not exist (`NoSuchHostedZone`,
+    /// `NoSuchChange`).
+    NotFound,
+    /// Route 53 refused a change batch (`InvalidChangeBatch`): a DELETE
+    /// that does not match the record, a CREATE of one that exists.
+    InvalidChangeBatch,
+    /// A hosted zone with this CallerReference exists
+    /// (`HostedZoneAlreadyExists`).
+    ZoneAlreadyExists,
+    /// The caller may not do this (`AccessDenied`).
+    AccessDenied,
+    /// Asking again later may get past it: throttling, a change still
+    /// being applied, a server error, no answer.
+    Transient,
+    /// Anything else, and errors no SDK error stands behind.
+    Other,
+}
+
+/// An SDK operation's error type that says what its failure means. Every
+/// operation the core calls implements it, so [`Error::aws`] classifies by
+/// the operation's modelled error variants.
+pub trait OperationError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
+    /// The fault this error's modelled variant means; unmodelled errors
+    /// (`Unhandled`) go by [`unmodelled_fault`].
+    fn fault(&self) -> AwsFault;
+}
+
+/// The fault of an error that Route 53's models have no type for: access
+/// denied, throttling and server errors arrive as unhandled errors that
+/// carry only their code (`ProvideErrorMetadata::code`), so the code is
+/// all there is to go by (as the SDK's own retry classifier does).
+pub fn unmodelled_fault(e: &impl ProvideErrorMetadata) -> AwsFault {
+    match e.code() {
+        Some("AccessDenied" | "AccessDeniedException") => AwsFault::AccessDenied,
+        Some(
+            "Throttling"
+            | "ThrottlingException"
+            | "PriorRequestNotComplete"
+            | "ServiceUnavailable"
+            | "InternalError"
+            | "InternalFailure"
+            | "RequestTimeout",
+        ) => AwsFault::Transient,
+        _ => AwsFault::Other,
+    }
+}
+
+/// Operations whose modelled errors mean nothing the engine acts on.
+macro_rules! unmodelled_only {
+    ($($op:ty),*) => {$(
+        impl OperationError for $op {
+            fn fault(&self) -> AwsFault {
+                unmodelled_fault(self)
+            }
+        }
+    )*};
+}
+
+unmodelled_only!(
+    ListHostedZonesByNameError,
+    ListHostedZonesError,
+    GetHostedZoneCountError
+);
+
+impl OperationError for GetHostedZoneError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for GetChangeError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchChange(_) => AwsFault::NotFound,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for DeleteHostedZoneError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            Self::PriorRequestNotComplete(_) => AwsFault::Transient,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for ChangeResourceRecordSetsError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::InvalidChangeBatch(_) => AwsFault::InvalidChangeBatch,
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            Self::PriorRequestNotComplete(_) => AwsFault::Transient,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for ListResourceRecordSetsError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for CreateHostedZoneError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::HostedZoneAlreadyExists(_) => AwsFault::ZoneAlreadyExists,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for UpdateHostedZoneCommentError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            Self::PriorRequestNotComplete(_) => AwsFault::Transient,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for ListTagsForResourceError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            Self::PriorRequestNotComplete(_) | Self::ThrottlingException(_) => AwsFault::Transient,
+            other => unmodelled_fault(other),
+        }
+    }
+}
+
+impl OperationError for ChangeTagsForResourceError {
+    fn fault(&self) -> AwsFault {
+        match self {
+            Self::NoSuchHostedZone(_) => AwsFault::NotFound,
+            Self::PriorRequestNotComplete(_) | Self::ThrottlingException(_) => AwsFault::Transient,
+            other => unmodelled_fault(other),
+        }
     }
 }
 
@@ -362,6 +620,196 @@ mod tests {
         let other = Error::aws_other("reading", "MalformedResponse", "no HostedZone");
         assert!(std::error::Error::source(&other).is_none());
         assert!(!other.is_not_found());
+    }
+
+    fn raw(status: u16) -> Response {
+        Response::new(
+            StatusCode::try_from(status).expect("status"),
+            SdkBody::empty(),
+        )
+    }
+
+    fn meta(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message(message).build()
+    }
+
+    /// The fault comes from the operation's modelled error variant: the
+    /// typed error decides, not its code or message.
+    #[test]
+    fn aws_faults_are_read_from_the_typed_sdk_errors() {
+        use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
+        use aws_sdk_route53::operation::create_hosted_zone::CreateHostedZoneError;
+        use aws_sdk_route53::operation::get_change::GetChangeError;
+        use aws_sdk_route53::types::error::{
+            HostedZoneAlreadyExists, InvalidChangeBatch, NoSuchChange,
+        };
+
+        let message = "[Tried to delete resource record set [name='api.example.com.', type='NS'] but the values provided do not match the current values]";
+        let rejected = ChangeResourceRecordSetsError::InvalidChangeBatch(
+            InvalidChangeBatch::builder()
+                .message(message)
+                .meta(meta("InvalidChangeBatch", message))
+                .build(),
+        );
+        let e = Error::aws(
+            "writing NS record api.example.com in parent zone Z1",
+            SdkError::service_error(rejected, raw(400)),
+        );
+        assert_eq!(e.aws_fault(), Some(AwsFault::InvalidChangeBatch));
+        assert!(matches!(
+            e.service_error::<ChangeResourceRecordSetsError>(),
+            Some(ChangeResourceRecordSetsError::InvalidChangeBatch(_))
+        ));
+        assert!(e.service_error::<GetHostedZoneError>().is_none());
+        assert_eq!(
+            e.to_string(),
+            format!("writing NS record api.example.com in parent zone Z1: InvalidChangeBatch: {message}")
+        );
+        // Another link of the same batch gets the same fault and text.
+        let copy = e.copy_for("writing NS record www.example.com in parent zone Z1".into());
+        assert_eq!(copy.aws_fault(), Some(AwsFault::InvalidChangeBatch));
+        assert_eq!(copy.aws_message(), e.aws_message());
+
+        // The same code on an error the model did not type is not a
+        // rejected batch: only the typed variant is.
+        let untyped = ChangeResourceRecordSetsError::generic(meta("InvalidChangeBatch", message));
+        let e = Error::aws("writing", SdkError::service_error(untyped, raw(400)));
+        assert_eq!(e.aws_code(), Some("InvalidChangeBatch"));
+        assert_eq!(e.aws_fault(), Some(AwsFault::Other));
+
+        let exists = CreateHostedZoneError::HostedZoneAlreadyExists(
+            HostedZoneAlreadyExists::builder()
+                .message(
+                    "A hosted zone has already been created with the specified caller reference",
+                )
+                .meta(meta(
+                    "HostedZoneAlreadyExists",
+                    "A hosted zone has already been created",
+                ))
+                .build(),
+        );
+        let e = Error::aws("creating", SdkError::service_error(exists, raw(409)));
+        assert_eq!(e.aws_fault(), Some(AwsFault::ZoneAlreadyExists));
+        assert!(!e.is_not_found());
+
+        let gone = GetChangeError::NoSuchChange(
+            NoSuchChange::builder()
+                .message("A change with the specified change ID does not exist")
+                .meta(meta(
+                    "NoSuchChange",
+                    "A change with the specified change ID does not exist",
+                ))
+                .build(),
+        );
+        let e = Error::aws("waiting", SdkError::service_error(gone, raw(404)));
+        assert!(e.is_not_found());
+        assert!(!crate::change::is_transient(&e));
+    }
+
+    /// Access denied and throttling have no modelled type in Route 53's
+    /// operations: they arrive unhandled with only their code, which is
+    /// what classifies them; no answer at all is transient by the SDK's
+    /// failure kind.
+    #[test]
+    fn unmodelled_errors_are_classified_by_their_code() {
+        let denied = GetHostedZoneError::generic(meta(
+            "AccessDenied",
+            "User: arn:aws:sts::111111111111:assumed-role/x is not authorized to perform: route53:GetHostedZone",
+        ));
+        let e = Error::aws("reading", SdkError::service_error(denied, raw(403)));
+        assert_eq!(e.aws_fault(), Some(AwsFault::AccessDenied));
+        assert!(!e.is_not_found());
+
+        let throttled = GetHostedZoneError::generic(meta("Throttling", "Rate exceeded"));
+        let e = Error::aws("reading", SdkError::service_error(throttled, raw(400)));
+        assert_eq!(e.aws_fault(), Some(AwsFault::Transient));
+        assert!(crate::change::is_transient(&e));
+
+        let silent: SdkError<GetHostedZoneError, Response> =
+            SdkError::timeout_error("no answer in 3s");
+        let e = Error::aws("reading", silent);
+        assert_eq!(e.aws_code(), Some("Timeout"));
+        assert!(crate::change::is_transient(&e));
+
+        // A message that reads like not-found is not enough.
+        let odd = GetHostedZoneError::generic(meta("Unknown", "NoSuchHostedZone"));
+        let e = Error::aws("reading", SdkError::service_error(odd, raw(500)));
+        assert!(!e.is_not_found());
+    }
+
+    /// [`Error::Dns`] and [`Error::ExternalParent`] keep the typed error:
+    /// the source chain reaches the DNS error, and the text is as before.
+    #[test]
+    fn dns_errors_are_kept_as_sources() {
+        use crate::dns::DnsError;
+        use crate::parent::dns_update::UpdateError;
+        use std::error::Error as _;
+
+        let name = DomainName::parse("api.example.com").expect("name");
+        let timeout = || DnsError::Deadline {
+            server: "127.0.0.53:53".parse().expect("addr"),
+            name: "api.example.com.".into(),
+            rtype: crate::dns::RecordType::SOA,
+        };
+        let text = timeout().to_string();
+        let e = Error::dns(&name, timeout());
+        assert_eq!(
+            e.to_string(),
+            format!("verifying delegation of api.example.com: {text}")
+        );
+        let source = e.source().expect("a source");
+        assert!(matches!(
+            source.downcast_ref::<DnsError>(),
+            Some(DnsError::Deadline { .. })
+        ));
+
+        let update = UpdateError::Transport {
+            message: text.clone(),
+            source: Some(Box::new(timeout())),
+        };
+        let e = Error::ExternalParent {
+            action: "writing NS record",
+            name: name.clone(),
+            via: "by DNS UPDATE to 127.0.0.53:53 (zone example.com)".into(),
+            cause: Box::new(update),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("writing NS record api.example.com by DNS UPDATE to 127.0.0.53:53 (zone example.com): {text}")
+        );
+        let update = e.source().expect("the update error");
+        assert!(update.downcast_ref::<UpdateError>().is_some());
+        let dns = update.source().expect("the DNS error");
+        assert!(dns.downcast_ref::<DnsError>().is_some());
+        // A registrar parent's walk: the walk's error stays reachable.
+        let walk = crate::walk::WalkFailed {
+            name: name.clone(),
+            source: crate::walk::WalkError::Unreachable {
+                zone: "example.com".into(),
+                name: "api.example.com".into(),
+                reasons: "127.0.0.53:53 timed out".into(),
+            },
+        };
+        let e = Error::ExternalParent {
+            action: "reading the delegation of",
+            name: name.clone(),
+            via: "at the registrar (zone example.com)".into(),
+            cause: Box::new(walk),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading the delegation of api.example.com at the registrar (zone example.com): walking from the root servers to the parent of api.example.com: no name server of example.com answered for api.example.com: 127.0.0.53:53 timed out"
+        );
+        let walk = e.source().and_then(|w| w.source()).expect("the walk error");
+        assert!(matches!(
+            walk.downcast_ref::<crate::walk::WalkError>(),
+            Some(crate::walk::WalkError::Unreachable { .. })
+        ));
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 }
 

@@ -32,7 +32,7 @@ pub async fn read_ns(r53: &Client, zone_id: &str, name: &DomainName) -> Result<O
         .map_err(|e| e.with_action(format!("reading NS record {name} in parent zone {zone_id}")))?;
     Ok(sets
         .into_iter()
-        .find(|s| s.name == name.as_str() && s.rtype == "NS")
+        .find(|s| s.name == name.as_str() && s.rtype == RrType::Ns)
         .map(|s| NsRecord {
             ttl: s.ttl.unwrap_or(0),
             values: NsSet::parse(&s.values).unwrap_or_default(),
@@ -66,7 +66,7 @@ pub async fn occluded_records(
     Ok(sets
         .into_iter()
         .filter(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
-        .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
+        .filter(|s| !(s.name == name.as_str() && matches!(s.rtype, RrType::Ns | RrType::Ds)))
         .collect())
 }
 

@@ -14,6 +14,18 @@ use crate::dns::{AddressResolver, DnsClient, DnsResponse, Rcode, RecordData, DNS
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 
+/// A walk to the parent of `name` that failed, for callers that report it
+/// with the name: the [`WalkError`] stays its source.
+#[derive(Debug, thiserror::Error)]
+#[error("walking from the root servers to the parent of {name}: {source}")]
+pub struct WalkFailed {
+    /// The name whose parent was looked for.
+    pub name: DomainName,
+    /// Why the walk stopped.
+    #[source]
+    pub source: WalkError,
+}
+
 /// Most zone cuts followed before giving up (a loop, or a broken chain).
 pub const MAX_DEPTH: usize = 16;
 
@@ -333,7 +345,7 @@ mod tests {
     fn ns_rec(owner: &str, target: &str) -> DnsRecord {
         DnsRecord {
             name: owner.into(),
-            rtype: "NS".into(),
+            rtype: RecordType::NS,
             ttl: 172_800,
             data: RecordData::Ns(n(target)),
         }

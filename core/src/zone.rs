@@ -15,7 +15,7 @@ use aws_sdk_route53::types::{
 use aws_sdk_route53::Client;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{AwsFault, Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 
@@ -41,8 +41,8 @@ pub struct HostedZone {
 pub struct RecordSet {
     /// Owner name, lower case without the trailing dot (`*` for wildcards).
     pub name: String,
-    /// Type (`NS`, `A`, ...).
-    pub rtype: String,
+    /// Type (shown as `NS`, `A`, ...).
+    pub rtype: RrType,
     /// TTL, absent for alias records.
     pub ttl: Option<i64>,
     /// Values.
@@ -241,7 +241,7 @@ pub async fn create_zone(
         }
         Err(e) => {
             let err = Error::aws(action(), e);
-            if err.aws_code() == Some("HostedZoneAlreadyExists") {
+            if err.aws_fault() == Some(AwsFault::ZoneAlreadyExists) {
                 if let Some(zone) = find_own_zone(r53, name, prefix).await? {
                     return Ok(Created {
                         zone,
@@ -336,7 +336,7 @@ pub async fn list_records_while(
                 .replace("\\052", "*");
             let set = RecordSet {
                 name,
-                rtype: rrs.r#type().as_str().to_string(),
+                rtype: rrs.r#type().clone(),
                 ttl: rrs.ttl(),
                 values: rrs
                     .resource_records()
@@ -368,7 +368,7 @@ pub async fn own_records(r53: &Client, zone: &HostedZone) -> Result<Vec<RecordSe
     Ok(list_records(r53, &zone.id)
         .await?
         .into_iter()
-        .filter(|r| !(r.name == zone.name.as_str() && (r.rtype == "SOA" || r.rtype == "NS")))
+        .filter(|r| !(r.name == zone.name.as_str() && matches!(r.rtype, RrType::Soa | RrType::Ns)))
         .collect())
 }
 

@@ -81,7 +81,7 @@ fn ns_in(f: &Fixture, zone_id: &str, name: &str) -> bool {
         .iter()
         .filter(|z| z.id == zone_id)
         .flat_map(|z| z.records.iter())
-        .any(|r| r.name == fq && r.rtype == "NS")
+        .any(|r| r.name == fq && r.rtype == r53world::RrType::Ns)
 }
 
 fn assert_refused_naming(e: &Error, parent_zone: &str) {

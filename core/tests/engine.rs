@@ -20,7 +20,7 @@ fn ns_in_parent(f: &Fixture, name: &str) -> Option<Vec<String>> {
     let fq = format!("{name}.");
     zone.records
         .iter()
-        .find(|r| r.name == fq && r.rtype == "NS")
+        .find(|r| r.name == fq && r.rtype == r53world::RrType::Ns)
         .map(|r| r.values.clone())
 }
 
@@ -1176,7 +1176,7 @@ async fn moving_to_another_parent_zone_writes_first_then_removes_the_old_record(
         .unwrap()
         .records
         .into_iter()
-        .find(|r| r.name == "mv.example.com." && r.rtype == "NS")
+        .find(|r| r.name == "mv.example.com." && r.rtype == r53world::RrType::Ns)
         .map(|r| NsSet::parse(r.values).unwrap());
     assert_eq!(in_new, Some(st.name_servers.clone()));
     assert_eq!(moved.verification.unwrap().status, VerifyStatus::Verified);

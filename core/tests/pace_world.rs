@@ -378,7 +378,7 @@ fn ns_of(f: &Fixture, name: &str) -> Option<NsSet> {
     let fq = format!("{name}.");
     zone.records
         .iter()
-        .find(|r| r.name == fq && r.rtype == "NS")
+        .find(|r| r.name == fq && r.rtype == r53world::RrType::Ns)
         .and_then(|r| NsSet::parse(&r.values).ok())
 }
 

@@ -512,5 +512,5 @@ async fn truncated_udp_answers_are_repeated_over_tcp() {
     assert_eq!(resp.rcode, "NOERROR");
     assert!(resp.authoritative);
     assert_eq!(resp.answers.len(), 12);
-    assert!(resp.answers.iter().all(|r| r.rtype == "TXT"));
+    assert!(resp.answers.iter().all(|r| r.rtype == RecordType::TXT));
 }

@@ -197,7 +197,7 @@ fn census(env: &Env) -> (u64, u64) {
         .zones(PARENT_ACCOUNT)
         .iter()
         .flat_map(|z| z.records.iter())
-        .filter(|r| r.rtype == "NS" && r.name != "example.com.")
+        .filter(|r| r.rtype == r53world::RrType::Ns && r.name != "example.com.")
         .count() as u64;
     let zones = CHILD_ACCOUNTS
         .iter()

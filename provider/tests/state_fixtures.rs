@@ -270,7 +270,7 @@ async fn check(version: &str, name: &str, expect: Expect) {
             !old_now
                 .records
                 .iter()
-                .any(|r| r.rtype == "NS" && r.name == "api.example.com."),
+                .any(|r| r.rtype == r53world::RrType::Ns && r.name == "api.example.com."),
             "{label}: the move left its old record: {:?}",
             old_now.records
         );
@@ -302,7 +302,9 @@ async fn check(version: &str, name: &str, expect: Expect) {
     }
     for z in env.world.zones(PARENT_ACCOUNT) {
         assert!(
-            !z.records.iter().any(|r| r.rtype == "NS" && r.name == fq),
+            !z.records
+                .iter()
+                .any(|r| r.rtype == r53world::RrType::Ns && r.name == fq),
             "{label}: destroy left the NS record in {}",
             z.id
         );

@@ -564,7 +564,7 @@ fn assert_sound(env: &Env, kept: &[&str]) {
     for r in parent
         .records
         .iter()
-        .filter(|r| r.rtype == "NS" && r.name != "example.com.")
+        .filter(|r| r.rtype == r53world::RrType::Ns && r.name != "example.com.")
     {
         let values = norm(&r.values);
         assert!(
@@ -584,7 +584,9 @@ fn assert_sound(env: &Env, kept: &[&str]) {
             .iter()
             .chain(children.iter().flat_map(|c| c.records.iter()))
             .any(|r| {
-                r.rtype == "NS" && r.name == z.name && norm(&r.values) == norm(&z.name_servers)
+                r.rtype == r53world::RrType::Ns
+                    && r.name == z.name
+                    && norm(&r.values) == norm(&z.name_servers)
             });
         assert!(delegated, "zone {} ({}) lives on undelegated", z.id, z.name);
     }
@@ -986,7 +988,7 @@ async fn moving_a_delegation_to_another_parent_zone() {
         .unwrap()
         .records
         .into_iter()
-        .find(|r| r.name == "pmove.example.com." && r.rtype == "NS")
+        .find(|r| r.name == "pmove.example.com." && r.rtype == r53world::RrType::Ns)
         .map(|r| norm(&r.values));
     assert_eq!(in_new, Some(ns_list(&after["name_servers"])));
     tf.assert_no_changes();

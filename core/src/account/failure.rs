@@ -50,6 +50,10 @@ pub(super) fn classify_sts(e: &StsError) -> (FailureKind, String) {
                 .message()
                 .map(str::to_string)
                 .unwrap_or_else(|| DisplayChain(err).to_string());
+            // AssumeRole models none of these (its typed errors are
+            // ExpiredToken, MalformedPolicyDocument, PackedPolicyTooLarge
+            // and RegionDisabled): denial and throttling arrive unhandled
+            // with only their code, so the code is what classifies them.
             let transient = ctx.raw().status().is_server_error()
                 || matches!(
                     code,

@@ -146,7 +146,7 @@ impl Engine {
             Err(e) => {
                 let error = Error::Dns {
                     name: spec.name.clone(),
-                    message: e.to_string(),
+                    source: Box::new(e),
                 };
                 return Err(failure(error, state, None));
             }
@@ -179,7 +179,7 @@ pub(super) fn occluded_finding(name: &DomainName, records: &[zone::RecordSet]) -
         name: name.clone(),
         records: records
             .iter()
-            .map(|r| (r.name.clone(), r.rtype.clone()))
+            .map(|r| (r.name.clone(), r.rtype.to_string()))
             .collect(),
     }
 }

@@ -73,7 +73,7 @@ impl Engine {
     async fn walk_to_parent(&self, spec: &LinkSpec) -> Result<crate::walk::ParentFound> {
         let resolver = self.resolver_for(&spec.verify).map_err(|e| Error::Dns {
             name: spec.name.clone(),
-            message: e.to_string(),
+            source: Box::new(e),
         })?;
         let roots = if self.roots.is_empty() {
             crate::inspect::default_roots()
@@ -84,7 +84,7 @@ impl Engine {
             .await
             .map_err(|e| Error::Dns {
                 name: spec.name.clone(),
-                message: e.to_string(),
+                source: Box::new(e),
             })
     }
 

@@ -250,9 +250,7 @@ impl Engine {
 pub(super) async fn visible_zone(r53: &Client, id: &str) -> Result<Option<HostedZone>> {
     match zone::get_zone(r53, id).await {
         Ok(z) => Ok(z),
-        Err(e) if matches!(e.aws_code(), Some("AccessDenied" | "AccessDeniedException")) => {
-            Ok(None)
-        }
+        Err(e) if e.aws_fault() == Some(crate::error::AwsFault::AccessDenied) => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -43,7 +43,7 @@ impl DnsClient {
     ) -> Result<DnsResponse, DnsError> {
         let qname = Name::from_ascii(name.fqdn()).map_err(|e| DnsError::Encode {
             name: name.to_string(),
-            rtype: rtype.to_string(),
+            rtype,
             reason: e.to_string(),
         })?;
         let ctx = Ctx {
@@ -140,7 +140,7 @@ impl Ctx {
         DnsError::Timeout {
             server: self.server,
             name: self.name.clone(),
-            rtype: self.rtype.to_string(),
+            rtype: self.rtype,
             after,
         }
     }
@@ -153,13 +153,13 @@ impl Ctx {
             NetError::Io(io) => DnsError::Io {
                 server: self.server,
                 name: self.name.clone(),
-                rtype: self.rtype.to_string(),
+                rtype: self.rtype,
                 source: std::io::Error::new(io.kind(), Arc::clone(&io)),
             },
             other => DnsError::Malformed {
                 server: self.server,
                 name: self.name.clone(),
-                rtype: self.rtype.to_string(),
+                rtype: self.rtype,
                 reason: other.to_string(),
             },
         }

@@ -84,8 +84,8 @@ pub struct DnsRecord {
     /// The owner name: canonical (lower case, no trailing dot), or `.` for the
     /// root.
     pub name: String,
-    /// The record type as DNS presents it: `NS`, `SOA`, `A`, ...
-    pub rtype: String,
+    /// The record type (shown as DNS presents it: `NS`, `SOA`, `A`, ...).
+    pub rtype: RecordType,
     /// Time to live in seconds, as the server sent it.
     pub ttl: u32,
     /// The record data.
@@ -205,7 +205,7 @@ pub enum DnsError {
         /// The name asked about.
         name: String,
         /// The record type asked for.
-        rtype: String,
+        rtype: RecordType,
         /// The per-query timeout.
         after: Duration,
     },
@@ -217,7 +217,7 @@ pub enum DnsError {
         /// The name asked about.
         name: String,
         /// The record type asked for.
-        rtype: String,
+        rtype: RecordType,
     },
     /// A socket error.
     #[error("querying {server} for {name} {rtype}: {source}")]
@@ -227,7 +227,7 @@ pub enum DnsError {
         /// The name asked about.
         name: String,
         /// The record type asked for.
-        rtype: String,
+        rtype: RecordType,
         /// The underlying error.
         #[source]
         source: std::io::Error,
@@ -240,7 +240,7 @@ pub enum DnsError {
         /// The name asked about.
         name: String,
         /// The record type asked for.
-        rtype: String,
+        rtype: RecordType,
         /// What is wrong with it.
         reason: String,
     },
@@ -250,7 +250,7 @@ pub enum DnsError {
         /// The name asked about.
         name: String,
         /// The record type asked for.
-        rtype: String,
+        rtype: RecordType,
         /// Why.
         reason: String,
     },
@@ -459,7 +459,7 @@ fn convert_record(r: &Record) -> DnsRecord {
     };
     DnsRecord {
         name: canonical_name(&r.name),
-        rtype: r.record_type().to_string(),
+        rtype: r.record_type(),
         ttl: r.ttl,
         data,
     }

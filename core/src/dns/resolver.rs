@@ -16,7 +16,7 @@ use hickory_resolver::config::{
 };
 use hickory_resolver::TokioResolver;
 
-use super::{DnsClient, DnsError, Rcode, DNS_PORT, EDNS_PAYLOAD};
+use super::{DnsClient, DnsError, Rcode, RecordType, DNS_PORT, EDNS_PAYLOAD};
 use crate::name::DomainName;
 
 /// Resolves host names to addresses through recursive resolvers, with a cache
@@ -195,7 +195,7 @@ impl AddressResolver {
             NetError::Timeout => DnsError::Timeout {
                 server: *self.resolvers.last().expect("checked non-empty"),
                 name: host.to_string(),
-                rtype: "A".into(),
+                rtype: RecordType::A,
                 after: self.client.timeout,
             },
             source => DnsError::Lookup {

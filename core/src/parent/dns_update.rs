@@ -24,6 +24,7 @@ use tokio::net::TcpStream;
 
 use super::{DnsUpdateParent, TsigAlgorithm};
 use crate::dns::{DnsClient, RecordData};
+use crate::error::BoxError;
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::record::NsRecord;
@@ -35,7 +36,7 @@ pub const TSIG_FUDGE: u16 = 300;
 pub const UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What an update did not do, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UpdateError {
     /// A prerequisite failed: the record is not what this update expected.
@@ -50,8 +51,35 @@ pub enum UpdateError {
     #[error("{0}")]
     Refused(String),
     /// No answer, or an answer that cannot be trusted.
-    #[error("{0}")]
-    Transport(String),
+    #[error("{message}")]
+    Transport {
+        /// What happened and what to check (the source's text included).
+        message: String,
+        /// What failed, when something did: the [`crate::dns::DnsError`]
+        /// of a query, the I/O error of the exchange, hickory's error
+        /// encoding, signing or parsing a message.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl UpdateError {
+    /// A transport failure that no error stands behind (an answer that
+    /// cannot be trusted, a wait that ran out).
+    fn transport(message: impl Into<String>) -> Self {
+        UpdateError::Transport {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A transport failure caused by `source`; `message` is the whole text.
+    fn transport_from(message: String, source: impl Into<BoxError>) -> Self {
+        UpdateError::Transport {
+            message,
+            source: Some(source.into()),
+        }
+    }
 }
 
 /// The NS record of `name` as the parent's server holds it, and the zone's
@@ -69,7 +97,7 @@ pub async fn read_serial(p: &DnsUpdateParent, client: &DnsClient) -> Result<u32,
     let resp = client
         .query(p.server, &p.zone, RecordType::SOA, false)
         .await
-        .map_err(|e| UpdateError::Transport(e.to_string()))?;
+        .map_err(|e| UpdateError::transport_from(e.to_string(), e))?;
     if !resp.is_noerror() || !resp.authoritative {
         return Err(UpdateError::Refused(format!(
             "{}: the server does not answer authoritatively for zone {} (rcode {}, AA {}); check server and zone",
@@ -83,7 +111,7 @@ pub async fn read_serial(p: &DnsUpdateParent, client: &DnsClient) -> Result<u32,
             _ => None,
         })
         .ok_or_else(|| {
-            UpdateError::Transport(format!(
+            UpdateError::transport(format!(
                 "{} gave no SOA record for zone {}",
                 p.server, p.zone
             ))
@@ -115,7 +143,7 @@ pub async fn read_ns(
         let resp = client
             .query(p.server, name, RecordType::NS, false)
             .await
-            .map_err(|e| UpdateError::Transport(e.to_string()))?;
+            .map_err(|e| UpdateError::transport_from(e.to_string(), e))?;
         if resp.rcode != "NOERROR" && resp.rcode != "NXDOMAIN" {
             return Err(UpdateError::Refused(format!(
                 "{} answered {} for {name} NS; check that it is a primary server of zone {}",
@@ -148,7 +176,7 @@ pub async fn read_ns(
         }
         serial = after;
     }
-    Err(UpdateError::Transport(format!(
+    Err(UpdateError::transport(format!(
         "zone {} on {} kept changing while its NS record for {name} was read; try again",
         p.zone, p.server
     )))
@@ -171,7 +199,7 @@ pub async fn wait_serial_past(
             return Ok(s);
         }
         if tokio::time::Instant::now() + delay > deadline {
-            return Err(UpdateError::Transport(format!(
+            return Err(UpdateError::transport(format!(
                 "the SOA serial of zone {} on {} is still {s} (not past {before}) {}s after the update was accepted",
                 p.zone,
                 p.server,
@@ -244,7 +272,7 @@ pub async fn probe(p: &DnsUpdateParent) -> Result<(), UpdateError> {
 
 fn fq(n: &DomainName) -> Result<Name, UpdateError> {
     Name::from_ascii(n.fqdn())
-        .map_err(|e| UpdateError::Transport(format!("cannot encode {n}: {e}")))
+        .map_err(|e| UpdateError::transport_from(format!("cannot encode {n}: {e}"), e))
 }
 
 fn rrset(name: &DomainName, r: &NsRecord) -> Result<RecordSet, UpdateError> {
@@ -267,9 +295,9 @@ fn signer(p: &DnsUpdateParent) -> Result<TSigner, UpdateError> {
         TsigAlgorithm::HmacSha512 => HickoryAlg::HmacSha512,
     };
     let name = Name::from_ascii(&p.key.name)
-        .map_err(|e| UpdateError::Transport(format!("key name {:?}: {e}", p.key.name)))?;
+        .map_err(|e| UpdateError::transport_from(format!("key name {:?}: {e}", p.key.name), e))?;
     TSigner::new(p.key.secret.clone(), alg, name, TSIG_FUDGE)
-        .map_err(|e| UpdateError::Transport(format!("TSIG key {:?}: {e}", p.key.name)))
+        .map_err(|e| UpdateError::transport_from(format!("TSIG key {:?}: {e}", p.key.name), e))
 }
 
 /// Signs `msg`, sends it over TCP, verifies the response's TSIG and turns
@@ -282,25 +310,25 @@ async fn send(p: &DnsUpdateParent, mut msg: Message) -> Result<(), UpdateError> 
         .unwrap_or(0);
     let mut verifier = msg
         .finalize(&signer, now)
-        .map_err(|e| UpdateError::Transport(format!("signing the update: {e}")))?;
+        .map_err(|e| UpdateError::transport_from(format!("signing the update: {e}"), e))?;
     let bytes = msg
         .to_vec()
-        .map_err(|e| UpdateError::Transport(format!("encoding the update: {e}")))?;
+        .map_err(|e| UpdateError::transport_from(format!("encoding the update: {e}"), e))?;
     let reply = tokio::time::timeout(UPDATE_TIMEOUT, exchange(p.server, &bytes))
         .await
         .map_err(|_| {
-            UpdateError::Transport(format!(
+            UpdateError::transport(format!(
                 "no reply within {}s; check that {} is the zone's primary server and reachable over TCP",
                 UPDATE_TIMEOUT.as_secs(),
                 p.server
             ))
         })?
-        .map_err(|e| UpdateError::Transport(format!("{e}; check server (address and port)")))?;
+        .map_err(|e| UpdateError::transport_from(format!("{e}; check server (address and port)"), e))?;
     let resp = Message::from_vec(&reply)
-        .map_err(|e| UpdateError::Transport(format!("malformed reply: {e}")))?;
+        .map_err(|e| UpdateError::transport_from(format!("malformed reply: {e}"), e))?;
     if resp.metadata.id != msg.metadata.id {
-        return Err(UpdateError::Transport(
-            "the reply does not answer the update (another message ID)".into(),
+        return Err(UpdateError::transport(
+            "the reply does not answer the update (another message ID)",
         ));
     }
     let key = &p.key.name;
@@ -337,16 +365,16 @@ async fn send(p: &DnsUpdateParent, mut msg: Message) -> Result<(), UpdateError> 
     match (&mut verifier, resp.signature()) {
         (Some(v), Some(_)) => {
             v.verify(&reply).map_err(|e| {
-                UpdateError::Transport(format!(
+                UpdateError::transport_from(format!(
                     "the reply's TSIG signature does not verify with key '{key}' ({e}); the answer was not trusted"
-                ))
+                ), e)
             })?;
         }
         _ => {
             // Unsigned replies are only trusted to report a refusal; a
             // success must be signed.
             if resp.metadata.response_code == ResponseCode::NoError {
-                return Err(UpdateError::Transport(format!(
+                return Err(UpdateError::transport(format!(
                     "the reply to a signed update is not signed with key '{key}'; the answer was not trusted"
                 )));
             }

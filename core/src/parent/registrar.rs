@@ -28,11 +28,12 @@ pub async fn observe(
     name: &DomainName,
     client: &DnsClient,
     resolver: &AddressResolver,
-) -> Result<RegistrarView, String> {
+) -> Result<RegistrarView, crate::error::BoxError> {
     let found: ParentFound = walk::find_parent(name, &p.roots, client, resolver)
         .await
-        .map_err(|e: WalkError| {
-            format!("walking from the root servers to the parent of {name}: {e}")
+        .map_err(|e: WalkError| walk::WalkFailed {
+            name: name.clone(),
+            source: e,
         })?;
     if found.parent_zone != p.zone {
         return Err(format!(
@@ -41,7 +42,8 @@ pub async fn observe(
             found.chain.join(" > "),
             p.zone,
             found.parent_zone
-        ));
+        )
+        .into());
     }
     Ok(RegistrarView {
         parent_name_servers: found.parent_name_servers,

@@ -128,7 +128,7 @@ impl Ask<'_> {
                 Err(DnsError::Deadline {
                     server,
                     name: name.to_string(),
-                    rtype: rtype.to_string(),
+                    rtype,
                 })
             }),
         }
@@ -379,7 +379,7 @@ async fn check_parent_zone(
         c.ns_ttl = resp
             .answers
             .iter()
-            .filter(|r| r.rtype == "NS" && r.owner_is(&req.parent_zone))
+            .filter(|r| r.rtype == RecordType::NS && r.owner_is(&req.parent_zone))
             .map(|r| r.ttl)
             .min();
         c.ns_seen = Some(seen);

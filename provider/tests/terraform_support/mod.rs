@@ -127,7 +127,7 @@ pub fn parent_ns(env: &Env, name: &str) -> Option<Vec<String>> {
         .find(|z| z.id == env.parent_zone_id)?;
     zone.records
         .into_iter()
-        .find(|r| r.name == fq && r.rtype == "NS")
+        .find(|r| r.name == fq && r.rtype == r53world::RrType::Ns)
         .map(|r| {
             let mut v: Vec<String> = r
                 .values
@@ -150,7 +150,7 @@ pub fn parent_record(env: &Env, name: &str) -> Option<(u32, Vec<String>)> {
         .find(|z| z.id == env.parent_zone_id)?;
     zone.records
         .into_iter()
-        .find(|r| r.name == fq && r.rtype == "NS")
+        .find(|r| r.name == fq && r.rtype == r53world::RrType::Ns)
         .map(|r| {
             let mut v = r.values.clone();
             v.sort();

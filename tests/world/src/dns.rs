@@ -7,7 +7,7 @@ use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::model::{in_zone, DnsFault, Records};
+use crate::model::{in_zone, DnsFault, Records, RrType};
 use crate::Shared;
 
 /// Bind UDP and TCP on every pool address (synchronously, so errors show).
@@ -90,19 +90,8 @@ fn to_name(s: &str) -> Option<Name> {
     Name::from_ascii(s).ok()
 }
 
-fn rtype_str(t: RecordType) -> String {
-    t.to_string()
-}
-
 fn records_of(rr: &crate::model::RRSet, owner: &str) -> Vec<Record> {
-    let ty = if rr.rtype == "SPF" {
-        RecordType::TXT
-    } else {
-        match rr.rtype.parse::<RecordType>() {
-            Ok(t) => t,
-            Err(_) => return Vec::new(),
-        }
-    };
+    let ty = rr.rtype.dns_type();
     let Some(name) = to_name(owner) else {
         return Vec::new();
     };
@@ -204,7 +193,7 @@ pub(crate) fn handle(
 }
 
 fn soa_negative(recs: &Records, apex: &str) -> Vec<Record> {
-    let Some(soa) = recs.get(&(apex.to_string(), "SOA".to_string())) else {
+    let Some(soa) = recs.get(&(apex.to_string(), RrType::Soa)) else {
         return Vec::new();
     };
     let min = soa
@@ -230,7 +219,7 @@ fn answer(resp: &mut Message, apex: &str, recs: &Records, qname: &str, qtype: Re
             for i in (0..labels.len()).rev() {
                 let candidate = format!("{}.{}", labels[i..].join("."), apex);
                 let candidate = candidate.replace("..", ".");
-                if recs.contains_key(&(candidate.clone(), "NS".to_string())) {
+                if recs.contains_key(&(candidate.clone(), RrType::Ns)) {
                     cut = Some(candidate);
                     break;
                 }
@@ -239,14 +228,14 @@ fn answer(resp: &mut Message, apex: &str, recs: &Records, qname: &str, qtype: Re
     }
     if let Some(cut) = cut {
         if !(cut == qname && qtype == RecordType::DS) {
-            let ns = &recs[&(cut.clone(), "NS".to_string())];
+            let ns = &recs[&(cut.clone(), RrType::Ns)];
             resp.metadata.authoritative = false;
             resp.authorities.extend(records_of(ns, &cut));
             for v in &ns.values {
                 let target = crate::model::normalize_name(v);
                 if in_zone(&target, apex) {
-                    for t in ["A", "AAAA"] {
-                        if let Some(g) = recs.get(&(target.clone(), t.to_string())) {
+                    for t in [RrType::A, RrType::Aaaa] {
+                        if let Some(g) = recs.get(&(target.clone(), t)) {
                             resp.additionals.extend(records_of(g, &target));
                         }
                     }
@@ -257,7 +246,8 @@ fn answer(resp: &mut Message, apex: &str, recs: &Records, qname: &str, qtype: Re
     }
     resp.metadata.authoritative = true;
     let at_name: Vec<&crate::model::RRSet> = recs
-        .range((qname.to_string(), String::new())..)
+        // `A` is the least type: the range starts at the name's first set.
+        .range((qname.to_string(), RrType::A)..)
         .take_while(|((n, _), _)| n == qname)
         .map(|(_, r)| r)
         .collect();
@@ -267,18 +257,21 @@ fn answer(resp: &mut Message, apex: &str, recs: &Records, qname: &str, qtype: Re
         }
         return;
     }
-    if let Some(r) = at_name.iter().find(|r| r.rtype == rtype_str(qtype)) {
+    if let Some(r) = at_name
+        .iter()
+        .find(|r| Some(r.rtype) == RrType::from_dns(qtype))
+    {
         resp.answers.extend(records_of(r, qname));
         if qtype == RecordType::NS || qtype == RecordType::MX {
             add_glue(resp, recs, apex, r);
         }
         return;
     }
-    if let Some(c) = at_name.iter().find(|r| r.rtype == "CNAME") {
+    if let Some(c) = at_name.iter().find(|r| r.rtype == RrType::Cname) {
         resp.answers.extend(records_of(c, qname));
         let target = c.values.first().map(|v| crate::model::normalize_name(v));
         if let Some(t) = target {
-            if let Some(r) = recs.get(&(t.clone(), rtype_str(qtype))) {
+            if let Some(r) = RrType::from_dns(qtype).and_then(|q| recs.get(&(t.clone(), q))) {
                 resp.answers.extend(records_of(r, &t));
             }
         }
@@ -295,7 +288,7 @@ fn add_glue(resp: &mut Message, recs: &Records, apex: &str, r: &crate::model::RR
     for v in &r.values {
         let target = crate::model::normalize_name(v.split_whitespace().last().unwrap_or(""));
         if in_zone(&target, apex) {
-            if let Some(g) = recs.get(&(target.clone(), "A".to_string())) {
+            if let Some(g) = recs.get(&(target.clone(), RrType::A)) {
                 resp.additionals.extend(records_of(g, &target));
             }
         }

@@ -335,7 +335,7 @@ impl Infra {
         let text = self
             .knotc_output("auth", &["zone-read", "example.net"])
             .await?;
-        let mut sets: BTreeMap<(String, String), crate::RRSet> = BTreeMap::new();
+        let mut sets: BTreeMap<(String, crate::RrType), crate::RRSet> = BTreeMap::new();
         for line in text.lines() {
             // `[example.net.] OWNER TTL TYPE RDATA...`
             let line = line.split_once("] ").map_or(line, |(_, rest)| rest);
@@ -346,12 +346,18 @@ impl Infra {
             let Ok(ttl) = ttl.parse::<u32>() else {
                 continue;
             };
+            let rtype = rtype
+                .parse::<crate::RrType>()
+                .map_err(|e| WorldError::Tool {
+                    tool: "knotc".into(),
+                    detail: format!("zone-read example.net: {e} in {line:?}"),
+                })?;
             let value = f.collect::<Vec<_>>().join(" ");
             let owner = crate::model::normalize_name(owner);
-            sets.entry((owner.clone(), rtype.to_string()))
+            sets.entry((owner.clone(), rtype))
                 .or_insert_with(|| crate::RRSet {
                     name: owner,
-                    rtype: rtype.to_string(),
+                    rtype,
                     ttl,
                     values: Vec::new(),
                 })

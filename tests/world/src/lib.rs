@@ -27,7 +27,8 @@ pub use hickory_proto::rr::RecordType;
 pub use infra::{TSIG_KEY_NAME, TSIG_SECRET};
 pub use model::{
     base_access_key, base_secret_key, ChangeFacts, DnsFault, Fault, Operation, Permission, Policy,
-    RRSet, RoleSpec, Service, UnknownOperation, CHILD_ACCOUNTS, OPERATOR_ACCOUNT, PARENT_ACCOUNT,
+    RRSet, RoleSpec, RrType, Service, UnknownOperation, UnknownRrType, CHILD_ACCOUNTS,
+    OPERATOR_ACCOUNT, PARENT_ACCOUNT,
 };
 pub use throttle::ThrottleMode;
 pub use world::{HeldCall, Snapshot, SnapshotZone, World, ZoneInfo};

@@ -365,7 +365,7 @@ async fn change_batches_validate_and_are_atomic() {
     let apex_ns = zone
         .records
         .iter()
-        .find(|r| r.rtype == "NS" && r.name == "example.com.")
+        .find(|r| r.rtype == r53world::RrType::Ns && r.name == "example.com.")
         .unwrap()
         .clone();
     let vals: Vec<&str> = apex_ns.values.iter().map(String::as_str).collect();

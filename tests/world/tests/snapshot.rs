@@ -47,7 +47,7 @@ async fn a_snapshot_restores_into_a_world_on_another_net() {
     // An update of example.net, as an RFC 2136 parent's link makes.
     let delegation = RRSet {
         name: "api.example.net.".into(),
-        rtype: "NS".into(),
+        rtype: r53world::RrType::Ns,
         ttl: 300,
         values: vec!["ns-1.awsdns-01.com.".into(), "ns-2.awsdns-02.net.".into()],
     };
@@ -77,7 +77,9 @@ async fn a_snapshot_restores_into_a_world_on_another_net() {
         parent_zone
             .records
             .iter()
-            .any(|r| r.name == "api.example.com." && r.rtype == "NS" && r.values.len() == 4),
+            .any(|r| r.name == "api.example.com."
+                && r.rtype == r53world::RrType::Ns
+                && r.values.len() == 4),
         "{parent_zone:?}"
     );
     assert_eq!(

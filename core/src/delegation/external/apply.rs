@@ -341,7 +341,7 @@ impl Engine {
                 return Err(fail(
                     Error::Dns {
                         name: spec.name.clone(),
-                        message: e.to_string(),
+                        source: Box::new(e),
                     },
                     Some(state),
                 ))

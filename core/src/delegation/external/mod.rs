@@ -83,13 +83,13 @@ pub(super) fn via(spec: &LinkSpec) -> String {
 pub(super) fn ext_error(
     spec: &LinkSpec,
     action: &'static str,
-    cause: impl std::fmt::Display,
+    cause: impl Into<crate::error::BoxError>,
 ) -> Error {
     Error::ExternalParent {
         action,
         name: spec.name.clone(),
         via: via(spec),
-        cause: cause.to_string(),
+        cause: cause.into(),
     }
 }
 
@@ -118,7 +118,7 @@ impl Engine {
     pub(super) fn dns_setup(&self, spec: &LinkSpec) -> Result<(DnsClient, AddressResolver)> {
         let resolver = self.resolver_for(&spec.verify).map_err(|e| Error::Dns {
             name: spec.name.clone(),
-            message: e.to_string(),
+            source: Box::new(e),
         })?;
         Ok((DnsClient::default(), resolver))
     }

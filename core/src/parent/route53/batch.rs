@@ -97,11 +97,13 @@ impl ParentSide {
                         let _ = q.done.send(Ok(id.clone()));
                     }
                 }
-                Err((code, message)) if code == "InvalidChangeBatch" && items.len() > 1 => {
+                Err(err)
+                    if err.aws_fault() == Some(AwsFault::InvalidChangeBatch) && items.len() > 1 =>
+                {
                     self.invalidate(key);
-                    let (named, rest): (Vec<_>, Vec<_>) = items
-                        .into_iter()
-                        .partition(|q| named_in(&message, &q.write.name));
+                    let (named, rest): (Vec<_>, Vec<_>) = items.into_iter().partition(|q| {
+                        named_in(err.aws_message().unwrap_or_default(), &q.write.name)
+                    });
                     if named.is_empty() {
                         let mut rest = rest;
                         let half = rest.split_off(rest.len() / 2);
@@ -110,23 +112,15 @@ impl ParentSide {
                     } else {
                         tracing::info!(zone_id = %key.1, refused = named.len(), "parent zone batch refused; writing the others again");
                         for q in named {
-                            let _ = q.done.send(Err(Error::aws_other(
-                                q.write.action.clone(),
-                                code.clone(),
-                                message.clone(),
-                            )));
+                            let _ = q.done.send(Err(err.copy_for(q.write.action.clone())));
                         }
                         todo.push(rest);
                     }
                 }
-                Err((code, message)) => {
+                Err(err) => {
                     self.invalidate(key);
                     for q in items {
-                        let _ = q.done.send(Err(Error::aws_other(
-                            q.write.action.clone(),
-                            code.clone(),
-                            message.clone(),
-                        )));
+                        let _ = q.done.send(Err(err.copy_for(q.write.action.clone())));
                     }
                 }
             }
@@ -147,7 +141,7 @@ impl ParentSide {
         let mut records = snap.records.clone();
         for q in items {
             let w = &q.write;
-            records.retain(|r| !(r.name == w.name.as_str() && r.rtype == "NS"));
+            records.retain(|r| !(r.name == w.name.as_str() && r.rtype == RrType::Ns));
             if let Some(c) = &w.create {
                 let values = c.values.to_fqdns();
                 let Ok(raw) = record_set(&w.name, RrType::Ns, c.ttl, &values, &w.action) else {
@@ -156,7 +150,7 @@ impl ParentSide {
                 };
                 records.push(RecordSet {
                     name: w.name.as_str().to_string(),
-                    rtype: "NS".into(),
+                    rtype: RrType::Ns,
                     ttl: Some(c.ttl),
                     values,
                     special: false,
@@ -171,18 +165,14 @@ impl ParentSide {
         }));
     }
 
-    /// One `ChangeResourceRecordSets` call: the change ID, or the error code
-    /// and message.
+    /// One `ChangeResourceRecordSets` call: the change ID, or the error.
     pub(super) async fn change(
         &self,
         r53: &Client,
         zone_id: &str,
         items: &[Queued],
-    ) -> std::result::Result<String, (String, String)> {
-        let batch = build_batch(items).map_err(|e| match e {
-            Error::Aws { code, message, .. } => (code, message),
-            other => ("BuildError".into(), other.to_string()),
-        })?;
+    ) -> Result<String> {
+        let batch = build_batch(items)?;
         match r53
             .change_resource_record_sets()
             .hosted_zone_id(zone_id)
@@ -194,10 +184,7 @@ impl ParentSide {
                 .change_info()
                 .map(|c| c.id().to_string())
                 .unwrap_or_default()),
-            Err(e) => match Error::aws(String::new(), e) {
-                Error::Aws { code, message, .. } => Err((code, message)),
-                other => Err(("Unknown".into(), other.to_string())),
-            },
+            Err(e) => Err(Error::aws(String::new(), e)),
         }
     }
 }
@@ -255,7 +242,9 @@ pub(super) fn chunks(items: Vec<Queued>) -> Vec<Vec<Queued>> {
 }
 
 /// Whether Route 53's rejection names this record
-/// (`[name='api.example.com.', type='NS']`).
+/// (`[name='api.example.com.', type='NS']`). Text, because Route 53 says
+/// which records of a refused batch it refused only in the message of its
+/// `InvalidChangeBatch`: nothing typed carries it.
 pub(super) fn named_in(message: &str, name: &DomainName) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains(&format!("name='{}'", name.fqdn())) || m.contains(&format!("name='{}'", name))

@@ -30,7 +30,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::account::AccountSettings;
-use crate::error::{Error, Result};
+use crate::error::{AwsFault, Error, Result};
 use crate::name::DomainName;
 use crate::nsset::NsSet;
 use crate::record::{self, NsRecord};
@@ -298,7 +298,7 @@ impl ParentSide {
         Ok(snap
             .records
             .iter()
-            .find(|s| s.name == name.as_str() && s.rtype == "NS")
+            .find(|s| s.name == name.as_str() && s.rtype == RrType::Ns)
             .map(|s| NsRecord {
                 ttl: s.ttl.unwrap_or(0),
                 values: NsSet::parse(&s.values).unwrap_or_default(),
@@ -323,7 +323,7 @@ impl ParentSide {
             .records
             .iter()
             .filter(|s| s.name == name.as_str() || s.name.ends_with(&suffix))
-            .filter(|s| !(s.name == name.as_str() && (s.rtype == "NS" || s.rtype == "DS")))
+            .filter(|s| !(s.name == name.as_str() && matches!(s.rtype, RrType::Ns | RrType::Ds)))
             .cloned()
             .collect())
     }
@@ -357,7 +357,7 @@ impl ParentSide {
                 },
                 None => record::WriteOutcome::Created { change_id },
             }),
-            Err(err) if err.aws_code() == Some("InvalidChangeBatch") => {
+            Err(err) if err.aws_fault() == Some(AwsFault::InvalidChangeBatch) => {
                 // The compare-and-swap lost: say what is there now.
                 if let Ok(now) = record::read_ns(r53, &zone_id, name).await {
                     if now.as_ref().map(|r| &r.values) != current.map(|c| &c.values) {
@@ -395,8 +395,12 @@ impl ParentSide {
         match self.submit(r53, write, intent).await {
             Ok(id) => Ok(Some(id)),
             Err(err) => {
-                let gone = matches!(&err, Error::Aws { code, message, .. }
-                    if code == "InvalidChangeBatch" && message.contains("but it was not found"));
+                // Route 53 says a DELETE of a record that is gone only in
+                // the message of its InvalidChangeBatch: nothing typed.
+                let gone = err.aws_fault() == Some(AwsFault::InvalidChangeBatch)
+                    && err
+                        .aws_message()
+                        .is_some_and(|m| m.contains("but it was not found"));
                 if err.is_not_found() || gone {
                     Ok(None)
                 } else {

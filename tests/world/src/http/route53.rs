@@ -385,7 +385,7 @@ fn list_by_name(
 fn rrset(x: &mut Xml, r: &model::RRSet) {
     x.el("ResourceRecordSet", |x| {
         x.text("Name", &r.name)
-            .text("Type", &r.rtype)
+            .text("Type", r.rtype)
             .text("TTL", r.ttl)
             .el("ResourceRecords", |x| {
                 for v in &r.values {
@@ -418,8 +418,8 @@ fn list_rrsets(
         .filter(|r| match &name {
             None => true,
             Some(n) => {
-                (reversed_key(&r.name), r.rtype.clone())
-                    >= (reversed_key(n), rtype.clone().unwrap_or_default())
+                (reversed_key(&r.name), r.rtype.as_str())
+                    >= (reversed_key(n), rtype.as_deref().unwrap_or_default())
             }
         })
         .collect();
@@ -433,7 +433,7 @@ fn list_rrsets(
         .text("IsTruncated", next.is_some());
         if let Some(n) = next {
             x.text("NextRecordName", &n.name)
-                .text("NextRecordType", &n.rtype);
+                .text("NextRecordType", n.rtype);
         }
         x.text("MaxItems", max);
     })))

@@ -7,7 +7,7 @@ use super::error::{access_denied, no_such_zone, ApiError};
 use super::names::{in_zone, normalize_name};
 use super::operation::Operation;
 use super::policy::ChangeFacts;
-use super::records::{sorted_norm, validate_value, RRSet, KNOWN_TYPES};
+use super::records::{sorted_norm, validate_value, RRSet, RrType};
 use super::State;
 
 /// One change of a ChangeResourceRecordSets batch.
@@ -84,15 +84,15 @@ impl State {
                 ));
             }
             let name = normalize_name(&c.name);
-            let rtype = c.rtype.to_ascii_uppercase();
-            if !KNOWN_TYPES.contains(&rtype.as_str()) && rtype != "TXT" {
+            let raw = c.rtype.to_ascii_uppercase();
+            let Ok(rtype) = raw.parse::<RrType>() else {
                 return Err(ApiError::bad(
                     "InvalidInput",
                     format!(
-                        "Invalid XML ; cvc-enumeration-valid: Value '{rtype}' is not facet-valid"
+                        "Invalid XML ; cvc-enumeration-valid: Value '{raw}' is not facet-valid"
                     ),
                 ));
-            }
+            };
             let Some(ttl) = c.ttl else {
                 return Err(ApiError::bad(
                     "InvalidInput",
@@ -118,7 +118,7 @@ impl State {
                 ));
             }
             let ttl = ttl as u32;
-            let key = (name.clone(), rtype.clone());
+            let key = (name.clone(), rtype);
             let desc = format!("[name='{name}', type='{rtype}']");
             if !in_zone(&name, &zname) {
                 errors.push(format!(
@@ -128,7 +128,7 @@ impl State {
             }
             let mut bad_value = false;
             for v in &c.values {
-                if let Err(e) = validate_value(&rtype, v) {
+                if let Err(e) = validate_value(rtype, v) {
                     errors.push(e);
                     bad_value = true;
                 }
@@ -145,7 +145,7 @@ impl State {
                         ));
                         continue;
                     }
-                    if rtype == "CNAME" {
+                    if rtype == RrType::Cname {
                         if apex {
                             errors.push(format!(
                                 "RRSet of type CNAME with DNS name {name} is not permitted at apex in zone {zname}"
@@ -158,25 +158,26 @@ impl State {
                             ));
                             continue;
                         }
-                        if let Some(((_, t), _)) =
-                            recs.iter().find(|((n, t), _)| *n == name && t != "CNAME")
+                        if let Some(((_, t), _)) = recs
+                            .iter()
+                            .find(|((n, t), _)| *n == name && *t != RrType::Cname)
                         {
                             errors.push(format!(
                                 "RRSet of type CNAME with DNS name {name} is not permitted as it conflicts with other records with the same DNS name in zone {zname} (type {t})"
                             ));
                             continue;
                         }
-                    } else if recs.contains_key(&(name.clone(), "CNAME".to_string())) {
+                    } else if recs.contains_key(&(name.clone(), RrType::Cname)) {
                         errors.push(format!(
                             "RRSet of type {rtype} with DNS name {name} is not permitted as it conflicts with other records with the same DNS name in zone {zname}"
                         ));
                         continue;
                     }
-                    if apex && rtype == "SOA" && c.values.len() != 1 {
+                    if apex && rtype == RrType::Soa && c.values.len() != 1 {
                         errors.push("SOA must have exactly one value".into());
                         continue;
                     }
-                    if rtype == "SOA" && !apex {
+                    if rtype == RrType::Soa && !apex {
                         errors.push(format!(
                             "RRSet of type SOA with DNS name {name} is not permitted because SOA records are only permitted at the zone apex"
                         ));
@@ -200,14 +201,14 @@ impl State {
                         continue;
                     };
                     if cur.ttl != ttl
-                        || sorted_norm(&rtype, &cur.values) != sorted_norm(&rtype, &c.values)
+                        || sorted_norm(rtype, &cur.values) != sorted_norm(rtype, &c.values)
                     {
                         errors.push(format!(
                             "Tried to delete resource record set {desc} but the values provided do not match the current values"
                         ));
                         continue;
                     }
-                    if apex && (rtype == "SOA" || rtype == "NS") {
+                    if apex && matches!(rtype, RrType::Soa | RrType::Ns) {
                         errors.push(format!(
                             "A HostedZone must contain at least one {rtype} record for the zone itself."
                         ));

@@ -43,7 +43,7 @@ pub use names::{in_zone, normalize_name, reversed_key};
 pub use operation::{Operation, Service, UnknownOperation};
 pub use policy::{ChangeFacts, Policy};
 pub use pool::Pool;
-pub use records::{RRSet, Records};
+pub use records::{RRSet, Records, RrType, UnknownRrType};
 pub use roles::{default_roles, Permission, RoleSpec};
 pub use zone::Zone;
 

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use super::records::validate_value;
+use super::records::{validate_value, RrType};
 use super::{reversed_key, Operation, Pool, Records, Service, State, Zone};
 
 fn empty_zone() -> Zone {
@@ -71,11 +71,11 @@ fn reversed_key_orders_like_route53() {
 
 #[test]
 fn value_validation() {
-    assert!(validate_value("A", "192.0.2.1").is_ok());
-    assert!(validate_value("A", "not-an-ip").is_err());
-    assert!(validate_value("NS", "ns1.example.com.").is_ok());
-    assert!(validate_value("NS", "bad..name").is_err());
-    assert!(validate_value("TXT", "\"hello world\"").is_ok());
+    assert!(validate_value(RrType::A, "192.0.2.1").is_ok());
+    assert!(validate_value(RrType::A, "not-an-ip").is_err());
+    assert!(validate_value(RrType::Ns, "ns1.example.com.").is_ok());
+    assert!(validate_value(RrType::Ns, "bad..name").is_err());
+    assert!(validate_value(RrType::Txt, "\"hello world\"").is_ok());
 }
 
 #[test]
@@ -102,4 +102,29 @@ fn operations_read_back_from_their_wire_names_and_nothing_else() {
     assert_eq!(Operation::GetChange.service(), Service::Route53);
     assert_eq!(Operation::sts_action("AssumeRole"), Operation::AssumeRole);
     assert_eq!(Operation::sts_action("Nope"), Operation::UnknownSts);
+}
+
+/// Record types are typed but read, shown, serialized and sorted by their
+/// names, as the API carries them and Route 53 orders a name's sets.
+#[test]
+fn record_types_read_and_sort_as_their_names() {
+    let names: Vec<&str> = RrType::ALL.iter().map(|t| t.as_str()).collect();
+    let mut sorted = RrType::ALL.to_vec();
+    sorted.sort();
+    assert_eq!(sorted.iter().map(|t| t.as_str()).collect::<Vec<_>>(), {
+        let mut n = names.clone();
+        n.sort_unstable();
+        n
+    });
+    for t in RrType::ALL {
+        assert_eq!(t.to_string().parse::<RrType>(), Ok(t));
+        assert_eq!(serde_json::to_string(&t).expect("json"), format!("\"{t}\""));
+    }
+    assert!("RRSIG".parse::<RrType>().is_err());
+    assert!(serde_json::from_str::<RrType>("\"ns\"").is_err());
+    assert_eq!(
+        RrType::from_dns(hickory_proto::rr::RecordType::TXT),
+        Some(RrType::Txt)
+    );
+    assert_eq!(RrType::Spf.dns_type(), hickory_proto::rr::RecordType::TXT);
 }

@@ -9,7 +9,7 @@ use super::error::{no_such_zone, ApiError};
 use super::ids::random_id;
 use super::names::normalize_name;
 use super::pool::Pool;
-use super::records::{RRSet, Records};
+use super::records::{RRSet, Records, RrType};
 use super::State;
 
 #[derive(Debug, Clone)]
@@ -131,10 +131,10 @@ impl State {
             .collect();
         let mut records = Records::new();
         records.insert(
-            (name.clone(), "SOA".into()),
+            (name.clone(), RrType::Soa),
             RRSet {
                 name: name.clone(),
-                rtype: "SOA".into(),
+                rtype: RrType::Soa,
                 ttl: 900,
                 values: vec![format!(
                     "{} awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400",
@@ -143,10 +143,10 @@ impl State {
             },
         );
         records.insert(
-            (name.clone(), "NS".into()),
+            (name.clone(), RrType::Ns),
             RRSet {
                 name: name.clone(),
-                rtype: "NS".into(),
+                rtype: RrType::Ns,
                 ttl: 172800,
                 values: ns.clone(),
             },
@@ -182,7 +182,7 @@ impl State {
         let records: Records = snap
             .records
             .iter()
-            .map(|r| ((r.name.clone(), r.rtype.clone()), r.clone()))
+            .map(|r| ((r.name.clone(), r.rtype), r.clone()))
             .collect();
         let zone = Zone {
             id: snap.id.clone(),
@@ -208,7 +208,7 @@ impl State {
         if zone
             .records
             .values()
-            .any(|r| !(r.name == zone.name && (r.rtype == "SOA" || r.rtype == "NS")))
+            .any(|r| !(r.name == zone.name && matches!(r.rtype, RrType::Soa | RrType::Ns)))
         {
             return Err(ApiError::bad(
                 "HostedZoneNotEmpty",
