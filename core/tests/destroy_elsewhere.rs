@@ -184,3 +184,27 @@ async fn destroy_of_a_delegation_in_its_own_parent_is_not_refused() {
     f.engine.destroy(&spec, &st, T, &c).await.unwrap();
     assert!(!child_zone_exists(&f, &st.child_zone_id));
 }
+
+/// A walk that cannot finish (no root server answers: DNS not reachable
+/// from where Terraform runs) finds nothing, and destroy goes on as it did
+/// before the check existed: the failure mode guarded is a destroy that
+/// could never finish without DNS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_goes_on_when_the_walk_cannot_finish() {
+    let f = fixture().await;
+    let c = CancellationToken::new();
+    let spec = spec("offline.example.com");
+    let st = f.engine.apply(&spec, None, T, &c).await.unwrap().state;
+    // A root where nothing listens, on the world's own loopback net.
+    let silent = format!("127.{}.0.250:53", f.world.net()).parse().unwrap();
+    let engine = route53delegation::Engine::new(route53delegation::EngineConfig {
+        roots: vec![silent],
+        ..engine_config(&f.world)
+    });
+    engine.destroy(&spec, &st, T, &c).await.unwrap();
+    assert!(
+        !child_zone_exists(&f, &st.child_zone_id),
+        "the zone was kept"
+    );
+    assert!(!ns_in(&f, &f.parent_zone_id, "offline.example.com"));
+}

@@ -71,7 +71,12 @@ pub async fn fixture() -> Fixture {
 }
 
 pub fn engine_for(world: &World) -> Engine {
-    Engine::new(EngineConfig {
+    Engine::new(engine_config(world))
+}
+
+/// The settings of [`engine_for`], for a test that changes one of them.
+pub fn engine_config(world: &World) -> EngineConfig {
+    EngineConfig {
         defaults: AccountSettings {
             region: Some("us-east-1".into()),
             endpoints: Endpoints {
@@ -97,7 +102,7 @@ pub fn engine_for(world: &World) -> Engine {
             snapshot_ttl: Duration::ZERO,
             ..Default::default()
         }),
-    })
+    }
 }
 
 /// A Route 53 client with an account's base credentials (the "console" of
